@@ -1,0 +1,278 @@
+#include "core/metainfo.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <unordered_set>
+
+#include "core/path_sanitize.h"
+#include "core/sha1.h"
+
+namespace fluxo {
+namespace {
+
+using bencode::Node;
+
+Status invalid(std::string msg, std::size_t offset = Status::npos) {
+  return Status(ErrorCode::invalid_torrent, std::move(msg), offset);
+}
+
+std::optional<std::string_view> get_string(const Node& dict, std::string_view key) {
+  auto n = dict.find(key);
+  if (!n) return std::nullopt;
+  return n->as_string();
+}
+
+std::optional<std::int64_t> get_int(const Node& dict, std::string_view key) {
+  auto n = dict.find(key);
+  if (!n) return std::nullopt;
+  return n->as_int();
+}
+
+// The ".utf-8" variant, when present, wins as libtorrent does.
+std::optional<Node> find_utf8_or_plain(const Node& dict, std::string_view key,
+                                       std::string_view utf8_key) {
+  if (auto n = dict.find(utf8_key)) return n;
+  return dict.find(key);
+}
+
+void add_tracker(Metainfo& m, std::size_t tier, std::string_view url, std::size_t& count,
+                 std::unordered_set<std::string_view>& seen, const MetainfoLimits& limits) {
+  if (url.empty() || !seen.insert(url).second) return;
+  if (count >= limits.max_trackers) return;
+  ++count;
+  if (m.trackers.size() <= tier) m.trackers.resize(tier + 1);
+  m.trackers[tier].emplace_back(url);
+}
+
+void parse_trackers(const Node& root, Metainfo& m, const MetainfoLimits& limits) {
+  std::unordered_set<std::string_view> seen;
+  std::size_t count = 0;
+  if (auto list = root.find("announce-list"); list && list->is_list()) {
+    // BEP 12: when announce-list is present, announce is ignored.
+    std::size_t tier = 0;
+    for (Node t : list->items()) {
+      if (!t.is_list()) continue;
+      std::size_t before = count;
+      for (Node u : t.items()) {
+        if (auto s = u.as_string()) add_tracker(m, tier, *s, count, seen, limits);
+      }
+      if (count > before) ++tier;
+    }
+    if (count >= limits.max_trackers) {
+      m.warnings.push_back("only the first " + std::to_string(limits.max_trackers) +
+                           " trackers are used");
+    }
+  }
+  if (m.trackers.empty()) {
+    if (auto s = get_string(root, "announce")) add_tracker(m, 0, *s, count, seen, limits);
+  }
+}
+
+void parse_web_seeds(const Node& root, Metainfo& m, const MetainfoLimits& limits) {
+  auto urls = root.find("url-list");
+  if (!urls) return;
+  if (auto s = urls->as_string()) {
+    if (!s->empty()) m.web_seeds.emplace_back(*s);
+    return;
+  }
+  for (Node u : urls->items()) {
+    if (m.web_seeds.size() >= limits.max_trackers) break;
+    if (auto s = u.as_string(); s && !s->empty()) m.web_seeds.emplace_back(*s);
+  }
+}
+
+Status add_size(std::int64_t& total, std::int64_t size, std::size_t offset) {
+  if (size < 0) return invalid("negative file length", offset);
+  if (total > std::numeric_limits<std::int64_t>::max() - size) {
+    return invalid("total size overflows 64 bits", offset);
+  }
+  total += size;
+  return Status::ok();
+}
+
+void parse_attrs(const Node& file, FileEntry& entry) {
+  if (auto attr = get_string(file, "attr")) {
+    entry.pad = attr->find('p') != std::string_view::npos;
+    entry.executable = attr->find('x') != std::string_view::npos;
+    entry.hidden = attr->find('h') != std::string_view::npos;
+  }
+}
+
+Status parse_files(const Node& files, Metainfo& m, const MetainfoLimits& limits) {
+  if (!files.is_list()) return invalid("'files' is not a list", files.offset());
+  if (files.size() == 0) return invalid("'files' is empty", files.offset());
+  if (files.size() > limits.max_files) {
+    return Status(ErrorCode::limit_exceeded,
+                  "torrent has " + std::to_string(files.size()) + " files, more than the limit of " +
+                      std::to_string(limits.max_files),
+                  files.offset());
+  }
+  m.multi_file = true;
+  m.files.reserve(files.size());
+  std::vector<std::string_view> components;
+  bool renamed = false;
+  for (Node f : files.items()) {
+    if (!f.is_dict()) return invalid("file entry is not a dictionary", f.offset());
+    auto length = f.find("length");
+    if (!length || !length->is_int()) return invalid("file entry without an integer 'length'", f.offset());
+    auto path = find_utf8_or_plain(f, "path", "path.utf-8");
+    if (!path || !path->is_list()) return invalid("file entry without a 'path' list", f.offset());
+    if (path->size() == 0) return invalid("file entry with an empty 'path'", path->offset());
+    if (path->size() > limits.max_path_components) {
+      return invalid("file path with more than " + std::to_string(limits.max_path_components) +
+                         " components",
+                     path->offset());
+    }
+    components.clear();
+    components.push_back(m.name);
+    for (Node c : path->items()) {
+      auto s = c.as_string();
+      if (!s) return invalid("path component is not a string", c.offset());
+      components.push_back(*s);
+    }
+    bool changed = false;
+    auto joined = sanitize_path(components, changed);
+    if (!joined) return Status(joined.status().code(), joined.status().message(), path->offset());
+    // A path that sanitized down to the name alone has no file component.
+    if (joined->size() <= m.name.size()) {
+      return invalid("file path is empty after sanitizing", path->offset());
+    }
+    renamed = renamed || changed;
+    FileEntry e;
+    e.path = std::move(*joined);
+    e.size = *length->as_int();
+    e.offset = m.total_size;
+    parse_attrs(f, e);
+    if (Status s = add_size(m.total_size, e.size, length->offset()); !s) return s;
+    m.files.push_back(std::move(e));
+  }
+  if (renamed) m.warnings.push_back("some file names were changed to be safe on disk");
+  return Status::ok();
+}
+
+// Two files with one path, or a file that is also another file's directory,
+// cannot both exist on disk. Pad files are virtual and exempt.
+Status check_path_conflicts(const Metainfo& m) {
+  std::unordered_set<std::string_view> files;
+  std::unordered_set<std::string_view> dirs;
+  files.reserve(m.files.size());
+  for (const FileEntry& f : m.files) {
+    if (f.pad) continue;
+    std::string_view p = f.path;
+    if (!files.insert(p).second) return invalid("duplicate file path \"" + f.path + "\"");
+    for (auto slash = p.find('/'); slash != std::string_view::npos; slash = p.find('/', slash + 1)) {
+      dirs.insert(p.substr(0, slash));
+    }
+  }
+  for (std::string_view d : dirs) {
+    if (files.count(d) != 0) {
+      return invalid("\"" + std::string(d) + "\" is both a file and a directory");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+std::int64_t Metainfo::piece_size(PieceIndex i) const {
+  std::int64_t start = static_cast<std::int64_t>(i.value()) * piece_length;
+  return std::min(piece_length, total_size - start);
+}
+
+Sha1Digest Metainfo::piece_hash(PieceIndex i) const {
+  Sha1Digest d{};
+  std::copy_n(piece_hashes.data() + std::size_t{i.value()} * kSha1Size, kSha1Size,
+              reinterpret_cast<char*>(d.data()));
+  return d;
+}
+
+Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& limits) {
+  auto doc = bencode::decode(bytes, limits.bencode);
+  if (!doc) return doc.status();
+  Node root = doc->root();
+  if (!root.is_dict()) return invalid("top level is not a dictionary", 0);
+  auto info_node = root.find("info");
+  if (!info_node) return invalid("no 'info' dictionary");
+  if (!info_node->is_dict()) return invalid("'info' is not a dictionary", info_node->offset());
+  Node info = *info_node;
+
+  Metainfo m;
+  // BEP 52: v2 has 'meta version' 2 and a 'file tree'; a hybrid also has 'pieces'.
+  auto version = get_int(info, "meta version");
+  if ((version && *version != 1) || info.find("file tree")) {
+    if (version && *version > 2) {
+      return Status(ErrorCode::unsupported, "metainfo version " + std::to_string(*version) + " is unknown");
+    }
+    return Status(ErrorCode::unsupported,
+                  info.find("pieces") ? "hybrid v1/v2 torrents (BEP 52) are not supported yet"
+                                      : "BitTorrent v2 torrents (BEP 52) are not supported yet");
+  }
+
+  m.info_hash.bytes = sha1(info.raw());
+  if (!doc->canonical()) m.warnings.push_back("the file's dictionaries are not sorted (non-canonical bencode)");
+
+  auto name = find_utf8_or_plain(info, "name", "name.utf-8");
+  if (!name || !name->is_string()) return invalid("no 'name' string in 'info'");
+  auto clean = sanitize_component(*name->as_string());
+  if (!clean) return Status(clean.status().code(), "torrent name: " + clean.status().message(), name->offset());
+  if (clean->name.empty()) return invalid("torrent name is empty", name->offset());
+  if (clean->changed) m.warnings.push_back("the torrent name was changed to be safe on disk");
+  m.name = std::move(clean->name);
+
+  auto pl = info.find("piece length");
+  if (!pl || !pl->is_int()) return invalid("no integer 'piece length' in 'info'");
+  m.piece_length = *pl->as_int();
+  if (m.piece_length < limits.min_piece_length || m.piece_length > limits.max_piece_length) {
+    return invalid("piece length " + std::to_string(m.piece_length) + " is outside " +
+                       std::to_string(limits.min_piece_length) + ".." +
+                       std::to_string(limits.max_piece_length),
+                   pl->offset());
+  }
+
+  auto pieces = info.find("pieces");
+  if (!pieces || !pieces->is_string()) return invalid("no 'pieces' string in 'info'");
+  std::string_view hashes = *pieces->as_string();
+  if (hashes.empty() || hashes.size() % kSha1Size != 0) {
+    return invalid("'pieces' length " + std::to_string(hashes.size()) + " is not a positive multiple of 20",
+                   pieces->offset());
+  }
+
+  auto length = info.find("length");
+  auto files = info.find("files");
+  if (length && files) return invalid("'info' has both 'length' and 'files'");
+  if (files) {
+    if (Status s = parse_files(*files, m, limits); !s) return s;
+  } else if (length) {
+    if (!length->is_int()) return invalid("'length' is not an integer", length->offset());
+    FileEntry e;
+    e.path = m.name;
+    e.size = *length->as_int();
+    if (Status s = add_size(m.total_size, e.size, length->offset()); !s) return s;
+    parse_attrs(info, e);
+    m.files.push_back(std::move(e));
+  } else {
+    return invalid("'info' has neither 'length' nor 'files'");
+  }
+  if (m.total_size == 0) return invalid("torrent holds no data (total size 0)");
+  if (Status s = check_path_conflicts(m); !s) return s;
+
+  std::int64_t expected = (m.total_size - 1) / m.piece_length + 1;
+  if (static_cast<std::uint64_t>(expected) != hashes.size() / kSha1Size) {
+    return invalid("'pieces' holds " + std::to_string(hashes.size() / kSha1Size) + " hashes but " +
+                       std::to_string(m.total_size) + " bytes in pieces of " +
+                       std::to_string(m.piece_length) + " need " + std::to_string(expected),
+                   pieces->offset());
+  }
+  m.piece_hashes.assign(hashes);
+  if (auto p = get_int(info, "private")) m.is_private = *p == 1;
+
+  parse_trackers(root, m, limits);
+  parse_web_seeds(root, m, limits);
+  m.creation_date = get_int(root, "creation date");
+  if (auto c = find_utf8_or_plain(root, "comment", "comment.utf-8"); c && c->is_string()) m.comment = *c->as_string();
+  if (auto c = get_string(root, "created by")) m.created_by = *c;
+  return m;
+}
+
+}  // namespace fluxo

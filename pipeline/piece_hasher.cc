@@ -1,0 +1,167 @@
+#include "pipeline/piece_hasher.h"
+
+#include <oneapi/tbb/concurrent_queue.h>
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "core/sha1.h"
+
+namespace fluxo {
+namespace {
+
+namespace flow = oneapi::tbb::flow;
+
+struct PieceJob {
+  std::uint64_t ticket = 0;
+  std::uint8_t* buffer = nullptr;
+  std::uint32_t size = 0;
+};
+
+struct PieceDigest {
+  std::uint64_t ticket = 0;
+  Sha1Digest digest{};
+};
+
+// Fixed-size buffers handed out by the reader and returned by the hasher.
+// Allocates lazily; the limiter bounds how many can exist at once.
+class BufferPool {
+ public:
+  explicit BufferPool(std::size_t buffer_size) : size_(buffer_size) {}
+  std::uint8_t* acquire() {
+    std::uint8_t* b = nullptr;
+    if (free_.try_pop(b)) return b;
+    std::lock_guard lock(mu_);
+    owned_.push_back(std::make_unique<std::uint8_t[]>(size_));
+    return owned_.back().get();
+  }
+  void release(std::uint8_t* b) { free_.push(b); }
+  std::size_t allocated() {
+    std::lock_guard lock(mu_);
+    return owned_.size();
+  }
+
+ private:
+  std::size_t size_;
+  oneapi::tbb::concurrent_queue<std::uint8_t*> free_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<std::uint8_t[]>> owned_;  // guarded by mu_
+};
+
+// input_node body: reads the next piece, or stops the graph at the end or on
+// the first error (recorded for the caller).
+class PieceReader {
+ public:
+  PieceReader(PieceSource& src, BufferPool& pool, std::int64_t total, std::int64_t piece_length,
+              Status& error)
+      : src_(&src), pool_(&pool), total_(total), piece_length_(piece_length), error_(&error) {}
+
+  PieceJob operator()(oneapi::tbb::flow_control& fc) {
+    std::int64_t offset = static_cast<std::int64_t>(next_) * piece_length_;
+    if (offset >= total_ || !error_->is_ok()) {
+      fc.stop();
+      return {};
+    }
+    PieceJob job;
+    job.ticket = next_++;
+    job.size = static_cast<std::uint32_t>(std::min(piece_length_, total_ - offset));
+    job.buffer = pool_->acquire();
+    if (Status s = src_->read({job.buffer, job.size}); !s) {
+      *error_ = std::move(s);
+      pool_->release(job.buffer);
+      fc.stop();
+      return {};
+    }
+    return job;
+  }
+
+ private:
+  PieceSource* src_;
+  BufferPool* pool_;
+  std::int64_t total_;
+  std::int64_t piece_length_;
+  Status* error_;
+  std::uint64_t next_ = 0;
+};
+
+class PieceHashBody {
+ public:
+  explicit PieceHashBody(BufferPool& pool) : pool_(&pool) {}
+  PieceDigest operator()(const PieceJob& job) const {
+    PieceDigest out{job.ticket, sha1(std::span<const std::uint8_t>(job.buffer, job.size))};
+    pool_->release(job.buffer);
+    return out;
+  }
+
+ private:
+  BufferPool* pool_;
+};
+
+// Serial: stores each digest at its ticket's slot, in ticket order.
+class DigestCollector {
+ public:
+  DigestCollector(std::string& out, std::int64_t total, std::int64_t piece_length,
+                  const std::function<void(std::int64_t)>& progress)
+      : out_(&out), total_(total), piece_length_(piece_length), progress_(&progress) {}
+  flow::continue_msg operator()(const PieceDigest& d) const {
+    std::memcpy(out_->data() + d.ticket * kSha1Size, d.digest.data(), kSha1Size);
+    if (*progress_) {
+      (*progress_)(std::min(total_, static_cast<std::int64_t>(d.ticket + 1) * piece_length_));
+    }
+    return {};
+  }
+
+ private:
+  std::string* out_;
+  std::int64_t total_;
+  std::int64_t piece_length_;
+  const std::function<void(std::int64_t)>* progress_;
+};
+
+}  // namespace
+
+Result<std::string> hash_pieces(PieceSource& source, std::int64_t total, std::int64_t piece_length,
+                                const HashOptions& options, HashStats* stats) {
+  if (total <= 0 || piece_length <= 0 || piece_length > (std::int64_t{1} << 30)) {
+    return Status(ErrorCode::invalid_argument, "nothing to hash");
+  }
+  const std::int64_t pieces = (total - 1) / piece_length + 1;
+  const unsigned threads = options.threads ? options.threads
+                                           : static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
+  const std::size_t in_flight = std::clamp<std::size_t>(
+      options.max_bytes_in_flight / static_cast<std::size_t>(piece_length), 2, 4 * threads + 4);
+
+  std::string digests(static_cast<std::size_t>(pieces) * kSha1Size, '\0');
+  Status error;
+  BufferPool pool(static_cast<std::size_t>(piece_length));
+
+  oneapi::tbb::task_arena arena(static_cast<int>(threads));
+  arena.execute([&] {
+    flow::graph g;
+    flow::input_node<PieceJob> reader(g, PieceReader(source, pool, total, piece_length, error));
+    flow::limiter_node<PieceJob> limiter(g, in_flight);
+    flow::function_node<PieceJob, PieceDigest> hasher(g, flow::unlimited, PieceHashBody(pool));
+    flow::sequencer_node<PieceDigest> order(g, [](const PieceDigest& d) { return d.ticket; });
+    flow::function_node<PieceDigest, flow::continue_msg> collector(
+        g, flow::serial, DigestCollector(digests, total, piece_length, options.progress));
+    flow::make_edge(reader, limiter);
+    flow::make_edge(limiter, hasher);
+    flow::make_edge(hasher, order);
+    flow::make_edge(order, collector);
+    flow::make_edge(collector, limiter.decrementer());
+    reader.activate();
+    g.wait_for_all();
+  });
+  if (stats) stats->buffers_allocated = pool.allocated();
+  if (!error) return error;
+  return digests;
+}
+
+}  // namespace fluxo

@@ -1,0 +1,141 @@
+// The fluxo command as a script sees it: exit codes, stdout, stderr.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/bencode_value.h"
+#include "tests/support/subprocess.h"
+
+namespace fluxo {
+namespace {
+
+using test::run_process;
+using test::TempDir;
+
+test::ProcessResult fluxo(std::vector<std::string> args) {
+  args.insert(args.begin(), FLUXO_BINARY);
+  return run_process(args);
+}
+
+TEST(Cli, VersionAndHelp) {
+  auto v = fluxo({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out, "fluxo " FLUXO_VERSION "\n");
+  auto h = fluxo({"--help"});
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("create"), std::string::npos);
+  for (const char* cmd : {"info", "create"}) {
+    auto c = fluxo({cmd, "--help"});
+    EXPECT_EQ(c.exit_code, 0) << cmd;
+    EXPECT_NE(c.out.find(std::string("usage: fluxo ") + cmd), std::string::npos);
+  }
+}
+
+TEST(Cli, UsageErrorsExitTwoWithOneLine) {
+  EXPECT_EQ(fluxo({}).exit_code, 2);
+  auto r = fluxo({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("fluxo: unknown command", 0), 0u);
+  EXPECT_EQ(fluxo({"info"}).exit_code, 2);
+  EXPECT_EQ(fluxo({"info", "--bogus", "x"}).exit_code, 2);
+  EXPECT_EQ(fluxo({"create", "/tmp"}).exit_code, 2);  // no -o
+  EXPECT_EQ(fluxo({"create", "/tmp", "-o", "/tmp/x.torrent", "--piece-size", "1000"}).exit_code, 2);
+}
+
+TEST(Cli, MissingFileExitsFour) {
+  auto r = fluxo({"info", "/nonexistent/x.torrent"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("No such file"), std::string::npos);
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST(Cli, MalformedTorrentExitsThreeWithOffset) {
+  TempDir dir;
+  test::write_file(dir / "bad.torrent", "d4:infod4:name");
+  auto r = fluxo({"info", dir / "bad.torrent"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("at byte"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST(Cli, TorrentLargerThanTheLimitIsRefusedBeforeReading) {
+  TempDir dir;
+  test::write_file(dir / "huge.torrent", std::string(65u << 20, 'x'));
+  auto r = fluxo({"info", dir / "huge.torrent"});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("limit"), std::string::npos);
+}
+
+TEST(Cli, CreateThenInfoRoundTrip) {
+  TempDir dir;
+  test::write_random_file(dir / "data/a.bin", 300'000, 1);
+  test::write_random_file(dir / "data/sub/b.bin", 7, 2);
+  auto c = fluxo({"create", dir / "data", "-o", dir / "out.torrent", "-t", "http://127.0.0.1:1/a,http://127.0.0.1:2/a",
+                  "-t", "udp://127.0.0.1:3", "--piece-size", "32KiB", "--comment", "hello", "--private",
+                  "--web-seed", "http://127.0.0.1:4/", "--no-date"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("info-hash:"), std::string::npos);
+  auto j = fluxo({"info", "--json", dir / "out.torrent"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_NE(j.out.find("\"name\":\"data\""), std::string::npos);
+  EXPECT_NE(j.out.find("\"total_size\":300007"), std::string::npos);
+  EXPECT_NE(j.out.find("\"piece_length\":32768"), std::string::npos);
+  EXPECT_NE(j.out.find("\"private\":true"), std::string::npos);
+  EXPECT_NE(j.out.find("[[\"http://127.0.0.1:1/a\",\"http://127.0.0.1:2/a\"],[\"udp://127.0.0.1:3\"]]"),
+            std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("{\"path\":\"data/sub/b.bin\",\"size\":7}"), std::string::npos);
+  EXPECT_EQ(j.out.find("creation_date"), std::string::npos);
+  auto t = fluxo({"info", dir / "out.torrent"});
+  EXPECT_EQ(t.exit_code, 0);
+  EXPECT_NE(t.out.find("tier 1  udp://127.0.0.1:3"), std::string::npos);
+}
+
+TEST(Cli, CreateIsReproducibleWithoutADate) {
+  TempDir dir;
+  test::write_random_file(dir / "data/x", 100'000, 3);
+  ASSERT_EQ(fluxo({"create", dir / "data", "-o", dir / "1.torrent", "--no-date", "-q"}).exit_code, 0);
+  ASSERT_EQ(fluxo({"create", dir / "data", "-o", dir / "2.torrent", "--no-date", "-q", "--threads", "1"}).exit_code, 0);
+  EXPECT_EQ(test::read_file(dir / "1.torrent"), test::read_file(dir / "2.torrent"));
+}
+
+TEST(Cli, CreateDoesNotOverwriteWithoutForce) {
+  TempDir dir;
+  test::write_random_file(dir / "data", 1000, 4);
+  test::write_file(dir / "out.torrent", "precious");
+  auto r = fluxo({"create", dir / "data", "-o", dir / "out.torrent"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(test::read_file(dir / "out.torrent"), "precious");
+  EXPECT_EQ(fluxo({"create", dir / "data", "-o", dir / "out.torrent", "--force", "-q"}).exit_code, 0);
+  EXPECT_NE(test::read_file(dir / "out.torrent"), "precious");
+}
+
+TEST(Cli, CreateOfNothingFails) {
+  TempDir dir;
+  test::write_file(dir / "empty/zero", "");
+  auto r = fluxo({"create", dir / "empty", "-o", dir / "o.torrent"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir / "o.torrent"));
+  EXPECT_EQ(fluxo({"create", dir / "missing", "-o", dir / "o.torrent"}).exit_code, 4);
+}
+
+TEST(Cli, InfoOnMagnets) {
+  auto r = fluxo({"info", "--json", "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn=x&tr=http://t/a"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"info_hash\":\"c12fe1c06bba254a9dc9f519b335aa7c1367a88a\""), std::string::npos);
+  auto bad = fluxo({"info", "magnet:?xt=urn:btih:123"});
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("invalid magnet"), std::string::npos);
+}
+
+TEST(Cli, JsonIsValidUtf8ForNonUtf8Names) {
+  TempDir dir;
+  bencode::Value::Dict info{{"name", std::string("caf\xe9\x01", 5)}, {"piece length", 16384},
+                            {"pieces", std::string(20, 'h')}, {"length", 10}};
+  test::write_file(dir / "t.torrent", bencode::encode(bencode::Value(bencode::Value::Dict{{"info", info}})));
+  auto r = fluxo({"info", "--json", dir / "t.torrent"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"name\":\"caf\\ufffd_\""), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace fluxo

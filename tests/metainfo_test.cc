@@ -1,0 +1,344 @@
+#include "core/metainfo.h"
+
+#include <gtest/gtest.h>
+
+#include "core/bencode_value.h"
+#include "core/sha1.h"
+
+namespace fluxo {
+namespace {
+
+using bencode::Value;
+
+constexpr std::int64_t kPiece = 16384;
+
+// At least one hash, so that tests of bad lengths fail on the length.
+std::string hashes_for(std::int64_t total, std::int64_t piece = kPiece) {
+  return std::string(static_cast<std::size_t>(std::max<std::int64_t>(1, (total + piece - 1) / piece)) * 20, 'h');
+}
+
+Value::Dict single_info(std::int64_t length = 40000) {
+  return Value::Dict{{"name", "file.bin"},
+                     {"piece length", kPiece},
+                     {"pieces", hashes_for(length)},
+                     {"length", length}};
+}
+
+Value::Dict file_entry(std::vector<std::string> path, std::int64_t length) {
+  Value::List p;
+  for (auto& c : path) p.emplace_back(c);
+  return Value::Dict{{"length", length}, {"path", std::move(p)}};
+}
+
+Value::Dict multi_info(Value::List files, std::int64_t total) {
+  return Value::Dict{{"name", "dir"},
+                     {"piece length", kPiece},
+                     {"pieces", hashes_for(total)},
+                     {"files", std::move(files)}};
+}
+
+std::string torrent(Value::Dict info, Value::Dict extra = {}) {
+  extra["info"] = std::move(info);
+  return bencode::encode(Value(std::move(extra)));
+}
+
+Status parse_error(const std::string& bytes, const MetainfoLimits& limits = {}) {
+  auto r = parse_metainfo(bytes, limits);
+  EXPECT_FALSE(r.is_ok()) << "accepted";
+  return r.status();
+}
+
+void expect_rejected(const std::string& bytes) { (void)parse_error(bytes); }
+
+bool mentions(const Status& s, std::string_view word) {
+  return s.message().find(word) != std::string::npos;
+}
+
+TEST(Metainfo, ParsesSingleFileTorrent) {
+  auto info = single_info();
+  std::string bytes = torrent(info, {{"announce", "http://t/a"}, {"comment", "hi"},
+                                     {"created by", "me"}, {"creation date", 1700000000}});
+  auto m = parse_metainfo(bytes);
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_EQ(m->name, "file.bin");
+  EXPECT_FALSE(m->multi_file);
+  EXPECT_EQ(m->total_size, 40000);
+  EXPECT_EQ(m->piece_count(), 3u);
+  EXPECT_EQ(m->piece_size(PieceIndex(2)), 40000 - 2 * kPiece);
+  ASSERT_EQ(m->files.size(), 1u);
+  EXPECT_EQ(m->files[0].path, "file.bin");
+  EXPECT_EQ(m->trackers, (std::vector<std::vector<std::string>>{{"http://t/a"}}));
+  EXPECT_EQ(m->comment, "hi");
+  EXPECT_EQ(m->created_by, "me");
+  EXPECT_EQ(m->creation_date, 1700000000);
+  EXPECT_EQ(m->info_hash.bytes, sha1(bencode::encode(Value(info))));
+}
+
+TEST(Metainfo, ParsesMultiFileTorrentWithOffsets) {
+  Value::List files{file_entry({"a.txt"}, 100), file_entry({"sub", "b.txt"}, 0),
+                    file_entry({"sub", "c.bin"}, 50000)};
+  auto m = parse_metainfo(torrent(multi_info(files, 50100)));
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_TRUE(m->multi_file);
+  ASSERT_EQ(m->files.size(), 3u);
+  EXPECT_EQ(m->files[0].path, "dir/a.txt");
+  EXPECT_EQ(m->files[1].path, "dir/sub/b.txt");
+  EXPECT_EQ(m->files[2].path, "dir/sub/c.bin");
+  EXPECT_EQ(m->files[2].offset, 100);
+  EXPECT_EQ(m->total_size, 50100);
+}
+
+TEST(Metainfo, InfoHashIsOverTheBytesAsTheyAppear) {
+  // An unsorted info dict: re-encoding would change the hash.
+  std::string info = "d6:lengthi40000e4:name1:x6:pieces60:" + std::string(60, 'h') +
+                     "12:piece lengthi16384ee";
+  std::string unsorted = "d4:name1:x12:piece lengthi16384e6:lengthi40000e6:pieces60:" +
+                         std::string(60, 'h') + "e";
+  auto a = parse_metainfo("d4:info" + info + "e");
+  auto b = parse_metainfo("d4:info" + unsorted + "e");
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b) << b.status().to_string();
+  EXPECT_EQ(a->info_hash.bytes, sha1(info));
+  EXPECT_EQ(b->info_hash.bytes, sha1(unsorted));
+  EXPECT_NE(a->info_hash, b->info_hash);
+  EXPECT_FALSE(b->warnings.empty());
+}
+
+TEST(Metainfo, AnnounceListTiersWinOverAnnounce) {
+  Value::List tiers{Value::List{"http://a/1", "http://a/2"}, Value::List{}, Value::List{"udp://b/1", "http://a/1"}};
+  auto m = parse_metainfo(torrent(single_info(), {{"announce", "http://ignored"}, {"announce-list", tiers}}));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->trackers, (std::vector<std::vector<std::string>>{{"http://a/1", "http://a/2"}, {"udp://b/1"}}));
+}
+
+TEST(Metainfo, MalformedTrackerEntriesAreSkipped) {
+  Value::List tiers{Value("notalist"), Value::List{Value(5), Value("http://ok")}};
+  auto m = parse_metainfo(torrent(single_info(), {{"announce-list", tiers}}));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->trackers, (std::vector<std::vector<std::string>>{{"http://ok"}}));
+}
+
+TEST(Metainfo, WebSeedsAsStringOrList) {
+  auto a = parse_metainfo(torrent(single_info(), {{"url-list", "http://w/"}}));
+  EXPECT_EQ(a->web_seeds, std::vector<std::string>{"http://w/"});
+  auto b = parse_metainfo(torrent(single_info(), {{"url-list", Value::List{"http://1/", 7, "http://2/"}}}));
+  EXPECT_EQ(b->web_seeds, (std::vector<std::string>{"http://1/", "http://2/"}));
+}
+
+TEST(Metainfo, PrivateFlag) {
+  auto info = single_info();
+  info["private"] = 1;
+  EXPECT_TRUE(parse_metainfo(torrent(info))->is_private);
+  EXPECT_FALSE(parse_metainfo(torrent(single_info()))->is_private);
+}
+
+TEST(Metainfo, PadFilesAreMarked) {
+  Value::Dict pad = file_entry({".pad", "16284"}, 16284);
+  pad["attr"] = "p";
+  Value::List files{file_entry({"a"}, 100), pad, file_entry({"b"}, 10)};
+  auto m = parse_metainfo(torrent(multi_info(files, 16394)));
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_TRUE(m->files[1].pad);
+  EXPECT_FALSE(m->files[0].pad);
+}
+
+TEST(MetainfoHostile, RejectsBadPieceLength) {
+  for (std::int64_t pl : {std::int64_t{0}, std::int64_t{-16384}, std::int64_t{1} << 40, std::int64_t{3}}) {
+    auto info = single_info();
+    info["piece length"] = pl;
+    EXPECT_TRUE(mentions(parse_error(torrent(info)), "piece length")) << pl;
+  }
+  auto info = single_info();
+  info["piece length"] = "16384";
+  EXPECT_TRUE(mentions(parse_error(torrent(info)), "piece length"));
+}
+
+TEST(MetainfoHostile, RejectsPiecesOfWrongLength) {
+  auto info = single_info();
+  info["pieces"] = std::string(59, 'h');
+  EXPECT_TRUE(mentions(parse_error(torrent(info)), "multiple of 20"));
+  info["pieces"] = std::string(80, 'h');  // 4 hashes for 3 pieces
+  EXPECT_TRUE(mentions(parse_error(torrent(info)), "need 3"));
+  info["pieces"] = std::string(40, 'h');
+  EXPECT_TRUE(mentions(parse_error(torrent(info)), "need 3"));
+  info["pieces"] = "";
+  expect_rejected(torrent(info));
+}
+
+TEST(MetainfoHostile, RejectsNegativeAndOverflowingLengths) {
+  EXPECT_TRUE(mentions(parse_error(torrent(single_info(-1))), "negative"));
+  Value::List files{file_entry({"a"}, INT64_MAX), file_entry({"b"}, INT64_MAX)};
+  EXPECT_TRUE(mentions(parse_error(torrent(multi_info(files, 100))), "overflow"));
+  Value::List neg{file_entry({"a"}, 100), file_entry({"b"}, -50)};
+  EXPECT_TRUE(mentions(parse_error(torrent(multi_info(neg, 50))), "negative"));
+}
+
+TEST(MetainfoHostile, RejectsEmptyAndMissingParts) {
+  expect_rejected("le");
+  expect_rejected("de");
+  expect_rejected("d4:infoi1ee");
+  auto info = single_info();
+  info.erase("name");
+  expect_rejected(torrent(info));
+  info = single_info();
+  info["files"] = Value::List{file_entry({"a"}, 1)};
+  EXPECT_TRUE(mentions(parse_error(torrent(info)), "both"));
+  info = single_info();
+  info.erase("length");
+  EXPECT_TRUE(mentions(parse_error(torrent(info)), "neither"));
+  EXPECT_TRUE(mentions(parse_error(torrent(multi_info({}, 1))), "empty"));
+  EXPECT_TRUE(mentions(parse_error(torrent(single_info(0))), "total size 0"));
+}
+
+TEST(MetainfoHostile, RejectsMalformedFileEntries) {
+  expect_rejected(torrent(multi_info(Value::List{Value(1)}, 1)));
+  expect_rejected(torrent(multi_info(Value::List{Value::Dict{{"length", 1}}}, 1)));
+  expect_rejected(torrent(multi_info(Value::List{Value::Dict{{"path", Value::List{"a"}}}}, 1)));
+  expect_rejected(torrent(multi_info(Value::List{Value::Dict{{"length", 1}, {"path", Value::List{}}}}, 1)));
+  expect_rejected(torrent(multi_info(Value::List{Value::Dict{{"length", 1}, {"path", Value::List{Value(3)}}}}, 1)));
+  expect_rejected(torrent(multi_info(Value::List{Value::Dict{{"length", 1}, {"path", "a/b"}}}, 1)));
+}
+
+TEST(MetainfoHostile, TooManyFilesIsALimit) {
+  Value::List files;
+  for (int i = 0; i < 20; ++i) files.emplace_back(file_entry({"f" + std::to_string(i)}, 1));
+  MetainfoLimits limits;
+  limits.max_files = 10;
+  EXPECT_EQ(parse_error(torrent(multi_info(files, 20)), limits).code(), ErrorCode::limit_exceeded);
+  EXPECT_TRUE(parse_metainfo(torrent(multi_info(files, 20))));
+}
+
+TEST(MetainfoHostile, AMillionFilesIsHandledWithinBounds) {
+  // Built as text: a million entries of "d6:lengthi1e4:pathl7:fNNNNNNee".
+  std::string files = "l";
+  for (int i = 0; i < 1'000'000; ++i) {
+    char name[16];
+    std::snprintf(name, sizeof name, "f%07d", i);
+    files += "d6:lengthi1e4:pathl8:";
+    files += name;
+    files += "ee";
+  }
+  files += "e";
+  std::string info = "d5:files" + files + "4:name1:d12:piece lengthi16384e6:pieces" +
+                     std::to_string(62 * 20) + ":" + std::string(62 * 20, 'h') + "e";
+  auto m = parse_metainfo("d4:info" + info + "e");
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_EQ(m->files.size(), 1'000'000u);
+  EXPECT_EQ(m->total_size, 1'000'000);
+  // One more file than the default limit is refused clearly.
+  MetainfoLimits limits;
+  limits.max_files = 999'999;
+  EXPECT_EQ(parse_error("d4:info" + info + "e", limits).code(), ErrorCode::limit_exceeded);
+}
+
+TEST(MetainfoHostile, DotDotIsRefusedEverywhere) {
+  expect_rejected(torrent(multi_info(Value::List{file_entry({"..", "etc", "passwd"}, 10)}, 10)));
+  expect_rejected(torrent(multi_info(Value::List{file_entry({"a", "..", "..", "x"}, 10)}, 10)));
+  auto info = single_info();
+  info["name"] = "..";
+  expect_rejected(torrent(info));
+}
+
+TEST(MetainfoHostile, DotAndEmptyComponentsAreDropped) {
+  auto m = parse_metainfo(torrent(multi_info(Value::List{file_entry({".", "", "a", ".", "b"}, 10)}, 10)));
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_EQ(m->files[0].path, "dir/a/b");
+  EXPECT_FALSE(m->warnings.empty());
+  // Nothing left after dropping: refused.
+  expect_rejected(torrent(multi_info(Value::List{file_entry({".", ""}, 10)}, 10)));
+  auto info = single_info();
+  info["name"] = "";
+  expect_rejected(torrent(info));
+}
+
+TEST(MetainfoHostile, AbsolutePathsStayInside) {
+  // A component "/etc" has its separator replaced: it cannot be absolute.
+  auto m = parse_metainfo(torrent(multi_info(Value::List{file_entry({"/etc", "passwd"}, 10)}, 10)));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->files[0].path, "dir/_etc/passwd");
+  auto info = single_info();
+  info["name"] = "/etc/passwd";
+  auto s = parse_metainfo(torrent(info));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->name, "_etc_passwd");
+}
+
+TEST(MetainfoHostile, SeparatorsInsideComponentsAreReplaced) {
+  auto m = parse_metainfo(
+      torrent(multi_info(Value::List{file_entry({"a/../../b", "c\\..\\d"}, 10)}, 10)));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->files[0].path, "dir/a_.._.._b/c_.._d");
+}
+
+TEST(MetainfoHostile, NulInANameIsRefused) {
+  expect_rejected(torrent(multi_info(Value::List{file_entry({std::string("a\0b", 3)}, 10)}, 10)));
+  auto info = single_info();
+  info["name"] = std::string("x\0y", 3);
+  expect_rejected(torrent(info));
+}
+
+TEST(MetainfoHostile, WindowsDeviceNamesArePrefixed) {
+  auto m = parse_metainfo(torrent(multi_info(
+      Value::List{file_entry({"CON"}, 1), file_entry({"lpt1.txt"}, 1), file_entry({"aux", "x"}, 1),
+                  file_entry({"console"}, 1)},
+      4)));
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->files[0].path, "dir/_CON");
+  EXPECT_EQ(m->files[1].path, "dir/_lpt1.txt");
+  EXPECT_EQ(m->files[2].path, "dir/_aux/x");
+  EXPECT_EQ(m->files[3].path, "dir/console");
+}
+
+TEST(MetainfoHostile, DuplicatePathsAreRefused) {
+  EXPECT_TRUE(mentions(parse_error(torrent(multi_info(
+                           Value::List{file_entry({"a"}, 1), file_entry({"a"}, 1)}, 2))),
+                       "duplicate"));
+  // Duplicates created by sanitizing ("." dropped) count too.
+  expect_rejected(torrent(multi_info(Value::List{file_entry({"a", "b"}, 1), file_entry({"a", ".", "b"}, 1)}, 2)));
+}
+
+TEST(MetainfoHostile, FileAndDirectoryWithOneNameAreRefused) {
+  EXPECT_TRUE(mentions(parse_error(torrent(multi_info(
+                           Value::List{file_entry({"a"}, 1), file_entry({"a", "b"}, 1)}, 2))),
+                       "both a file and a directory"));
+}
+
+TEST(MetainfoHostile, V2AndHybridAreRecognisedAndRefused) {
+  auto info = single_info();
+  info["meta version"] = 2;
+  info["file tree"] = Value::Dict{};
+  auto s = parse_error(torrent(info));
+  EXPECT_EQ(s.code(), ErrorCode::unsupported);
+  EXPECT_TRUE(mentions(s, "hybrid"));
+  info.erase("pieces");
+  s = parse_error(torrent(info));
+  EXPECT_EQ(s.code(), ErrorCode::unsupported);
+  EXPECT_TRUE(mentions(s, "v2"));
+}
+
+TEST(MetainfoHostile, BencodeErrorsCarryOffsets) {
+  std::string bytes = torrent(single_info());
+  bytes.resize(bytes.size() - 10);
+  auto s = parse_error(bytes);
+  EXPECT_EQ(s.code(), ErrorCode::parse_error);
+  EXPECT_NE(s.offset(), Status::npos);
+}
+
+TEST(MetainfoHostile, DeepNestingOutsideInfoIsBounded) {
+  std::string deep = std::string(5000, 'l') + std::string(5000, 'e');
+  std::string bytes = "d4:info" + bencode::encode(Value(single_info())) + "1:x" + deep + "e";
+  EXPECT_EQ(parse_error(bytes).code(), ErrorCode::limit_exceeded);
+}
+
+TEST(MetainfoHostile, OverlongNamesAreShortenedKeepingTheExtension) {
+  std::string longname(300, 'n');
+  longname += ".mkv";
+  auto m = parse_metainfo(torrent(multi_info(Value::List{file_entry({longname}, 1)}, 1)));
+  ASSERT_TRUE(m);
+  std::string leaf = m->files[0].path.substr(4);
+  EXPECT_EQ(leaf.size(), 255u);
+  EXPECT_TRUE(leaf.ends_with(".mkv"));
+}
+
+}  // namespace
+}  // namespace fluxo

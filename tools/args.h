@@ -1,0 +1,40 @@
+// A small, strict command-line parser: declared options only, GNU-style
+// "--name value", "--name=value", "-x value", and "--" to end options.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace fluxo::cli {
+
+struct OptionSpec {
+  std::string name;   // long name without dashes
+  char short_name = 0;
+  bool takes_value = false;
+  bool repeatable = false;
+};
+
+class ParsedArgs {
+ public:
+  std::vector<std::string> positional;
+  bool has(std::string_view name) const { return values_.count(std::string(name)) != 0; }
+  std::optional<std::string> value(std::string_view name) const;
+  std::vector<std::string> values(std::string_view name) const;
+
+ private:
+  friend Result<ParsedArgs> parse_args(std::span<const std::string>, std::span<const OptionSpec>);
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;
+};
+
+Result<ParsedArgs> parse_args(std::span<const std::string> args, std::span<const OptionSpec> specs);
+
+// "16KiB", "4M", "1GiB", "12345": a byte count; nullopt if malformed or overflowing.
+std::optional<std::int64_t> parse_size(std::string_view text);
+
+}  // namespace fluxo::cli

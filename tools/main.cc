@@ -1,0 +1,61 @@
+// The fluxo command: dispatches to a subcommand. Only wiring lives here.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/commands.h"
+#include "tools/exit_codes.h"
+#include "tools/terminal.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: fluxo COMMAND [ARGS]\n"
+    "\n"
+    "fluxo is a BitTorrent client for high-throughput bulk fetching.\n"
+    "\n"
+    "commands:\n"
+    "  info FILE.torrent|MAGNET   show what a torrent or magnet link describes\n"
+    "  create PATH -o OUT         make a .torrent of a file or directory\n"
+    "\n"
+    "  fluxo COMMAND --help       help for one command\n"
+    "  fluxo --version            print the version\n"
+    "\n"
+    "exit codes: 0 success, 1 failure, 2 bad command line, 3 invalid or\n"
+    "unsupported input, 4 file system error, 130 interrupted\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace fluxo::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  std::string_view cmd = args[0];
+  std::span<const std::string> rest(args.data() + 1, args.size() - 1);
+  try {
+    if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+    if (cmd == "--version" || cmd == "-V" || cmd == "version") {
+      std::printf("fluxo %s\n", FLUXO_VERSION);
+      return kExitOk;
+    }
+    if (cmd == "info") return run_info(rest);
+    if (cmd == "create") return run_create(rest);
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    print_error(std::string("internal error: ") + e.what());
+    return kExitFailure;
+  }
+  print_error("unknown command \"" + std::string(cmd) + "\"");
+  std::fputs(kUsage, stderr);
+  return kExitUsage;
+}

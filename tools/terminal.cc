@@ -1,0 +1,60 @@
+#include "tools/terminal.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace fluxo::cli {
+
+std::string human_bytes(std::int64_t n) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024.0 && u < 6) {
+    v /= 1024.0;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0) {
+    std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(n));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f %s", v, kUnits[u]);
+  }
+  return buf;
+}
+
+void print_error(std::string_view message) {
+  std::fprintf(stderr, "fluxo: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+ProgressLine::ProgressLine(std::string label, bool enabled)
+    : label_(std::move(label)),
+      enabled_(enabled && ::isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()),
+      last_() {}
+
+ProgressLine::~ProgressLine() { finish(); }
+
+void ProgressLine::update(std::int64_t done, std::int64_t total) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  double secs = std::chrono::duration<double>(now - start_).count();
+  double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0;
+  auto rate = secs > 0 ? static_cast<std::int64_t>(static_cast<double>(done) / secs) : 0;
+  std::fprintf(stderr, "\r\033[K%s %5.1f%%  %s / %s  %s/s", label_.c_str(), pct,
+               human_bytes(done).c_str(), human_bytes(total).c_str(), human_bytes(rate).c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void ProgressLine::finish() {
+  if (drawn_) {
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    drawn_ = false;
+  }
+}
+
+}  // namespace fluxo::cli

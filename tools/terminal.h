@@ -1,0 +1,35 @@
+// Human-facing output helpers: byte counts, and a throttled progress line
+// that is drawn only when stderr is a terminal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fluxo::cli {
+
+// "1.50 GiB", "512 B".
+std::string human_bytes(std::int64_t n);
+// Writes "fluxo: <message>" and a newline to stderr.
+void print_error(std::string_view message);
+
+class ProgressLine {
+ public:
+  // Draws only when `enabled` and stderr is a terminal.
+  ProgressLine(std::string label, bool enabled);
+  ~ProgressLine();
+  // Safe to call often; redraws at most ten times a second.
+  void update(std::int64_t done, std::int64_t total);
+  // Clears the line.
+  void finish();
+
+ private:
+  std::string label_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_;
+};
+
+}  // namespace fluxo::cli

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (packages, build) and runs the test suite:
+# unit tests, CLI tests and interop tests against python3-libtorrent and aria2c.
+# Usage: tools/test.sh            (release build)
+#        FLUXO_PRESET=asan-ubsan tools/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset="${FLUXO_PRESET:-release}"
+
+bash tools/setup.sh
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset"
+ctest --preset "$preset" -j"$(nproc)"
