@@ -12,6 +12,9 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::unsupported: return "unsupported";
     case ErrorCode::io_error: return "I/O error";
     case ErrorCode::not_found: return "not found";
+    case ErrorCode::network_error: return "network error";
+    case ErrorCode::protocol_error: return "protocol error";
+    case ErrorCode::cancelled: return "cancelled";
   }
   return "unknown error";
 }

@@ -21,6 +21,9 @@ enum class ErrorCode {
   unsupported,       // recognised but not handled (e.g. BitTorrent v2)
   io_error,          // the file system said no
   not_found,
+  network_error,     // a socket, DNS, TLS or HTTP failure
+  protocol_error,    // a peer or tracker broke the protocol
+  cancelled,         // stopped on request (signal)
 };
 
 const char* to_string(ErrorCode code);

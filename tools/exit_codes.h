@@ -11,6 +11,7 @@ enum ExitCode : int {
   kExitUsage = 2,        // bad command line
   kExitBadInput = 3,     // a .torrent, magnet or other input is malformed, refused or unsupported
   kExitIo = 4,           // a file could not be read or written
+  kExitNetwork = 5,      // no usable peers or trackers: the download could not proceed
   kExitInterrupted = 130,
 };
 
@@ -24,6 +25,9 @@ inline int exit_code_for(ErrorCode code) {
     case ErrorCode::unsupported: return kExitBadInput;
     case ErrorCode::io_error:
     case ErrorCode::not_found: return kExitIo;
+    case ErrorCode::network_error:
+    case ErrorCode::protocol_error: return kExitNetwork;
+    case ErrorCode::cancelled: return kExitInterrupted;
   }
   return kExitFailure;
 }

@@ -35,7 +35,7 @@ ProgressLine::ProgressLine(std::string label, bool enabled)
 
 ProgressLine::~ProgressLine() { finish(); }
 
-void ProgressLine::update(std::int64_t done, std::int64_t total) {
+void ProgressLine::update(std::int64_t done, std::int64_t total, const char* extra) {
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   if (drawn_ && now - last_ < std::chrono::milliseconds(100)) return;
@@ -43,8 +43,16 @@ void ProgressLine::update(std::int64_t done, std::int64_t total) {
   double secs = std::chrono::duration<double>(now - start_).count();
   double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 100.0;
   auto rate = secs > 0 ? static_cast<std::int64_t>(static_cast<double>(done) / secs) : 0;
-  std::fprintf(stderr, "\r\033[K%s %5.1f%%  %s / %s  %s/s", label_.c_str(), pct,
-               human_bytes(done).c_str(), human_bytes(total).c_str(), human_bytes(rate).c_str());
+  std::string eta = "--";
+  if (rate > 0 && total > done) {
+    auto s = (total - done) / rate;
+    char b[32];
+    std::snprintf(b, sizeof b, "%lld:%02lld", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+    eta = b;
+  }
+  std::fprintf(stderr, "\r\033[K%s %5.1f%%  %s / %s  %s/s  ETA %s%s", label_.c_str(), pct,
+               human_bytes(done).c_str(), human_bytes(total).c_str(), human_bytes(rate).c_str(),
+               eta.c_str(), extra);
   std::fflush(stderr);
   drawn_ = true;
 }

@@ -20,7 +20,7 @@ class ProgressLine {
   ProgressLine(std::string label, bool enabled);
   ~ProgressLine();
   // Safe to call often; redraws at most ten times a second.
-  void update(std::int64_t done, std::int64_t total);
+  void update(std::int64_t done, std::int64_t total, const char* extra = "");
   // Clears the line.
   void finish();
 

@@ -1,0 +1,39 @@
+// A blocking TCP connection to one peer (Poco::Net::StreamSocket) with
+// deadlines on every operation. Owned and used by one peer task; shutdown()
+// may be called from another thread to unblock it.
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/status.h"
+#include "core/tracker_response.h"
+
+namespace fluxo {
+
+class PeerSocket {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  static Result<PeerSocket> connect(const PeerAddress& to, std::chrono::milliseconds timeout);
+
+  Status send_all(std::span<const std::uint8_t> data);
+  // Waits up to `wait` for data. Returns the number of bytes read, 0 when the
+  // wait ran out; an error when the peer closed or the socket failed.
+  Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait);
+  // Fills buf completely before `deadline`, or fails.
+  Status receive_exact(std::span<std::uint8_t> buf, Clock::time_point deadline);
+  void shutdown();
+  const std::string& remote() const { return remote_; }
+
+ private:
+  PeerSocket(Poco::Net::StreamSocket s, std::string remote) : socket_(std::move(s)), remote_(std::move(remote)) {}
+  Poco::Net::StreamSocket socket_;
+  std::string remote_;
+};
+
+}  // namespace fluxo

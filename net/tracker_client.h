@@ -1,0 +1,52 @@
+// HTTP and HTTPS tracker announces (BEP 3, BEP 23) over POCO.
+//
+// One call, one announce: it blocks for at most about `timeout` per request
+// (connect, send, receive each) and follows at most `max_redirects`
+// redirects, never to another scheme. The body is capped before it is
+// parsed; content encodings are not requested and refused if sent anyway.
+// HTTPS certificates are verified against the system's CA store (or
+// `ca_file`) unless `insecure` is set. Thread-safe: calls share no state
+// beyond a one-time TLS initialisation.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+#include "core/tracker_response.h"
+#include "core/types.h"
+#include "net/wire.h"
+
+namespace fluxo {
+
+enum class AnnounceEvent { none, started, completed, stopped };
+
+struct AnnounceRequest {
+  InfoHash info_hash;
+  wire::PeerId peer_id{};
+  std::uint16_t port = 6881;
+  std::int64_t uploaded = 0;
+  std::int64_t downloaded = 0;
+  std::int64_t left = 0;
+  AnnounceEvent event = AnnounceEvent::none;
+  int numwant = 200;
+  std::uint32_t key = 0;
+  std::string tracker_id;
+};
+
+struct TrackerOptions {
+  std::chrono::milliseconds timeout{15000};
+  std::size_t max_body = 2u << 20;
+  int max_redirects = 3;
+  bool insecure = false;  // accept any HTTPS certificate
+  std::string ca_file;    // extra trusted CA (PEM) for HTTPS, e.g. a test CA
+};
+
+// The announce URL with the query for `req` appended (exposed for tests).
+std::string announce_url(const std::string& base, const AnnounceRequest& req);
+
+Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest& req,
+                                  const TrackerOptions& options);
+
+}  // namespace fluxo

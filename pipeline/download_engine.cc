@@ -1,0 +1,342 @@
+#include "pipeline/download_engine.h"
+
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "pipeline/piece_pipeline.h"
+#include "pipeline/swarm_state.h"
+#include "storage/file_storage.h"
+
+namespace fluxo {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Events from other threads wait here until the supervising thread reports them.
+class EventQueue {
+ public:
+  void push(DownloadEvent e) {
+    std::lock_guard lock(mu_);
+    events_.push_back(std::move(e));
+  }
+  std::vector<DownloadEvent> take() {
+    std::lock_guard lock(mu_);
+    return std::exchange(events_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<DownloadEvent> events_;  // guarded by mu_
+};
+
+// Commit and failure handling, called on the pipeline's serial writer stage.
+class Committer : public PieceSink {
+ public:
+  Committer(SwarmState& s, EventQueue& q, unsigned ban_after) : s_(s), q_(q), ban_after_(ban_after) {}
+
+  void on_verified(const std::shared_ptr<ActivePiece>& p) override {
+    s_.have.set(p->index());
+    s_.completed.append(p->index());
+    s_.counters.verified_bytes.fetch_add(p->size(), std::memory_order_relaxed);
+    s_.pool.release(p->data());
+  }
+
+  void on_hash_failed(const std::shared_ptr<ActivePiece>& p) override {
+    s_.counters.hash_failures.fetch_add(1);
+    auto who = p->contributors();
+    for (std::uint32_t id : who) {
+      std::string address;
+      {
+        std::lock_guard lock(s_.blame_mu);
+        address = s_.session_address[id];
+      }
+      if (s_.peers.strike(address, ban_after_)) q_.push({DownloadEvent::Kind::peer_banned, address});
+    }
+    s_.pool.release(p->data());
+    // Fetch it again, preferably from someone else.
+    s_.picker.unclaim(p->index(), who.empty() ? UINT32_MAX : who.front());
+  }
+
+  void on_write_failed(const std::shared_ptr<ActivePiece>& p, const Status& error) override {
+    {
+      std::lock_guard lock(mu_);
+      if (error_.is_ok()) error_ = error;
+    }
+    s_.pool.release(p->data());
+    s_.picker.unclaim(p->index());
+    s_.stop.store(true);
+  }
+
+  Status error() {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+ private:
+  SwarmState& s_;
+  EventQueue& q_;
+  unsigned ban_after_;
+  std::mutex mu_;
+  Status error_;  // guarded by mu_
+};
+
+// Counts the tasks running on the peer arena so shutdown can wait for them.
+class TaskCounter {
+ public:
+  void start() {
+    std::lock_guard lock(mu_);
+    ++n_;
+  }
+  void done() {
+    std::lock_guard lock(mu_);
+    if (--n_ == 0) cv_.notify_all();
+  }
+  std::size_t running() {
+    std::lock_guard lock(mu_);
+    return n_;
+  }
+  void wait_idle() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return n_ == 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t n_ = 0;  // guarded by mu_
+};
+
+// BEP 12: tiers in order, trackers shuffled within a tier, a tracker that
+// answers moves to the front of its tier. Runs as one blocking task.
+void tracker_loop(SwarmState& s, const DownloadOptions& o, EventQueue& q, std::uint32_t key,
+                  std::atomic<int>& working) {
+  std::vector<std::vector<std::string>> tiers = s.meta.trackers;
+  std::minstd_rand rng(key);
+  for (auto& t : tiers) std::shuffle(t.begin(), t.end(), rng);
+
+  AnnounceRequest req;
+  req.info_hash = s.meta.info_hash;
+  req.peer_id = s.our_id;
+  req.port = o.port;
+  req.key = key;
+  auto total = s.meta.total_size;
+  auto fill = [&](AnnounceEvent e) {
+    req.event = e;
+    req.downloaded = static_cast<std::int64_t>(s.counters.payload_received.load());
+    req.left = total - static_cast<std::int64_t>(s.counters.verified_bytes.load());
+  };
+
+  bool started = false;
+  bool completed_sent = false;
+  std::string last_good;
+  auto backoff = std::chrono::seconds(15);
+  auto next = Clock::now();
+  auto announce_once = [&](AnnounceEvent event) -> bool {
+    for (auto& tier : tiers) {
+      for (std::size_t i = 0; i < tier.size(); ++i) {
+        if (s.stop.load() && event != AnnounceEvent::stopped) return false;
+        fill(event);
+        auto r = announce(tier[i], req, o.tracker);
+        if (!r) {
+          q.push({DownloadEvent::Kind::tracker_error, r.status().message()});
+          continue;
+        }
+        std::rotate(tier.begin(), tier.begin() + static_cast<std::ptrdiff_t>(i),
+                    tier.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        if (!r->tracker_id.empty()) req.tracker_id = r->tracker_id;
+        std::size_t added = s.peers.add(r->peers);
+        DownloadEvent ev{DownloadEvent::Kind::tracker_ok, tier.front()};
+        ev.peers_known = added;
+        if (!r->warning.empty()) ev.text += " (warning: " + r->warning + ")";
+        q.push(std::move(ev));
+        last_good = tier.front();
+        next = Clock::now() + std::chrono::seconds(r->interval);
+        backoff = std::chrono::seconds(15);
+        working.store(1);
+        return true;
+      }
+    }
+    working.store(0);
+    next = Clock::now() + backoff;
+    backoff = std::min<std::chrono::seconds>(backoff * 2, std::chrono::seconds(300));
+    return false;
+  };
+
+  while (!s.stop.load()) {
+    if (s.have.all() && !completed_sent && started) {
+      announce_once(AnnounceEvent::completed);
+      completed_sent = true;
+    }
+    if (Clock::now() >= next) {
+      bool ok = announce_once(started ? AnnounceEvent::none : AnnounceEvent::started);
+      started = started || ok;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (started && !last_good.empty()) {
+    TrackerOptions quick = o.tracker;
+    quick.timeout = std::chrono::milliseconds(2000);
+    fill(AnnounceEvent::stopped);
+    (void)announce(last_good, req, quick);
+  }
+}
+
+}  // namespace
+
+wire::PeerId make_peer_id() {
+  wire::PeerId id{};
+  const char prefix[] = "-FX0100-";
+  std::copy(prefix, prefix + 8, id.begin());
+  static constexpr char kChars[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::random_device rd;
+  for (std::size_t i = 8; i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(kChars[rd() % 62]);
+  return id;
+}
+
+DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
+                            const std::function<void(const DownloadEvent&)>& on_event,
+                            const std::atomic<bool>& interrupt) {
+  DownloadResult result;
+  const auto start = Clock::now();
+  const unsigned cores = static_cast<unsigned>(oneapi::tbb::info::default_concurrency());
+  const unsigned hash_threads = o.hash_threads ? o.hash_threads : cores;
+  const unsigned max_peers = std::max(1u, o.max_peers);
+  std::size_t pool_pieces = std::clamp<std::size_t>(o.max_memory / static_cast<std::size_t>(meta.piece_length),
+                                                    4, std::max<std::uint32_t>(meta.piece_count(), 4));
+
+  auto storage = FileStorage::open(meta, o.directory);
+  if (!storage) {
+    result.status = storage.status();
+    return result;
+  }
+
+  SwarmState swarm(meta, pool_pieces);
+  swarm.our_id = make_peer_id();
+  EventQueue events;
+  Committer committer(swarm, events, o.session.ban_after);
+  // Peers block in recv; each needs a thread of its own. The hashing arena
+  // keeps its own threads, so hashing is never starved by blocked peers.
+  oneapi::tbb::global_control threads(oneapi::tbb::global_control::max_allowed_parallelism,
+                                      max_peers + hash_threads + 2);
+  PiecePipeline pipeline(meta, **storage, committer, hash_threads);
+  swarm.pipeline = &pipeline;
+  oneapi::tbb::task_arena peer_arena(static_cast<int>(max_peers + 1), 0);
+  TaskCounter tasks;
+
+  swarm.peers.add(o.peers);
+  std::atomic<int> tracker_working{0};
+  const bool trackers = o.use_trackers && !meta.trackers.empty();
+  if (trackers) {
+    tasks.start();
+    std::uint32_t key = std::random_device{}();
+    peer_arena.enqueue([&, key] {
+      tracker_loop(swarm, o, events, key, tracker_working);
+      tasks.done();
+    });
+  }
+
+  DownloadEvent base;
+  base.total_bytes = meta.total_size;
+  base.memory_cap = pool_pieces * static_cast<std::size_t>(meta.piece_length);
+  {
+    DownloadEvent e = base;
+    e.kind = DownloadEvent::Kind::started;
+    e.text = meta.name;
+    on_event(e);
+  }
+
+  std::atomic<std::uint32_t> sessions{0};
+  auto last_progress = start;
+  std::int64_t last_bytes = 0;
+  auto last_activity = start;
+  while (true) {
+    auto now = Clock::now();
+    if (swarm.have.all()) break;
+    if (interrupt.load()) {
+      result.status = Status(ErrorCode::cancelled, "interrupted");
+      break;
+    }
+    if (Status e = committer.error(); !e) {
+      result.status = e;
+      break;
+    }
+    // Start sessions up to the peer limit.
+    while (sessions.load() < max_peers) {
+      auto cand = swarm.peers.next_candidate(now);
+      if (!cand) break;
+      sessions.fetch_add(1);
+      tasks.start();
+      peer_arena.enqueue([&, addr = *cand] {
+        Status st = run_peer_session(swarm, addr, o.session);
+        bool failed = !st && st.code() != ErrorCode::cancelled;
+        if (failed) events.push({DownloadEvent::Kind::peer_error, st.message()});
+        swarm.peers.disconnected(addr, failed, Clock::now());
+        sessions.fetch_sub(1);
+        tasks.done();
+      });
+    }
+    if (sessions.load() > 0 || tracker_working.load()) last_activity = now;
+    if (now - last_activity > o.stall_timeout) {
+      result.status = Status(ErrorCode::network_error,
+                             "no peers to download from for " + std::to_string(o.stall_timeout.count()) + " s");
+      break;
+    }
+    for (auto& e : events.take()) {
+      if (e.kind == DownloadEvent::Kind::peer_banned || e.kind == DownloadEvent::Kind::tracker_error ||
+          e.kind == DownloadEvent::Kind::tracker_ok || e.kind == DownloadEvent::Kind::peer_error) {
+        on_event(e);
+      }
+    }
+    if (now - last_progress >= o.progress_interval) {
+      DownloadEvent e = base;
+      e.kind = DownloadEvent::Kind::progress;
+      e.verified_bytes = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
+      double secs = std::chrono::duration<double>(now - last_progress).count();
+      e.rate = static_cast<double>(e.verified_bytes - last_bytes) / secs;
+      e.seconds = std::chrono::duration<double>(now - start).count();
+      e.peers_connected = swarm.counters.connected.load();
+      e.peers_known = swarm.peers.known();
+      e.hash_failures = swarm.counters.hash_failures.load();
+      e.banned = swarm.peers.banned_count();
+      on_event(e);
+      last_progress = now;
+      last_bytes = e.verified_bytes;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+  // Shut down: peers notice `stop` within a poll interval; the tracker task
+  // sends its 'stopped' announce; then the pipeline drains.
+  swarm.stop.store(true);
+  tasks.wait_idle();
+  pipeline.wait();
+  for (auto& e : events.take()) on_event(e);
+  if (result.status.is_ok() && !swarm.have.all()) {
+    Status e = committer.error();
+    result.status = e.is_ok() ? Status(ErrorCode::io_error, "download incomplete") : e;
+  }
+
+  DownloadEvent& sum = result.summary;
+  sum = base;
+  sum.kind = DownloadEvent::Kind::finished;
+  sum.verified_bytes = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
+  sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  sum.rate = sum.seconds > 0 ? static_cast<double>(sum.verified_bytes) / sum.seconds : 0;
+  sum.peers_used = swarm.counters.peers_used.load();
+  sum.peers_known = swarm.peers.known();
+  sum.hash_failures = swarm.counters.hash_failures.load();
+  sum.wasted_bytes = swarm.counters.wasted.load();
+  sum.banned = swarm.peers.banned_count();
+  sum.memory_peak = swarm.pool.peak_in_use() * static_cast<std::size_t>(meta.piece_length);
+  sum.write_calls = pipeline.stats().write_calls;
+  return result;
+}
+
+}  // namespace fluxo

@@ -1,0 +1,75 @@
+// One torrent's download, wired to the design card: peer sessions run as
+// blocking tasks on a task_arena of their own (sized to the peer limit, with
+// oneTBB's global thread limit raised to match), trackers are announced from
+// one more task on that arena, and complete pieces flow through the
+// PiecePipeline (hashing on an arena sized to the cores). run_download()
+// blocks the calling thread, which only supervises: it starts sessions,
+// reports progress and decides when the download is over.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/metainfo.h"
+#include "core/status.h"
+#include "core/tracker_response.h"
+#include "net/tracker_client.h"
+#include "pipeline/peer_session.h"
+
+namespace fluxo {
+
+struct DownloadOptions {
+  std::filesystem::path directory = ".";
+  std::vector<PeerAddress> peers;     // added directly, before any tracker answers
+  bool use_trackers = true;
+  unsigned max_peers = 50;
+  std::uint16_t port = 6881;          // announced to trackers
+  std::size_t max_memory = 64u << 20;  // piece buffers in flight (at least 4 pieces are used)
+  unsigned hash_threads = 0;           // 0: one per core
+  std::chrono::seconds stall_timeout{60};  // no peer at all for this long: give up
+  std::chrono::milliseconds progress_interval{1000};
+  TrackerOptions tracker;
+  SessionConfig session;
+};
+
+struct DownloadEvent {
+  enum class Kind { started, progress, peer_banned, peer_error, tracker_ok, tracker_error, finished };
+  Kind kind = Kind::progress;
+  std::string text;  // peer address, tracker URL and message, ...
+  // progress and finished:
+  std::int64_t verified_bytes = 0;
+  std::int64_t total_bytes = 0;
+  double seconds = 0;
+  double rate = 0;  // bytes per second over the last interval (average for finished)
+  std::uint32_t peers_connected = 0;
+  std::size_t peers_known = 0;
+  std::uint32_t peers_used = 0;
+  std::uint32_t hash_failures = 0;
+  std::uint64_t wasted_bytes = 0;
+  std::size_t banned = 0;
+  std::size_t memory_cap = 0;        // bytes of piece buffers available
+  std::size_t memory_peak = 0;       // bytes of piece buffers ever in use at once
+  std::uint64_t write_calls = 0;
+};
+
+struct DownloadResult {
+  Status status;  // ok only when every piece is verified and written
+  DownloadEvent summary;
+};
+
+// `interrupt` is polled; setting it stops the download cleanly (the result's
+// status is then ErrorCode::cancelled). `on_event` is called from the calling
+// thread only.
+DownloadResult run_download(const Metainfo& meta, const DownloadOptions& options,
+                            const std::function<void(const DownloadEvent&)>& on_event,
+                            const std::atomic<bool>& interrupt);
+
+// "-FX0100-" followed by 12 random characters (BEP 20).
+wire::PeerId make_peer_id();
+
+}  // namespace fluxo

@@ -1,0 +1,513 @@
+#include "pipeline/peer_session.h"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <random>
+
+#include "net/peer_socket.h"
+#include "net/wire.h"
+#include "pipeline/piece_pipeline.h"
+#include "pipeline/request_depth.h"
+
+namespace fluxo {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using wire::BlockRef;
+using wire::MsgId;
+
+constexpr std::chrono::milliseconds kPoll{200};
+constexpr std::chrono::seconds kKeepAlive{60};
+constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
+constexpr std::uint32_t kMaxRequestsWhileChoked = 2048;
+constexpr std::size_t kEndgameIdle = 4;       // duplicate only below this many requests
+constexpr std::uint32_t kEndgameDepth = 16;   // and keep at most this many
+
+Status violation(const std::string& who, const std::string& what) {
+  return Status(ErrorCode::protocol_error, who + ": " + what);
+}
+
+struct Outstanding {
+  BlockRef ref;
+  std::shared_ptr<ActivePiece> piece;
+};
+
+class Session {
+ public:
+  Session(SwarmState& s, const PeerAddress& a, const SessionConfig& c)
+      : s_(s), addr_(a), who_(a.to_string()), cfg_(c), id_(s.next_session.fetch_add(1)),
+        has_(s.meta.piece_count()), depth_(c.initial_depth, c.max_requests),
+        rng_(std::random_device{}() ^ id_),
+        max_len_(wire::max_message_length(s.meta.piece_count())),
+        in_(std::max<std::size_t>(256 * 1024, max_len_ + 64)) {
+    std::lock_guard lock(s_.blame_mu);
+    s_.session_address[id_] = who_;
+  }
+
+  ~Session() {
+    release_all();
+    if (counted_) s_.counters.connected.fetch_sub(1);
+    if (id_claimed_) s_.peers.release_peer_id(peer_id_);
+    s_.picker.remove_peer(has_);  // exactly what add_peer/add_have counted
+  }
+
+  Status run() {
+    auto sock = PeerSocket::connect(addr_, cfg_.connect_timeout);
+    if (!sock) return sock.status();
+    sock_.emplace(std::move(*sock));
+    s_.counters.connected.fetch_add(1);
+    counted_ = true;
+    if (Status st = handshake(); !st) return st;
+    return loop();
+  }
+
+ private:
+  bool stopping() const { return s_.stop.load(std::memory_order_relaxed) || s_.have.all(); }
+
+  // Reads exactly buf.size() bytes, waking up to notice a stop.
+  Status read_exact(std::span<std::uint8_t> buf, Clock::time_point deadline) {
+    std::size_t got = 0;
+    while (got < buf.size()) {
+      if (s_.stop.load(std::memory_order_relaxed)) return Status(ErrorCode::cancelled, who_ + ": stopped");
+      if (Clock::now() > deadline) return Status(ErrorCode::network_error, who_ + ": timed out mid-message");
+      auto r = sock_->receive_some(buf.subspan(got), kPoll);
+      if (!r) return r.status();
+      got += *r;
+    }
+    last_recv_ = Clock::now();
+    return Status::ok();
+  }
+
+  Status handshake() {
+    wire::Handshake ours;
+    ours.info_hash = s_.meta.info_hash;
+    ours.peer_id = s_.our_id;
+    ours.set_fast();
+    std::array<std::uint8_t, wire::kHandshakeSize> buf{};
+    wire::encode_handshake(ours, buf);
+    if (Status st = sock_->send_all(buf); !st) return st;
+    if (Status st = read_exact(buf, Clock::now() + cfg_.handshake_timeout); !st) return st;
+    auto theirs = wire::decode_handshake(buf);
+    if (!theirs) return violation(who_, theirs.status().message());
+    if (theirs->info_hash != s_.meta.info_hash) return violation(who_, "handshake for another torrent");
+    if (theirs->peer_id == s_.our_id) return violation(who_, "connected to ourselves");
+    peer_id_ = theirs->peer_id;
+    if (!s_.peers.claim_peer_id(peer_id_)) return violation(who_, "second connection from one peer id");
+    id_claimed_ = true;
+    fast_ = theirs->supports_fast();
+
+    // What we have: nothing at first, more once pieces complete.
+    std::uint32_t have = s_.have.count();
+    if (fast_ && have == 0) {
+      out_.resize(out_.size() + wire::kSimpleSize);
+      wire::encode_simple(MsgId::have_none, out_.data() + out_.size() - wire::kSimpleSize);
+    } else if (have > 0) {
+      Bitfield bf(s_.meta.piece_count());
+      for (std::uint32_t i = 0; i < bf.size(); ++i) {
+        if (s_.have.test(PieceIndex(i))) bf.set(PieceIndex(i));
+      }
+      std::size_t at = out_.size();
+      out_.resize(at + 5 + bf.bytes().size());
+      wire::encode_bitfield_header(bf.bytes().size(), out_.data() + at);
+      std::memcpy(out_.data() + at + 5, bf.bytes().data(), bf.bytes().size());
+    }
+    haves_sent_ = s_.completed.size();
+    last_recv_ = last_block_ = last_send_ = Clock::now();
+    return flush();
+  }
+
+  void put_simple(MsgId id) {
+    std::size_t at = out_.size();
+    out_.resize(at + wire::kSimpleSize);
+    wire::encode_simple(id, out_.data() + at);
+  }
+  void put_index(MsgId id, PieceIndex p) {
+    std::size_t at = out_.size();
+    out_.resize(at + wire::kHaveSize);
+    wire::encode_index(id, p, out_.data() + at);
+  }
+  void put_block_ref(MsgId id, const BlockRef& b) {
+    std::size_t at = out_.size();
+    out_.resize(at + wire::kBlockRefSize);
+    wire::encode_block_ref(id, b, out_.data() + at);
+  }
+
+  Status flush() {
+    if (out_.empty()) return Status::ok();
+    Status st = sock_->send_all(out_);
+    out_.clear();
+    last_send_ = Clock::now();
+    return st;
+  }
+
+  Status loop() {
+    auto last_ban_check = Clock::now();
+    while (!stopping()) {
+      auto now = Clock::now();
+      send_haves();
+      update_interest();
+      if (endgame_) cancel_arrived();
+      fill_requests();
+      if (out_.empty() && now - last_send_ > kKeepAlive) {
+        out_.resize(wire::kKeepAliveSize);
+        wire::encode_keepalive(out_.data());
+      }
+      if (Status st = flush(); !st) return st;
+
+      if (now - last_ban_check > std::chrono::seconds(1)) {
+        last_ban_check = now;
+        if (s_.peers.banned(who_)) return violation(who_, "banned for sending bad data");
+      }
+      if (!outstanding_.empty() && now - last_block_ > cfg_.request_timeout) {
+        if (peer_choking_) {
+          return_outstanding();  // choked and the requests will never be served
+          last_block_ = now;
+        } else {
+          return Status(ErrorCode::network_error, who_ + ": no data for " +
+                        std::to_string(cfg_.request_timeout.count() / 1000) + " s (snubbed)");
+        }
+      }
+      if (now - last_recv_ > cfg_.idle_timeout) return Status(ErrorCode::network_error, who_ + ": idle");
+
+      if (in_end_ == in_.size()) compact();
+      auto r = sock_->receive_some(std::span(in_).subspan(in_end_), kPoll);
+      if (!r) return r.status();
+      if (*r == 0) {
+        depth_.update(Clock::now());
+        continue;
+      }
+      in_end_ += *r;
+      last_recv_ = Clock::now();
+      if (Status st = process_input(); !st) return st;
+    }
+    return Status::ok();
+  }
+
+  void compact() {
+    if (in_begin_ == 0) return;
+    std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+
+  Status process_input() {
+    while (true) {
+      std::size_t avail = in_end_ - in_begin_;
+      if (avail < 4) break;
+      const std::uint8_t* p = in_.data() + in_begin_;
+      std::uint32_t len = wire::read_u32(p);
+      if (len == 0) {
+        in_begin_ += 4;
+        continue;
+      }
+      if (len > max_len_) {
+        return violation(who_, "message of " + std::to_string(len) + " bytes exceeds the limit");
+      }
+      if (avail < 5) break;
+      if (p[4] == static_cast<std::uint8_t>(MsgId::piece)) {
+        if (len < 10 || len - 9 > wire::kMaxBlockLength) return violation(who_, "piece message of bad length");
+        if (avail < 13) break;
+        std::uint32_t index = wire::read_u32(p + 5);
+        std::uint32_t begin = wire::read_u32(p + 9);
+        if (index >= s_.meta.piece_count()) return violation(who_, "block for a piece out of range");
+        in_begin_ += 13;
+        if (Status st = receive_block(BlockRef{PieceIndex(index), begin, len - 9}); !st) return st;
+        any_message_ = true;
+        continue;
+      }
+      if (avail < 4 + std::size_t{len}) break;
+      auto msg = wire::decode_message(std::span<const std::uint8_t>(p + 4, len), s_.meta.piece_count());
+      if (!msg) return violation(who_, msg.status().message());
+      in_begin_ += 4 + std::size_t{len};
+      if (Status st = handle(*msg); !st) return st;
+      any_message_ = true;
+    }
+    if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+    return Status::ok();
+  }
+
+  // The 13-byte header of a PIECE message was consumed; ref.length bytes of
+  // block follow, some already buffered. They go straight to the piece's
+  // buffer, or are discarded if we did not ask for them or already have them.
+  Status receive_block(const BlockRef& ref) {
+    std::shared_ptr<ActivePiece> piece;
+    for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
+      if (it->ref == ref) {
+        piece = std::move(it->piece);
+        outstanding_.erase(it);
+        break;
+      }
+    }
+    std::uint8_t* dest = nullptr;
+    if (piece) {
+      auto arrival = piece->begin_block(ref.begin, ref.length, id_);
+      if (arrival == ActivePiece::Arrival::write) dest = piece->data() + ref.begin;
+    } else if (!forget_cancelled(ref) && ++unrequested_ > kMaxUnrequestedBlocks) {
+      return violation(who_, "too many blocks we never requested");
+    }
+    std::size_t buffered = std::min<std::size_t>(in_end_ - in_begin_, ref.length);
+    if (dest) std::memcpy(dest, in_.data() + in_begin_, buffered);
+    in_begin_ += buffered;
+    if (buffered < ref.length) {
+      std::size_t rest = ref.length - buffered;
+      std::span<std::uint8_t> target;
+      if (dest) {
+        target = std::span(dest + buffered, rest);
+      } else {
+        scratch_.resize(rest);
+        target = scratch_;
+      }
+      if (Status st = read_exact(target, Clock::now() + cfg_.request_timeout); !st) {
+        if (dest) piece->abort_block(ref.begin);
+        return st;
+      }
+    }
+    auto now = Clock::now();
+    last_block_ = now;
+    if (!dest) {
+      s_.counters.wasted.fetch_add(ref.length, std::memory_order_relaxed);
+      return Status::ok();
+    }
+    if (!delivered_) {
+      delivered_ = true;
+      s_.counters.peers_used.fetch_add(1);
+    }
+    s_.counters.payload_received.fetch_add(ref.length, std::memory_order_relaxed);
+    depth_.on_block(ref.length, now);
+    if (piece->block_written()) {
+      s_.active.remove(piece.get());
+      std::erase(mine_, piece);
+      s_.pipeline->submit(std::move(piece));
+    }
+    return Status::ok();
+  }
+
+  Status handle(const wire::Message& m) {
+    switch (m.id) {
+      case MsgId::choke:
+        peer_choking_ = true;
+        // Without the fast extension a choke discards every pending request.
+        if (!fast_) return_outstanding();
+        depth_.on_loss();
+        break;
+      case MsgId::unchoke:
+        peer_choking_ = false;
+        last_block_ = Clock::now();
+        break;
+      case MsgId::interested:
+      case MsgId::not_interested:
+        break;
+      case MsgId::have:
+        if (!has_.test(m.piece)) {
+          has_.set(m.piece);
+          s_.picker.add_have(m.piece);
+          if (!s_.have.test(m.piece)) want_interest_ = true;
+        }
+        break;
+      case MsgId::bitfield: {
+        if (any_message_) return violation(who_, "bitfield after other messages");
+        Bitfield bf;
+        if (!Bitfield::from_wire(m.payload, s_.meta.piece_count(), bf)) {
+          return violation(who_, "bitfield with spare bits set");
+        }
+        has_ = std::move(bf);
+        s_.picker.add_peer(has_);
+        want_interest_ = true;
+        break;
+      }
+      case MsgId::have_all:
+      case MsgId::have_none:
+        if (!fast_) return violation(who_, "fast-extension message without the extension");
+        if (any_message_) return violation(who_, "have-all/none after other messages");
+        if (m.id == MsgId::have_all) {
+          has_.set_all();
+          s_.picker.add_peer(has_);
+          want_interest_ = true;
+        }
+        break;
+      case MsgId::reject: {
+        if (!fast_) return violation(who_, "reject without the fast extension");
+        BlockRef ref{m.piece, m.begin, m.length};
+        for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
+          if (it->ref == ref) {
+            it->piece->return_block(ref.begin);
+            outstanding_.erase(it);
+            break;
+          }
+          // (a reject for a block we no longer wait for is harmless)
+        }
+        break;
+      }
+      case MsgId::request:
+        // We do not upload yet, so the peer is always choked: with the fast
+        // extension every such request must be rejected explicitly.
+        if (++requests_while_choked_ > kMaxRequestsWhileChoked) return violation(who_, "request flood");
+        if (fast_) put_block_ref(MsgId::reject, BlockRef{m.piece, m.begin, m.length});
+        break;
+      case MsgId::allowed_fast:
+      case MsgId::suggest:
+      case MsgId::cancel:
+      case MsgId::port:
+      default:
+        break;
+    }
+    return Status::ok();
+  }
+
+  void update_interest() {
+    if (!want_interest_ || am_interested_) return;
+    want_interest_ = false;
+    for (std::uint32_t i = 0; i < has_.size(); ++i) {
+      if (has_.test(PieceIndex(i)) && !s_.have.test(PieceIndex(i))) {
+        put_simple(MsgId::interested);
+        am_interested_ = true;
+        return;
+      }
+    }
+  }
+
+  void send_haves() {
+    std::uint32_t n = s_.completed.size();
+    for (; haves_sent_ < n; ++haves_sent_) {
+      PieceIndex p = s_.completed.at(haves_sent_);
+      if (!has_.test(p)) put_index(MsgId::have, p);
+    }
+  }
+
+  // End-game: cancel our requests for blocks another peer delivered first.
+  void cancel_arrived() {
+    for (auto it = outstanding_.begin(); it != outstanding_.end();) {
+      if (it->piece->has_block(it->ref.begin)) {
+        put_block_ref(MsgId::cancel, it->ref);
+        it->piece->return_block(it->ref.begin);
+        remember_cancelled(it->ref);
+        it = outstanding_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::optional<Outstanding> next_block() {
+    // 1. Pieces this peer claimed.
+    while (!mine_.empty()) {
+      if (auto b = mine_.front()->request_block(1)) return Outstanding{*b, mine_.front()};
+      mine_.erase(mine_.begin());
+    }
+    std::vector<BlockRef> refs;
+    // 2. Partial pieces left behind by other peers.
+    BlockRef ref;
+    if (auto p = s_.active.find_work(has_, 1, refs, ref)) {
+      mine_.push_back(p);
+      return Outstanding{ref, p};
+    }
+    // 3. A new piece, if a buffer is free.
+    if (std::uint8_t* buf = s_.pool.try_acquire()) {
+      if (auto idx = s_.picker.pick(has_, rng_, id_)) {
+        auto piece = std::make_shared<ActivePiece>(
+            *idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)), buf);
+        s_.active.add(piece);
+        mine_.push_back(piece);
+        if (auto b = piece->request_block(1)) return Outstanding{*b, piece};
+      } else {
+        s_.pool.release(buf);
+        // 4. Nothing left to claim: end-game. A peer that is nearly idle asks
+        // for blocks others are fetching, so the last pieces do not wait on
+        // the slowest peer; busy peers do not, which keeps duplicates few.
+        if (!s_.picker.anything_to_claim(has_)) {
+          endgame_ = true;
+          if (outstanding_.size() >= kEndgameIdle) return std::nullopt;
+          refs.reserve(outstanding_.size());
+          for (const auto& o : outstanding_) refs.push_back(o.ref);
+          if (auto p = s_.active.find_work(has_, 2, refs, ref)) return Outstanding{ref, p};
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  void fill_requests() {
+    if (peer_choking_ || !am_interested_) return;
+    std::uint32_t want = endgame_ ? std::min<std::uint32_t>(depth_.depth(), kEndgameDepth) : depth_.depth();
+    while (outstanding_.size() < want) {
+      auto next = next_block();
+      if (!next) break;
+      put_block_ref(MsgId::request, next->ref);
+      outstanding_.push_back(std::move(*next));
+    }
+  }
+
+  void return_outstanding() {
+    for (auto& o : outstanding_) {
+      o.piece->return_block(o.ref.begin);
+      remember_cancelled(o.ref);
+    }
+    outstanding_.clear();
+  }
+
+  // Blocks we stopped waiting for may still be on the wire: when they come
+  // they are waste, not a protocol violation.
+  void remember_cancelled(const BlockRef& ref) {
+    cancelled_.push_back(ref);
+    if (cancelled_.size() > 4096) cancelled_.pop_front();
+  }
+  bool forget_cancelled(const BlockRef& ref) {
+    auto it = std::find(cancelled_.begin(), cancelled_.end(), ref);
+    if (it == cancelled_.end()) return false;
+    cancelled_.erase(it);
+    return true;
+  }
+
+  void release_all() {
+    return_outstanding();
+    mine_.clear();  // the pieces stay in the registry for other peers
+  }
+
+  SwarmState& s_;
+  PeerAddress addr_;
+  std::string who_;
+  SessionConfig cfg_;
+  std::uint32_t id_;
+  std::optional<PeerSocket> sock_;
+  wire::PeerId peer_id_{};
+  bool id_claimed_ = false;
+  bool counted_ = false;
+  bool fast_ = false;
+  Bitfield has_;
+  bool any_message_ = false;
+  bool peer_choking_ = true;
+  bool am_interested_ = false;
+  bool want_interest_ = false;
+  bool endgame_ = false;
+  bool delivered_ = false;
+  std::uint32_t unrequested_ = 0;
+  std::uint32_t requests_while_choked_ = 0;
+  std::uint32_t haves_sent_ = 0;
+  RequestDepth depth_;
+  std::minstd_rand rng_;
+  std::deque<Outstanding> outstanding_;
+  std::deque<BlockRef> cancelled_;
+  std::vector<std::shared_ptr<ActivePiece>> mine_;
+  std::uint32_t max_len_;
+  std::vector<std::uint8_t> in_;
+  std::size_t in_begin_ = 0;
+  std::size_t in_end_ = 0;
+  std::vector<std::uint8_t> out_;
+  std::vector<std::uint8_t> scratch_;
+  Clock::time_point last_recv_{}, last_block_{}, last_send_{};
+};
+
+}  // namespace
+
+Status run_peer_session(SwarmState& swarm, const PeerAddress& address, const SessionConfig& config) {
+  try {
+    Session session(swarm, address, config);
+    return session.run();
+  } catch (const std::exception& e) {
+    // Nothing may escape a peer task.
+    return Status(ErrorCode::network_error, address.to_string() + ": " + e.what());
+  }
+}
+
+}  // namespace fluxo

@@ -1,0 +1,60 @@
+// Which piece a peer should fetch next: rarest first among the pieces the
+// peer has and nobody has claimed, with random picks for the first few
+// pieces (so that a new download quickly has something to trade) and random
+// tie-breaking. Claims go through the shared AtomicBitfield, so two peers
+// never win the same piece and picking takes no lock.
+//
+// Thread-safety: every member may be called from any peer task. The
+// availability counts are relaxed atomics: a slightly stale count only
+// changes which of two rare pieces is picked first.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "core/atomic_bitfield.h"
+#include "core/bitfield.h"
+
+namespace fluxo {
+
+class PiecePicker {
+ public:
+  PiecePicker(std::uint32_t piece_count, AtomicBitfield& have, AtomicBitfield& claimed,
+              std::uint32_t random_first = 4);
+
+  // Availability bookkeeping as peers announce and leave.
+  void add_peer(const Bitfield& has);
+  void remove_peer(const Bitfield& has);
+  void add_have(PieceIndex piece);
+  std::uint32_t availability(PieceIndex piece) const {
+    return avail_[piece.value()].load(std::memory_order_relaxed);
+  }
+
+  // Claims and returns a piece `has` offers, or nullopt if every piece it
+  // offers is already had or claimed. `avoid` (a peer id) skips pieces that
+  // last failed their hash with data from that peer, unless nothing else is left.
+  std::optional<PieceIndex> pick(const Bitfield& has, std::minstd_rand& rng,
+                                 std::uint32_t avoid = UINT32_MAX);
+
+  // Gives a claimed piece back (after a hash failure or an abandoned fetch).
+  // `failed_by` records the peer whose data failed, for pick()'s `avoid`.
+  void unclaim(PieceIndex piece, std::uint32_t failed_by = UINT32_MAX);
+
+  // True when some piece `has` offers is neither had nor claimed.
+  bool anything_to_claim(const Bitfield& has) const;
+
+ private:
+  std::optional<PieceIndex> scan(const Bitfield& has, std::uint32_t start, std::uint32_t avoid,
+                                 bool rarest) const;
+  std::uint32_t count_;
+  AtomicBitfield& have_;
+  AtomicBitfield& claimed_;
+  std::uint32_t random_first_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> avail_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> failed_by_;
+};
+
+}  // namespace fluxo

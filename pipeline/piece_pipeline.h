@@ -1,0 +1,64 @@
+// The download's verification and storage pipeline, a oneTBB flow graph:
+//
+//   submit() --> hash (parallel SHA-1) --> order (sequencer on tickets)
+//            --> write (serial; adjacent pieces batched into one pwritev per file)
+//            --> PieceSink callbacks (commit)
+//
+// Peers hand over a complete piece as a shared handle; nothing is copied.
+// Every submitted piece gets the next dense ticket, and every ticket leaves
+// the hash stage, verified or not, so the sequencer never waits on a hole.
+// Node bodies do not throw: a failure is a flag in the message.
+//
+// The graph runs in its own task_arena sized to the hashing threads, apart
+// from the peer arena whose tasks block on sockets. Memory in flight is
+// bounded upstream by the BufferPool: a peer cannot start a piece without a
+// buffer, and a buffer returns to the pool only after its piece is committed
+// or discarded. submit() therefore never needs to refuse; if the graph ever
+// did refuse a message, submit() retries rather than drop it.
+//
+// Thread-safety: submit() from any thread; wait() from one thread; the sink's
+// callbacks run on the serial writer stage, one at a time.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "core/metainfo.h"
+#include "pipeline/active_piece.h"
+#include "storage/file_storage.h"
+
+namespace fluxo {
+
+class PieceSink {
+ public:
+  virtual ~PieceSink() = default;
+  virtual void on_verified(const std::shared_ptr<ActivePiece>& piece) = 0;
+  virtual void on_hash_failed(const std::shared_ptr<ActivePiece>& piece) = 0;
+  virtual void on_write_failed(const std::shared_ptr<ActivePiece>& piece, const Status& error) = 0;
+};
+
+struct PipelineStats {
+  std::uint64_t pieces_written = 0;
+  std::uint64_t write_calls = 0;  // batches; each is one pwritev per file touched
+};
+
+class PiecePipeline {
+ public:
+  PiecePipeline(const Metainfo& meta, FileStorage& storage, PieceSink& sink, unsigned hash_threads,
+                std::size_t max_batch_bytes = 16u << 20);
+  ~PiecePipeline();
+  PiecePipeline(const PiecePipeline&) = delete;
+  PiecePipeline& operator=(const PiecePipeline&) = delete;
+
+  void submit(std::shared_ptr<ActivePiece> piece);
+  // Returns when every piece submitted so far has reached the sink.
+  void wait();
+  PipelineStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fluxo

@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Loopback swarms of libtorrent-rasterbar peers, for tests and benchmarks.
+
+Run with Debian's /usr/bin/python3 (python3-libtorrent). Every peer gets its
+own 127.x.y.z address; uTP, DHT, LSD, UPnP and NAT-PMP are off.
+
+  lt_swarm.py seed TORRENT DATA_PARENT --count N [--ip-base 127.0.1.] [--port P]
+        Seeds TORRENT from DATA_PARENT (the directory holding the torrent's
+        top-level file or folder) with N sessions. Prints one line per seeder,
+        "seeder IP:PORT", then "ready", and runs until stdin closes or
+        --lifetime seconds pass.
+  lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...]
+        Downloads with one libtorrent session; prints JSON with seconds, bytes
+        and peak RSS when done.
+"""
+import argparse
+import json
+import os
+import resource
+import select
+import sys
+import time
+
+import libtorrent as lt
+
+ALERTS = lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+
+
+def base_settings(ip, port):
+    s = lt.high_performance_seed()
+    s.update({
+        "listen_interfaces": "%s:%d" % (ip, port),
+        "outgoing_interfaces": ip,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
+        "alert_mask": ALERTS,
+        "announce_ip": ip,
+        "allow_multiple_connections_per_ip": True,
+        "user_agent": "lt-swarm",
+    })
+    return s
+
+
+def wait_for_seeding(handles, timeout=120):
+    end = time.time() + timeout
+    while time.time() < end:
+        states = [h.status() for h in handles]
+        if all(st.is_seeding for st in states):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def seed(args):
+    info = lt.torrent_info(args.torrent)
+    sessions, handles, addrs = [], [], []
+    for i in range(args.count):
+        ip = "%s%d" % (args.ip_base, i + 1)
+        ses = lt.session(base_settings(ip, args.port))
+        p = lt.add_torrent_params()
+        p.ti = lt.torrent_info(info)
+        p.save_path = args.data_parent
+        p.flags |= lt.torrent_flags.seed_mode
+        if args.corrupt_first:
+            p.flags |= lt.torrent_flags.seed_mode
+        h = ses.add_torrent(p)
+        sessions.append(ses)
+        handles.append(h)
+        addrs.append("%s:%d" % (ip, args.port))
+    if not wait_for_seeding(handles):
+        sys.exit("seeders did not start")
+    for a in addrs:
+        print("seeder", a, flush=True)
+    print("ready", flush=True)
+    end = time.time() + args.lifetime
+    while time.time() < end:
+        r, _, _ = select.select([sys.stdin], [], [], 0.5)
+        if r and not sys.stdin.readline():
+            break
+    for ses in sessions:
+        ses.pause()
+
+
+def leech(args):
+    ses = lt.session(base_settings(args.ip, 0 if args.port is None else args.port))
+    s = ses.get_settings()
+    s.update({"connections_limit": 500})
+    ses.apply_settings(s)
+    p = lt.add_torrent_params()
+    p.ti = lt.torrent_info(args.torrent)
+    p.save_path = args.save_dir
+    start = time.time()
+    h = ses.add_torrent(p)
+    for peer in args.peer or []:
+        ip, port = peer.rsplit(":", 1)
+        h.connect_peer((ip, int(port)))
+    deadline = start + args.timeout
+    while time.time() < deadline:
+        st = h.status()
+        if st.is_seeding:
+            break
+        time.sleep(0.05)
+    elapsed = time.time() - start
+    st = h.status()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({
+        "ok": bool(st.is_seeding),
+        "seconds": elapsed,
+        "bytes": st.total_wanted_done,
+        "peak_rss_kib": usage.ru_maxrss,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+    }), flush=True)
+    ses.pause()
+    sys.exit(0 if st.is_seeding else 1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("seed")
+    s.add_argument("torrent")
+    s.add_argument("data_parent")
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--ip-base", default="127.0.1.")
+    s.add_argument("--port", type=int, default=6881)
+    s.add_argument("--lifetime", type=float, default=600)
+    s.add_argument("--corrupt-first", action="store_true")
+    l = sub.add_parser("leech")
+    l.add_argument("torrent")
+    l.add_argument("save_dir")
+    l.add_argument("--peer", action="append")
+    l.add_argument("--ip", default="127.0.2.1")
+    l.add_argument("--port", type=int)
+    l.add_argument("--timeout", type=float, default=600)
+    args = ap.parse_args()
+    {"seed": seed, "leech": leech}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
