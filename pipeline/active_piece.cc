@@ -60,6 +60,13 @@ bool ActivePiece::complete() const {
   return written_ == blocks_.size();
 }
 
+std::string ActivePiece::debug_string() const {
+  std::lock_guard lock(mu_);
+  std::string out = std::to_string(index_.value()) + ":";
+  for (const Block& b : blocks_) out += b.arrived ? 'A' : static_cast<char>('0' + std::min<int>(b.requests, 9));
+  return out;
+}
+
 std::vector<std::uint32_t> ActivePiece::contributors() const {
   std::lock_guard lock(mu_);
   return contributors_;

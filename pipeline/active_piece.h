@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/types.h"
@@ -53,6 +54,9 @@ class ActivePiece {
   // True when the block has arrived (used to cancel end-game duplicates).
   bool has_block(std::uint32_t begin) const;
   bool complete() const;
+
+  // "index: r=requests/a=arrived per block", for debugging stalls.
+  std::string debug_string() const;
 
   // Peers that delivered blocks of this piece (for blame on a hash failure).
   std::vector<std::uint32_t> contributors() const;

@@ -5,6 +5,8 @@
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -158,6 +160,10 @@ void tracker_loop(SwarmState& s, const DownloadOptions& o, EventQueue& q, std::u
         q.push(std::move(ev));
         last_good = tier.front();
         next = Clock::now() + std::chrono::seconds(r->interval);
+        if (added == 0 && s.counters.connected.load() == 0) {
+          // Nobody to download from: ask again soon (within min interval).
+          next = Clock::now() + std::chrono::seconds(std::max<std::int64_t>(30, r->min_interval));
+        }
         backoff = std::chrono::seconds(15);
         working.store(1);
         return true;
@@ -221,10 +227,11 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
   swarm.our_id = make_peer_id();
   EventQueue events;
   Committer committer(swarm, events, o.session.ban_after);
-  // Peers block in recv; each needs a thread of its own. The hashing arena
-  // keeps its own threads, so hashing is never starved by blocked peers.
+  // Peers block in recv; each needs a thread of its own. oneTBB allots its
+  // workers to arenas by demand, and a worker blocked in a peer task cannot
+  // be lent elsewhere, so the limit is set well above peers + hashing threads.
   oneapi::tbb::global_control threads(oneapi::tbb::global_control::max_allowed_parallelism,
-                                      max_peers + hash_threads + 2);
+                                      2 * max_peers + hash_threads + 8);
   PiecePipeline pipeline(meta, **storage, committer, hash_threads);
   swarm.pipeline = &pipeline;
   oneapi::tbb::task_arena peer_arena(static_cast<int>(max_peers + 1), 0);
@@ -282,10 +289,11 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
         tasks.done();
       });
     }
-    if (sessions.load() > 0 || tracker_working.load()) last_activity = now;
+    if (sessions.load() > 0) last_activity = now;
     if (now - last_activity > o.stall_timeout) {
       result.status = Status(ErrorCode::network_error,
-                             "no peers to download from for " + std::to_string(o.stall_timeout.count()) + " s");
+                             std::string("no peers to download from for ") + std::to_string(o.stall_timeout.count()) +
+                                 " s" + (trackers && !tracker_working.load() ? " (no tracker answered)" : ""));
       break;
     }
     for (auto& e : events.take()) {
@@ -306,6 +314,14 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       e.hash_failures = swarm.counters.hash_failures.load();
       e.banned = swarm.peers.banned_count();
       on_event(e);
+      if (std::getenv("FLUXO_DEBUG")) {
+        auto ps = pipeline.stats();
+        std::fprintf(stderr, "debug: tasks %zu sessions %u claimed %u have %u pool %zu pipeline %llu/%llu/%llu/%llu active [%s]\n",
+                     tasks.running(), sessions.load(), swarm.claimed.count(), swarm.have.count(), swarm.pool.in_use(),
+                     (unsigned long long)ps.submitted, (unsigned long long)ps.hashed,
+                     (unsigned long long)ps.processed, (unsigned long long)ps.pieces_written,
+                     swarm.active.debug_string().c_str());
+      }
       last_progress = now;
       last_bytes = e.verified_bytes;
     }
@@ -315,7 +331,9 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
   // Shut down: peers notice `stop` within a poll interval; the tracker task
   // sends its 'stopped' announce; then the pipeline drains.
   swarm.stop.store(true);
+  if (std::getenv("FLUXO_DEBUG")) std::fprintf(stderr, "debug: stopping, %zu tasks\n", tasks.running());
   tasks.wait_idle();
+  if (std::getenv("FLUXO_DEBUG")) std::fprintf(stderr, "debug: tasks done\n");
   pipeline.wait();
   for (auto& e : events.take()) on_event(e);
   if (result.status.is_ok() && !swarm.have.all()) {

@@ -4,6 +4,7 @@
 #include <oneapi/tbb/task_arena.h>
 #include <sys/uio.h>
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -22,8 +23,9 @@ struct PieceJob {
 
 class HashPiece {
  public:
-  explicit HashPiece(const Metainfo& meta) : meta_(&meta) {}
+  HashPiece(const Metainfo& meta, std::atomic<std::uint64_t>& hashed) : meta_(&meta), hashed_(&hashed) {}
   PieceJob operator()(PieceJob job) const {
+    hashed_->fetch_add(1, std::memory_order_relaxed);
     const ActivePiece& p = *job.piece;
     job.verified = sha1(std::span<const std::uint8_t>(p.data(), p.size())) == meta_->piece_hash(p.index());
     return job;
@@ -31,6 +33,7 @@ class HashPiece {
 
  private:
   const Metainfo* meta_;
+  std::atomic<std::uint64_t>* hashed_;
 };
 
 }  // namespace
@@ -40,10 +43,11 @@ class HashPiece {
 // in flight (so a lone piece is never held back).
 struct PiecePipeline::Impl {
   Impl(const Metainfo& m, FileStorage& s, PieceSink& k, unsigned threads, std::size_t batch)
-      : meta(m), storage(s), sink(k), arena(static_cast<int>(threads), 0), max_batch(batch) {}
+      : meta(m), storage(s), sink(k), arena(static_cast<int>(threads), 1), max_batch(batch) {}
 
   flow::continue_msg write_stage(const PieceJob& job) {
     ++processed;
+    processed_seen.store(processed, std::memory_order_relaxed);
     if (!job.verified) {
       sink.on_hash_failed(job.piece);
     } else if (!failed.is_ok()) {
@@ -88,6 +92,10 @@ struct PiecePipeline::Impl {
   std::atomic<std::uint64_t> issued{0};
   std::atomic<std::uint64_t> written{0};
   std::atomic<std::uint64_t> written_calls{0};
+  std::atomic<std::uint64_t> hashed{0};
+  std::atomic<std::uint64_t> processed_seen{0};
+  std::atomic<bool> running{true};
+  std::thread driver;  // the arena's own thread: see the constructor
   // Writer-stage state (serial node only).
   std::uint64_t processed = 0;
   std::vector<std::shared_ptr<ActivePiece>> run;
@@ -110,7 +118,7 @@ PiecePipeline::PiecePipeline(const Metainfo& meta, FileStorage& storage, PieceSi
   d->arena.execute([d] {
     d->graph = std::make_unique<flow::graph>();
     d->hash = std::make_unique<flow::function_node<PieceJob, PieceJob>>(*d->graph, flow::unlimited,
-                                                                        HashPiece(d->meta));
+                                                                        HashPiece(d->meta, d->hashed));
     d->order = std::make_unique<flow::sequencer_node<PieceJob>>(
         *d->graph, [](const PieceJob& j) { return static_cast<std::size_t>(j.ticket); });
     d->write = std::make_unique<flow::function_node<PieceJob, flow::continue_msg>>(
@@ -118,22 +126,45 @@ PiecePipeline::PiecePipeline(const Metainfo& meta, FileStorage& storage, PieceSi
     flow::make_edge(*d->hash, *d->order);
     flow::make_edge(*d->order, *d->write);
   });
+  // A try_put from a peer thread only spawns a task into this arena, and
+  // oneTBB does not promise that a worker will come for it: we saw the last
+  // piece wait 10 s for one. So one thread of our own lives in the arena and
+  // drains the graph whenever it has work; workers join it under load.
+  d->driver = std::thread([d] {
+    while (d->running.load(std::memory_order_acquire)) {
+      d->arena.execute([d] { d->graph->wait_for_all(); });
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  });
 }
 
-PiecePipeline::~PiecePipeline() { wait(); }
+PiecePipeline::~PiecePipeline() {
+  wait();
+  impl_->running.store(false);
+  impl_->driver.join();
+}
 
 void PiecePipeline::submit(std::shared_ptr<ActivePiece> piece) {
-  PieceJob job{impl_->issued.fetch_add(1, std::memory_order_acq_rel), std::move(piece), false};
-  while (!impl_->hash->try_put(job)) std::this_thread::yield();  // never drop a piece
+  Impl* d = impl_.get();
+  PieceJob job{d->issued.fetch_add(1, std::memory_order_acq_rel), std::move(piece), false};
+  while (!d->hash->try_put(job)) std::this_thread::yield();  // never drop a piece
 }
 
 void PiecePipeline::wait() {
   Impl* d = impl_.get();
-  d->arena.execute([d] { d->graph->wait_for_all(); });
+  while (d->processed_seen.load(std::memory_order_acquire) < d->issued.load(std::memory_order_acquire)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 PipelineStats PiecePipeline::stats() const {
-  return {impl_->written.load(std::memory_order_relaxed), impl_->written_calls.load(std::memory_order_relaxed)};
+  PipelineStats s;
+  s.submitted = impl_->issued.load(std::memory_order_relaxed);
+  s.hashed = impl_->hashed.load(std::memory_order_relaxed);
+  s.processed = impl_->processed_seen.load(std::memory_order_relaxed);
+  s.pieces_written = impl_->written.load(std::memory_order_relaxed);
+  s.write_calls = impl_->written_calls.load(std::memory_order_relaxed);
+  return s;
 }
 
 }  // namespace fluxo

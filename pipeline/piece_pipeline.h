@@ -10,7 +10,9 @@
 // Node bodies do not throw: a failure is a flag in the message.
 //
 // The graph runs in its own task_arena sized to the hashing threads, apart
-// from the peer arena whose tasks block on sockets. Memory in flight is
+// from the peer arena whose tasks block on sockets; one thread of the
+// pipeline's own sits in that arena so that work handed over from peer
+// threads never waits for oneTBB to lend a worker. Memory in flight is
 // bounded upstream by the BufferPool: a peer cannot start a piece without a
 // buffer, and a buffer returns to the pool only after its piece is committed
 // or discarded. submit() therefore never needs to refuse; if the graph ever
@@ -39,6 +41,9 @@ class PieceSink {
 };
 
 struct PipelineStats {
+  std::uint64_t submitted = 0;
+  std::uint64_t hashed = 0;
+  std::uint64_t processed = 0;    // reached the writer stage
   std::uint64_t pieces_written = 0;
   std::uint64_t write_calls = 0;  // batches; each is one pwritev per file touched
 };

@@ -32,6 +32,13 @@ std::shared_ptr<ActivePiece> ActiveRegistry::find_work(const Bitfield& has, unsi
   return nullptr;
 }
 
+std::string ActiveRegistry::debug_string() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  for (const auto& p : pieces_) out += p->debug_string() + " ";
+  return out;
+}
+
 std::size_t ActiveRegistry::size() const {
   std::lock_guard lock(mu_);
   return pieces_.size();
@@ -75,7 +82,7 @@ void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point
   if (r.banned) return;
   r.failures = failed ? r.failures + 1 : 0;
   if (r.failures >= 3) return;  // given up on
-  r.next_try = now + std::chrono::seconds(failed ? 5 << r.failures : 2);
+  r.next_try = now + std::chrono::seconds(failed ? 1 << r.failures : 2);  // 2 s, 4 s, then give up
   queue_.push_back(key);
 }
 

@@ -42,6 +42,7 @@ class ActiveRegistry {
   std::shared_ptr<ActivePiece> find_work(const Bitfield& has, unsigned max_requests,
                                          const std::vector<wire::BlockRef>& mine, wire::BlockRef& out);
   std::size_t size() const;
+  std::string debug_string() const;
 
  private:
   mutable std::mutex mu_;
@@ -80,7 +81,7 @@ class PeerBook {
   std::size_t add(const std::vector<PeerAddress>& peers);
   // The next address to connect to, marked connecting; nullopt if none is due.
   std::optional<PeerAddress> next_candidate(Clock::time_point now);
-  // A connection ended; `failed` schedules a retry with backoff (at most 3 tries).
+  // A connection ended; `failed` schedules a retry after 2 s, then 4 s, then gives up.
   void disconnected(const PeerAddress& a, bool failed, Clock::time_point now);
   bool claim_peer_id(const wire::PeerId& id);
   void release_peer_id(const wire::PeerId& id);

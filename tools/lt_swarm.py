@@ -60,13 +60,20 @@ def seed(args):
     sessions, handles, addrs = [], [], []
     for i in range(args.count):
         ip = "%s%d" % (args.ip_base, i + 1)
-        ses = lt.session(base_settings(ip, args.port))
+        settings = base_settings(ip, args.port)
+        if args.upload_limit:
+            settings["upload_rate_limit"] = args.upload_limit
+        ses = lt.session(settings)
+        if args.upload_limit:
+            # Loopback peers are in libtorrent's unlimited local class by default.
+            for cls in (lt.session.global_peer_class_id, lt.session.local_peer_class_id):
+                pc = ses.get_peer_class(cls)
+                pc["upload_limit"] = args.upload_limit
+                ses.set_peer_class(cls, pc)
         p = lt.add_torrent_params()
         p.ti = lt.torrent_info(info)
         p.save_path = args.data_parent
         p.flags |= lt.torrent_flags.seed_mode
-        if args.corrupt_first:
-            p.flags |= lt.torrent_flags.seed_mode
         h = ses.add_torrent(p)
         sessions.append(ses)
         handles.append(h)
@@ -128,7 +135,7 @@ def main():
     s.add_argument("--ip-base", default="127.0.1.")
     s.add_argument("--port", type=int, default=6881)
     s.add_argument("--lifetime", type=float, default=600)
-    s.add_argument("--corrupt-first", action="store_true")
+    s.add_argument("--upload-limit", type=int, default=0, help="bytes per second per seeder, 0 = none")
     l = sub.add_parser("leech")
     l.add_argument("torrent")
     l.add_argument("save_dir")

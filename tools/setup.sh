@@ -9,7 +9,7 @@ packages=(
   libtbb-dev libpoco-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
-  python3-libtorrent opentracker aria2
+  python3-libtorrent opentracker aria2 openssl
 )
 
 missing=()

@@ -1,0 +1,342 @@
+// fluxo download against real peers and trackers on loopback: libtorrent
+// seeders (python3-libtorrent), aria2c, opentracker (plain and behind TLS),
+// and the project's own misbehaving or massed peers (interop/py_peer.py).
+// Every result is compared byte for byte with the original. Each test uses
+// its own 127.x.y.z addresses, so tests can run in parallel.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/encoding.h"
+#include "core/metainfo.h"
+#include "core/tracker_response.h"
+#include "tests/support/background.h"
+#include "tests/support/subprocess.h"
+
+namespace fluxo {
+namespace {
+
+using namespace std::chrono_literals;
+using test::BackgroundProcess;
+using test::run_process;
+
+const std::string kPython = "/usr/bin/python3";
+const std::string kSrc = FLUXO_SOURCE_DIR;
+
+struct JsonEvents {
+  std::vector<Poco::JSON::Object::Ptr> events;
+  Poco::JSON::Object::Ptr last(const std::string& kind) const {
+    for (auto it = events.rbegin(); it != events.rend(); ++it) {
+      if ((*it)->getValue<std::string>("event") == kind) return *it;
+    }
+    return nullptr;
+  }
+  int count(const std::string& kind) const {
+    int n = 0;
+    for (const auto& e : events) n += e->getValue<std::string>("event") == kind;
+    return n;
+  }
+  int max_int(const std::string& kind, const std::string& field) const {
+    int m = 0;
+    for (const auto& e : events) {
+      if (e->getValue<std::string>("event") == kind) m = std::max(m, e->getValue<int>(field));
+    }
+    return m;
+  }
+};
+
+JsonEvents parse_events(const std::string& out) {
+  JsonEvents ev;
+  std::size_t start = 0;
+  while (start < out.size()) {
+    auto nl = out.find('\n', start);
+    std::string line = out.substr(start, nl - start);
+    start = nl == std::string::npos ? out.size() : nl + 1;
+    if (line.empty()) continue;
+    ev.events.push_back(Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>());
+  }
+  return ev;
+}
+
+// Seeders announce in the background after they start; a test that relies
+// on the tracker waits until it lists them all (opentracker's scrape).
+bool wait_for_tracker(const std::string& ip, int port, const std::string& info_hash_hex, int seeders) {
+  std::array<std::uint8_t, 20> raw{};
+  from_hex(info_hash_hex, raw);
+  std::string target = "/scrape?info_hash=" +
+                       percent_encode(std::string_view(reinterpret_cast<const char*>(raw.data()), 20));
+  for (int i = 0; i < 300; ++i) {
+    try {
+      Poco::Net::HTTPClientSession session(ip, static_cast<Poco::UInt16>(port));
+      Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, target);
+      session.sendRequest(req);
+      Poco::Net::HTTPResponse resp;
+      std::string body(std::istreambuf_iterator<char>(session.receiveResponse(resp)), {});
+      auto pos = body.find("8:completei");
+      if (pos != std::string::npos && std::stoi(body.substr(pos + 11)) >= seeders) return true;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
+class SwarmTest : public ::testing::Test {
+ protected:
+  std::string path(const std::string& rel) const { return dir_ / rel; }
+
+  // A file of `size` pseudo-random bytes at data/<name>.
+  std::string single_payload(const std::string& name, std::size_t size) {
+    test::write_random_file(path("data/" + name), size, 42);
+    return path("data/" + name);
+  }
+
+  std::string multi_payload(const std::string& name) {
+    std::string root = path("data/" + name);
+    test::write_random_file(root + "/a.bin", 3'000'001, 1);
+    test::write_file(root + "/empty", "");
+    test::write_random_file(root + "/sub/b.bin", 65'537, 2);
+    test::write_random_file(root + "/sub/deeper/c.bin", 4'999'999, 3);
+    test::write_file(root + "/sub/empty2", "");
+    test::write_random_file(root + "/z.txt", 1, 4);
+    return root;
+  }
+
+  std::string make_torrent(const std::string& payload, const std::string& tracker, const std::string& piece) {
+    std::string out = path("t-" + std::to_string(++torrents_) + ".torrent");
+    std::vector<std::string> argv{FLUXO_BINARY, "create", payload, "-o", out, "--piece-size", piece, "-q"};
+    if (!tracker.empty()) {
+      argv.push_back("-t");
+      argv.push_back(tracker);
+    }
+    auto r = run_process(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return out;
+  }
+
+  std::string info_hash(const std::string& torrent) {
+    auto m = parse_metainfo(test::read_file(torrent));
+    EXPECT_TRUE(m);
+    return m ? m->info_hash.hex() : "";
+  }
+
+  // libtorrent seeders, one session each on ip_base + 1..count.
+  std::unique_ptr<BackgroundProcess> lt_seeders(const std::string& torrent, int count, const std::string& ip_base,
+                                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{kPython, kSrc + "/tools/lt_swarm.py", "seed", torrent, path("data"),
+                                  "--count", std::to_string(count), "--ip-base", ip_base, "--lifetime", "300"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<BackgroundProcess>(argv, path("lt-seeders.log"));
+    EXPECT_TRUE(p->wait_for_line("ready", 60s)) << test::read_file(path("lt-seeders.log"));
+    return p;
+  }
+
+  std::unique_ptr<BackgroundProcess> py_seeders(const std::string& torrent, int count, const std::string& ip_base,
+                                                std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{kPython, kSrc + "/tests/interop/py_peer.py", torrent, path("data"),
+                                  "--count", std::to_string(count), "--ip-base", ip_base};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto p = std::make_unique<BackgroundProcess>(argv, path("py-seeders.log"));
+    EXPECT_TRUE(p->wait_for_line("ready", 60s)) << test::read_file(path("py-seeders.log"));
+    return p;
+  }
+
+  test::ProcessResult download(const std::string& torrent, std::vector<std::string> extra) {
+    std::vector<std::string> argv{FLUXO_BINARY, "download", torrent, "-o", path("out"), "--json"};
+    if (std::find(extra.begin(), extra.end(), "--stall-timeout") == extra.end()) {
+      argv.insert(argv.end(), {"--stall-timeout", "30"});
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_process(argv);
+  }
+
+  void expect_same_tree(const std::string& original, const std::string& downloaded) {
+    namespace fs = std::filesystem;
+    if (fs::is_regular_file(original)) {
+      EXPECT_TRUE(test::read_file(original) == test::read_file(downloaded)) << downloaded << " differs";
+      return;
+    }
+    int files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(original)) {
+      if (!e.is_regular_file()) continue;
+      std::string rel = fs::relative(e.path(), original).string();
+      ASSERT_TRUE(fs::exists(downloaded + "/" + rel)) << rel << " missing";
+      EXPECT_TRUE(test::read_file(e.path()) == test::read_file(downloaded + "/" + rel)) << rel << " differs";
+      ++files;
+    }
+    EXPECT_GT(files, 0);
+  }
+
+  test::TempDir dir_;
+  int torrents_ = 0;
+};
+
+TEST_F(SwarmTest, SingleFileFromEightLibtorrentSeedersViaOpentracker) {
+  std::string payload = single_payload("single.bin", 24'000'007);
+  // The info-hash does not depend on the announce URL, so the tracker can
+  // be started after the torrent is made, with the hash in its whitelist.
+  std::string torrent = make_torrent(payload, "http://127.0.10.250:6969/announce", "64KiB");
+  test::OpenTracker tracker(path("tracker"), "127.0.10.250", 6969, {info_hash(torrent)});
+  auto seeders = lt_seeders(torrent, 8, "127.0.11.");
+  ASSERT_TRUE(wait_for_tracker("127.0.10.250", 6969, info_hash(torrent), 1));
+  auto r = download(torrent, {});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  auto fin = ev.last("finished");
+  ASSERT_TRUE(fin);
+  EXPECT_TRUE(fin->getValue<bool>("ok"));
+  EXPECT_EQ(fin->getValue<std::int64_t>("bytes"), 24'000'007);
+  EXPECT_GE(fin->getValue<int>("peers_used"), 2);
+  EXPECT_GE(ev.count("tracker_ok"), 1);
+  expect_same_tree(payload, path("out/single.bin"));
+}
+
+TEST_F(SwarmTest, MultiFileWithOddSizesFromEightLibtorrentSeedersViaOpentracker) {
+  std::string payload = multi_payload("multi");
+  std::string torrent = make_torrent(payload, "http://127.0.12.250:6969/announce", "32KiB");
+  test::OpenTracker tracker(path("tracker"), "127.0.12.250", 6969, {info_hash(torrent)});
+  auto seeders = lt_seeders(torrent, 8, "127.0.13.");
+  ASSERT_TRUE(wait_for_tracker("127.0.12.250", 6969, info_hash(torrent), 1));
+  auto r = download(torrent, {});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("out/multi"));
+  EXPECT_TRUE(std::filesystem::exists(path("out/multi/sub/empty2")));
+}
+
+TEST_F(SwarmTest, PeerOnlyWithNoTrackerFromAria2Seeder) {
+  std::string payload = single_payload("aria.bin", 9'999'991);
+  std::string torrent = make_torrent(payload, "", "128KiB");
+  BackgroundProcess aria({"aria2c", "--dir=" + path("data"), "--seed-ratio=0.0", "--seed-time=10",
+                          "--bt-seed-unverified=true", "--check-integrity=false", "--enable-dht=false",
+                          "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                          "--listen-port=7001", "--console-log-level=warn", "--summary-interval=0",
+                          "--bt-detach-seed-only=false", "--enable-color=false", torrent},
+                         path("aria2.log"));
+  // aria2c prints nothing when ready; wait for its port.
+  std::this_thread::sleep_for(2s);
+  auto r = download(torrent, {"--peer", "127.0.0.1:7001"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << test::read_file(path("aria2.log"));
+  expect_same_tree(payload, path("out/aria.bin"));
+}
+
+TEST_F(SwarmTest, LiarIsBannedAndTheDownloadCompletesFromHonestSeeders) {
+  std::string payload = single_payload("liar.bin", 16'000'003);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  auto honest = lt_seeders(torrent, 3, "127.0.14.");
+  auto liar = py_seeders(torrent, 1, "127.0.15.", {"--corrupt-every", "2"});
+  auto r = download(torrent, {"--peer", "127.0.15.1:6881", "--peer", "127.0.14.1:6881", "--peer",
+                              "127.0.14.2:6881", "--peer", "127.0.14.3:6881"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  auto banned = ev.last("peer_banned");
+  ASSERT_TRUE(banned) << r.out;
+  EXPECT_EQ(banned->getValue<std::string>("message"), "127.0.15.1:6881");
+  EXPECT_GE(ev.last("finished")->getValue<int>("hash_failures"), 1);
+  expect_same_tree(payload, path("out/liar.bin"));
+}
+
+TEST_F(SwarmTest, SeederKilledMidTransfer) {
+  std::string payload = single_payload("killed.bin", 20'000'000);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  // Two slow seeders (3 MB/s each) in separate processes, so the kill lands
+  // mid-transfer and the other must finish the job.
+  auto doomed = lt_seeders(torrent, 1, "127.0.16.", {"--upload-limit", "3000000"});
+  auto survivor = lt_seeders(torrent, 1, "127.0.17.", {"--upload-limit", "3000000"});
+  std::this_thread::sleep_for(1s);  // libtorrent resets connections for a moment after it says it seeds
+  std::thread killer([&] {
+    std::this_thread::sleep_for(2000ms);
+    doomed->kill_now();
+  });
+  auto r = download(torrent, {"--peer", "127.0.16.1:6881", "--peer", "127.0.17.1:6881"});
+  killer.join();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  EXPECT_GE(ev.last("finished")->getValue<int>("peers_used"), 2) << r.out;
+  EXPECT_GE(ev.last("finished")->getValue<double>("seconds"), 2.0);  // the kill happened mid-download
+  expect_same_tree(payload, path("out/killed.bin"));
+}
+
+TEST_F(SwarmTest, TwoHundredPeersAtOnceOnTwoCores) {
+  std::string payload = single_payload("many.bin", 12'000'000);
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  // Every peer waits 3 s before unchoking, so all are connected at once.
+  auto swarm = py_seeders(torrent, 200, "127.0.18.", {"--unchoke-delay", "3"});
+  std::vector<std::string> args{"--max-peers", "200"};
+  for (int i = 1; i <= 200; ++i) {
+    args.push_back("--peer");
+    args.push_back("127.0.18." + std::to_string(i) + ":6881");
+  }
+  auto r = download(torrent, args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  EXPECT_GE(ev.max_int("progress", "peers_connected"), 190) << r.out;
+  EXPECT_GE(ev.last("finished")->getValue<int>("peers_used"), 50);
+  expect_same_tree(payload, path("out/many.bin"));
+}
+
+TEST_F(SwarmTest, NoReachablePeerIsExitFiveAfterTheStallTimeout) {
+  std::string payload = single_payload("none.bin", 100'000);
+  std::string torrent = make_torrent(payload, "", "16KiB");
+  auto r = run_process({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--peer", "127.0.19.1:9",
+                        "--stall-timeout", "3", "-q"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("no peers"), std::string::npos) << r.err;
+}
+
+class HttpsTrackerTest : public SwarmTest {
+ protected:
+  void SetUp() override {
+    auto r = run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("key.pem"),
+                          "-out", path("cert.pem"), "-days", "2", "-subj", "/CN=127.0.20.250",
+                          "-addext", "subjectAltName=IP:127.0.20.250"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    payload_ = single_payload("tls.bin", 3'000'017);
+    torrent_ = make_torrent(payload_, "https://127.0.20.250:6970/announce", "32KiB");
+    tracker_ = std::make_unique<test::OpenTracker>(path("tracker"), "127.0.20.251", 6969,
+                                                   std::vector<std::string>{info_hash(torrent_)});
+    proxy_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{kPython, kSrc + "/tests/interop/tls_proxy.py", "127.0.20.250", "6970",
+                                 "127.0.20.251", "6969", path("cert.pem"), path("key.pem")},
+        path("proxy.log"));
+    ASSERT_TRUE(proxy_->wait_for_line("ready", 10s));
+    // The seeder announces over plain HTTP to the same tracker.
+    std::string plain = make_torrent(payload_, "http://127.0.20.251:6969/announce", "32KiB");
+    seeders_ = lt_seeders(plain, 2, "127.0.21.");
+    ASSERT_TRUE(wait_for_tracker("127.0.20.251", 6969, info_hash(torrent_), 1));
+  }
+  std::string payload_, torrent_;
+  std::unique_ptr<test::OpenTracker> tracker_;
+  std::unique_ptr<BackgroundProcess> proxy_, seeders_;
+};
+
+TEST_F(HttpsTrackerTest, SelfSignedCertificateIsRefusedByDefault) {
+  auto r = download(torrent_, {"--stall-timeout", "5"});
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  auto err = ev.last("tracker_error");
+  ASSERT_TRUE(err) << r.out;
+  EXPECT_NE(err->getValue<std::string>("message").find("127.0.20.250"), std::string::npos);
+  EXPECT_EQ(ev.count("tracker_ok"), 0);
+}
+
+TEST_F(HttpsTrackerTest, TrustedTestCaVerifiesAndDownloads) {
+  auto r = download(torrent_, {"--tracker-ca", path("cert.pem")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_GE(parse_events(r.out).count("tracker_ok"), 1);
+  expect_same_tree(payload_, path("out/tls.bin"));
+}
+
+TEST_F(HttpsTrackerTest, InsecureOptionAcceptsTheSelfSignedCertificate) {
+  auto r = download(torrent_, {"--insecure-tracker"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload_, path("out/tls.bin"));
+}
+
+}  // namespace
+}  // namespace fluxo

@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""A small BitTorrent seeder of the project's own, for tests that need a peer
+misbehaving on purpose or many peers at once (asyncio, one process).
+
+  py_peer.py TORRENT DATA_PARENT --count N [--ip-base 127.0.3.] [--port P]
+             [--corrupt-every K] [--unchoke-delay S]
+
+Serves every piece from the files under DATA_PARENT on N addresses
+(ip-base + 1..N). With --corrupt-every K, pieces whose index is a multiple
+of K are served with flipped bytes. Prints "seeder IP:PORT" lines, then
+"ready"; exits when stdin closes. Reports "connections N" (peak concurrent
+connections) on stderr at exit.
+"""
+import argparse
+import asyncio
+import os
+import struct
+import sys
+
+import libtorrent as lt
+
+PSTR = b"\x13BitTorrent protocol"
+
+
+class Payload:
+    def __init__(self, torrent, parent):
+        ti = lt.torrent_info(torrent)
+        self.info_hash = bytes.fromhex(str(ti.info_hashes().v1))
+        self.piece_length = ti.piece_length()
+        self.num_pieces = ti.num_pieces()
+        fs = ti.files()
+        self.files = [(os.path.join(parent, fs.file_path(i)), fs.file_offset(i), fs.file_size(i))
+                      for i in range(fs.num_files())]
+        self.total = ti.total_size()
+        self.handles = {}
+
+    def read(self, offset, length):
+        out = bytearray()
+        for path, start, size in self.files:
+            if size == 0 or offset + length <= start or offset >= start + size:
+                continue
+            lo = max(offset, start)
+            hi = min(offset + length, start + size)
+            f = self.handles.get(path)
+            if f is None:
+                f = self.handles[path] = open(path, "rb")
+            f.seek(lo - start)
+            out += f.read(hi - lo)
+        return bytes(out)
+
+
+class Server:
+    def __init__(self, payload, args):
+        self.p = payload
+        self.args = args
+        self.active = 0
+        self.peak = 0
+
+    async def handle(self, reader, writer):
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            hs = await reader.readexactly(68)
+            if hs[:20] != PSTR or hs[28:48] != self.p.info_hash:
+                return
+            writer.write(PSTR + bytes(8) + self.p.info_hash + os.urandom(20))
+            nbytes = (self.p.num_pieces + 7) // 8
+            bits = bytearray(b"\xff" * nbytes)
+            spare = nbytes * 8 - self.p.num_pieces
+            if spare:
+                bits[-1] = (0xff << spare) & 0xff
+            writer.write(struct.pack(">IB", 1 + nbytes, 5) + bytes(bits))
+            await writer.drain()
+            unchoked = False
+            unchoke_at = asyncio.get_running_loop().time() + self.args.unchoke_delay
+            while True:
+                try:
+                    head = await asyncio.wait_for(reader.readexactly(4), timeout=0.2)
+                except asyncio.TimeoutError:
+                    head = None
+                now = asyncio.get_running_loop().time()
+                if not unchoked and now >= unchoke_at:
+                    writer.write(struct.pack(">IB", 1, 1))
+                    unchoked = True
+                    await writer.drain()
+                if head is None:
+                    continue
+                (length,) = struct.unpack(">I", head)
+                if length == 0:
+                    continue
+                if length > 1 << 20:
+                    return
+                body = await reader.readexactly(length)
+                if body[0] == 6 and unchoked:
+                    index, begin, blen = struct.unpack(">III", body[1:13])
+                    data = self.p.read(index * self.p.piece_length + begin, blen)
+                    k = self.args.corrupt_every
+                    if k and index % k == 0:
+                        data = bytes(b ^ 0x5A for b in data)
+                    writer.write(struct.pack(">IBII", 9 + len(data), 7, index, begin) + data)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            pass
+        finally:
+            self.active -= 1
+            writer.close()
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("torrent")
+    ap.add_argument("data_parent")
+    ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--ip-base", default="127.0.3.")
+    ap.add_argument("--port", type=int, default=6881)
+    ap.add_argument("--corrupt-every", type=int, default=0)
+    ap.add_argument("--unchoke-delay", type=float, default=0)
+    args = ap.parse_args()
+    server = Server(Payload(args.torrent, args.data_parent), args)
+    servers = []
+    for i in range(args.count):
+        ip = "%s%d" % (args.ip_base, i + 1)
+        servers.append(await asyncio.start_server(server.handle, ip, args.port, backlog=64))
+        print("seeder %s:%d" % (ip, args.port), flush=True)
+    print("ready", flush=True)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)
+    print("connections %d" % server.peak, file=sys.stderr, flush=True)
+    for s in servers:
+        s.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
