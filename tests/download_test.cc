@@ -293,25 +293,31 @@ TEST_F(SwarmTest, NoReachablePeerIsExitFiveAfterTheStallTimeout) {
 class HttpsTrackerTest : public SwarmTest {
  protected:
   void SetUp() override {
+    // ctest runs these in parallel: each test gets its own addresses.
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    int octet = name.find("Refused") != std::string::npos ? 20 : name.find("Trusted") != std::string::npos ? 22 : 24;
+    std::string tls_ip = "127.0." + std::to_string(octet) + ".250";
+    std::string plain_ip = "127.0." + std::to_string(octet) + ".251";
     auto r = run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("key.pem"),
-                          "-out", path("cert.pem"), "-days", "2", "-subj", "/CN=127.0.20.250",
-                          "-addext", "subjectAltName=IP:127.0.20.250"});
+                          "-out", path("cert.pem"), "-days", "2", "-subj", "/CN=" + tls_ip,
+                          "-addext", "subjectAltName=IP:" + tls_ip});
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    tls_ip_ = tls_ip;
     payload_ = single_payload("tls.bin", 3'000'017);
-    torrent_ = make_torrent(payload_, "https://127.0.20.250:6970/announce", "32KiB");
-    tracker_ = std::make_unique<test::OpenTracker>(path("tracker"), "127.0.20.251", 6969,
+    torrent_ = make_torrent(payload_, "https://" + tls_ip + ":6970/announce", "32KiB");
+    tracker_ = std::make_unique<test::OpenTracker>(path("tracker"), plain_ip, 6969,
                                                    std::vector<std::string>{info_hash(torrent_)});
     proxy_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{kPython, kSrc + "/tests/interop/tls_proxy.py", "127.0.20.250", "6970",
-                                 "127.0.20.251", "6969", path("cert.pem"), path("key.pem")},
+        std::vector<std::string>{kPython, kSrc + "/tests/interop/tls_proxy.py", tls_ip, "6970", plain_ip, "6969",
+                                 path("cert.pem"), path("key.pem")},
         path("proxy.log"));
-    ASSERT_TRUE(proxy_->wait_for_line("ready", 10s));
-    // The seeder announces over plain HTTP to the same tracker.
-    std::string plain = make_torrent(payload_, "http://127.0.20.251:6969/announce", "32KiB");
-    seeders_ = lt_seeders(plain, 2, "127.0.21.");
-    ASSERT_TRUE(wait_for_tracker("127.0.20.251", 6969, info_hash(torrent_), 1));
+    ASSERT_TRUE(proxy_->wait_for_line("ready", 10s)) << test::read_file(path("proxy.log"));
+    // The seeders announce over plain HTTP to the same tracker.
+    std::string plain = make_torrent(payload_, "http://" + plain_ip + ":6969/announce", "32KiB");
+    seeders_ = lt_seeders(plain, 2, "127.0." + std::to_string(octet + 1) + ".");
+    ASSERT_TRUE(wait_for_tracker(plain_ip, 6969, info_hash(torrent_), 1));
   }
-  std::string payload_, torrent_;
+  std::string tls_ip_, payload_, torrent_;
   std::unique_ptr<test::OpenTracker> tracker_;
   std::unique_ptr<BackgroundProcess> proxy_, seeders_;
 };
@@ -322,7 +328,7 @@ TEST_F(HttpsTrackerTest, SelfSignedCertificateIsRefusedByDefault) {
   auto ev = parse_events(r.out);
   auto err = ev.last("tracker_error");
   ASSERT_TRUE(err) << r.out;
-  EXPECT_NE(err->getValue<std::string>("message").find("127.0.20.250"), std::string::npos);
+  EXPECT_NE(err->getValue<std::string>("message").find(tls_ip_), std::string::npos);
   EXPECT_EQ(ev.count("tracker_ok"), 0);
 }
 

@@ -9,6 +9,7 @@ own 127.x.y.z address; uTP, DHT, LSD, UPnP and NAT-PMP are off.
         top-level file or folder) with N sessions. Prints one line per seeder,
         "seeder IP:PORT", then "ready", and runs until stdin closes or
         --lifetime seconds pass.
+        A line "stats" on stdin prints "uploaded BYTES" (payload sent so far).
   lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...]
         Downloads with one libtorrent session; prints JSON with seconds, bytes
         and peak RSS when done.
@@ -86,8 +87,14 @@ def seed(args):
     end = time.time() + args.lifetime
     while time.time() < end:
         r, _, _ = select.select([sys.stdin], [], [], 0.5)
-        if r and not sys.stdin.readline():
-            break
+        if r:
+            line = sys.stdin.readline()
+            if not line:
+                break
+            if line.strip() == "stats":
+                # Payload bytes sent by all seeders since they started.
+                up = sum(h.status().total_payload_upload for h in handles)
+                print("uploaded", up, flush=True)
     for ses in sessions:
         ses.pause()
 

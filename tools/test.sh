@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 preset="${FLUXO_PRESET:-release}"
 
 bash tools/setup.sh
+# TSan needs a oneTBB it can see into (Debian's is not instrumented).
+if [ "$preset" = tsan ]; then bash tools/build-tbb-tsan.sh; fi
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
 ctest --preset "$preset" -j"$(nproc)"

@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Loopback swarm benchmark: fluxo against libtorrent-rasterbar and aria2c.
+
+Makes a payload and torrent, starts opentracker and N libtorrent seeders
+(uTP off, each on its own 127.x address), then downloads the same torrent
+with fluxo, with libtorrent's own downloader (python3-libtorrent) and with
+aria2c, one after another in one run. Every download is checked byte for
+byte. Prints wall seconds, MiB/s, CPU seconds per GiB, peak RSS, what the
+seeders sent per byte of payload, and the ratios to fluxo.
+
+  /usr/bin/python3 tools/bench_swarm.py [--size 1GiB] [--seeders 4 16]
+        [--fluxo build/release/tools/fluxo] [--clients fluxo,libtorrent,aria2c] [--json]
+"""
+import argparse
+import filecmp
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_size(text):
+    m = re.fullmatch(r"(\d+)\s*(B|KiB|MiB|GiB|K|M|G)?", text)
+    if not m:
+        raise SystemExit("bad size " + text)
+    mult = {"B": 1, None: 1, "K": 1 << 10, "KiB": 1 << 10, "M": 1 << 20, "MiB": 1 << 20,
+            "G": 1 << 30, "GiB": 1 << 30}[m.group(2)]
+    return int(m.group(1)) * mult
+
+
+def make_payload(path, size):
+    chunk = 16 << 20
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            n = min(chunk, left)
+            f.write(os.urandom(n))
+            left -= n
+
+
+class Seeders:
+    def __init__(self, torrent, parent, count, ip_base, log):
+        self.p = subprocess.Popen(
+            ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "seed", torrent, parent,
+             "--count", str(count), "--ip-base", ip_base, "--lifetime", "3600"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise SystemExit("seeders failed to start")
+            if line.startswith("ready"):
+                break
+
+    def uploaded(self):
+        self.p.stdin.write("stats\n")
+        self.p.stdin.flush()
+        while True:
+            line = self.p.stdout.readline()
+            if line.startswith("uploaded"):
+                return int(line.split()[1])
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait(timeout=30)
+
+
+def tracker_lists(ip, port, info_hash, n, timeout=60):
+    q = "".join("%%%02X" % b for b in bytes.fromhex(info_hash))
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            body = urllib.request.urlopen("http://%s:%d/scrape?info_hash=%s" % (ip, port, q), timeout=2).read()
+            m = re.search(rb"8:completei(\d+)e", body)
+            if m and int(m.group(1)) >= n:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def timed(argv, cwd=None):
+    """Runs argv under GNU time; returns (exit code, wall s, cpu s, peak RSS KiB)."""
+    fmt = "%e %U %S %M"
+    with tempfile.NamedTemporaryFile("r") as t:
+        rc = subprocess.call(["/usr/bin/time", "-o", t.name, "-f", fmt] + argv, cwd=cwd,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        fields = t.read().split()[-4:]
+    wall, user, sys_, rss = float(fields[0]), float(fields[1]), float(fields[2]), int(fields[3])
+    return rc, wall, user + sys_, rss
+
+
+def run(args):
+    work = tempfile.mkdtemp(prefix="fluxo-bench-")
+    results = []
+    try:
+        data = os.path.join(work, "data")
+        os.makedirs(data)
+        payload = os.path.join(data, "payload.bin")
+        size = parse_size(args.size)
+        print("# making a %d MiB payload" % (size >> 20), file=sys.stderr)
+        make_payload(payload, size)
+        tip, tport = "127.0.50.250", 6969
+        torrent = os.path.join(work, "bench.torrent")
+        subprocess.check_call([args.fluxo, "create", payload, "-o", torrent, "-q",
+                               "-t", "http://%s:%d/announce" % (tip, tport)])
+        info = json.loads(subprocess.check_output([args.fluxo, "info", "--json", torrent]))
+        chroot = os.path.join(work, "tracker")
+        os.makedirs(chroot)
+        os.chmod(chroot, 0o755)
+        with open(os.path.join(chroot, "whitelist"), "w") as w:
+            w.write(info["info_hash"] + "\n")
+        tracker = subprocess.Popen(["opentracker", "-i", tip, "-p", str(tport), "-P", str(tport),
+                                    "-d", chroot, "-u", "nobody", "-w", "/whitelist"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        log = open(os.path.join(work, "seeders.log"), "w")
+        try:
+            for n in args.seeders:
+                seeders = Seeders(torrent, data, n, "127.0.%d." % (60 + n), log)
+                try:
+                    if not tracker_lists(tip, tport, info["info_hash"], 1):
+                        raise SystemExit("the tracker never listed a seeder")
+                    time.sleep(2)
+                    for client in args.clients:
+                        out = os.path.join(work, "out-" + client)
+                        shutil.rmtree(out, ignore_errors=True)
+                        os.makedirs(out)
+                        if client == "fluxo":
+                            argv = [args.fluxo, "download", torrent, "-o", out, "-q"]
+                        elif client == "libtorrent":
+                            argv = ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "leech", torrent, out,
+                                    "--ip", "127.0.52.1"]
+                        else:
+                            argv = ["aria2c", "-d", out, "--seed-time=0", "--enable-dht=false",
+                                    "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                                    "--file-allocation=none", "--summary-interval=0", "--console-log-level=error",
+                                    "-q", torrent]
+                        before = seeders.uploaded()
+                        rc, wall, cpu, rss = timed(argv)
+                        sent = seeders.uploaded() - before
+                        ok = rc == 0 and filecmp.cmp(payload, os.path.join(out, "payload.bin"), shallow=False)
+                        results.append({
+                            "seeders": n, "client": client, "ok": ok, "seconds": wall,
+                            "mib_per_s": size / wall / (1 << 20) if wall else 0,
+                            "cpu_s_per_gib": cpu / (size / (1 << 30)),
+                            "peak_rss_mib": rss / 1024, "sent_per_payload": sent / size,
+                        })
+                        print("# %s with %d seeders: %.2f s%s" % (client, n, wall, "" if ok else " FAILED"),
+                              file=sys.stderr)
+                        shutil.rmtree(out, ignore_errors=True)
+                finally:
+                    seeders.close()
+        finally:
+            tracker.kill()
+            log.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="1GiB")
+    ap.add_argument("--seeders", type=int, nargs="+", default=[4, 16])
+    ap.add_argument("--fluxo", default=os.path.join(HERE, "..", "build", "release", "tools", "fluxo"))
+    ap.add_argument("--clients", default="fluxo,libtorrent,aria2c")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    args.clients = args.clients.split(",")
+    results = run(args)
+    if args.json:
+        print(json.dumps(results, indent=1))
+        return
+    print("| seeders | client | ok | wall s | MiB/s | CPU s/GiB | peak RSS MiB | sent/payload | fluxo speed-up |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        f = next((x for x in results if x["seeders"] == r["seeders"] and x["client"] == "fluxo"), None)
+        ratio = "%.2fx" % (r["seconds"] / f["seconds"]) if f and f["seconds"] else "-"
+        print("| %d | %s | %s | %.2f | %.0f | %.2f | %.0f | %.3f | %s |" % (
+            r["seeders"], r["client"], "yes" if r["ok"] else "NO", r["seconds"], r["mib_per_s"],
+            r["cpu_s_per_gib"], r["peak_rss_mib"], r["sent_per_payload"], ratio))
+    if not all(r["ok"] for r in results):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
