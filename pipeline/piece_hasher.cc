@@ -1,6 +1,5 @@
 #include "pipeline/piece_hasher.h"
 
-#include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
@@ -9,10 +8,11 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
-#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/sha1.h"
+#include "pipeline/buffer_pool.h"
 
 namespace fluxo {
 namespace {
@@ -28,31 +28,6 @@ struct PieceJob {
 struct PieceDigest {
   std::uint64_t ticket = 0;
   Sha1Digest digest{};
-};
-
-// Fixed-size buffers handed out by the reader and returned by the hasher.
-// Allocates lazily; the limiter bounds how many can exist at once.
-class BufferPool {
- public:
-  explicit BufferPool(std::size_t buffer_size) : size_(buffer_size) {}
-  std::uint8_t* acquire() {
-    std::uint8_t* b = nullptr;
-    if (free_.try_pop(b)) return b;
-    std::lock_guard lock(mu_);
-    owned_.push_back(std::make_unique<std::uint8_t[]>(size_));
-    return owned_.back().get();
-  }
-  void release(std::uint8_t* b) { free_.push(b); }
-  std::size_t allocated() {
-    std::lock_guard lock(mu_);
-    return owned_.size();
-  }
-
- private:
-  std::size_t size_;
-  oneapi::tbb::concurrent_queue<std::uint8_t*> free_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<std::uint8_t[]>> owned_;  // guarded by mu_
 };
 
 // input_node body: reads the next piece, or stops the graph at the end or on
@@ -72,7 +47,9 @@ class PieceReader {
     PieceJob job;
     job.ticket = next_++;
     job.size = static_cast<std::uint32_t>(std::min(piece_length_, total_ - offset));
-    job.buffer = pool_->acquire();
+    // The limiter admits at most `in_flight` pieces and the pool holds one
+    // more, so a buffer is always free here; yield if the hasher is late.
+    while ((job.buffer = pool_->try_acquire()) == nullptr) std::this_thread::yield();
     if (Status s = src_->read({job.buffer, job.size}); !s) {
       *error_ = std::move(s);
       pool_->release(job.buffer);
@@ -140,7 +117,7 @@ Result<std::string> hash_pieces(PieceSource& source, std::int64_t total, std::in
 
   std::string digests(static_cast<std::size_t>(pieces) * kSha1Size, '\0');
   Status error;
-  BufferPool pool(static_cast<std::size_t>(piece_length));
+  BufferPool pool(static_cast<std::size_t>(piece_length), in_flight + 1);
 
   oneapi::tbb::task_arena arena(static_cast<int>(threads));
   arena.execute([&] {
@@ -159,7 +136,7 @@ Result<std::string> hash_pieces(PieceSource& source, std::int64_t total, std::in
     reader.activate();
     g.wait_for_all();
   });
-  if (stats) stats->buffers_allocated = pool.allocated();
+  if (stats) stats->buffers_allocated = pool.peak_in_use();
   if (!error) return error;
   return digests;
 }

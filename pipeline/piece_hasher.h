@@ -37,7 +37,7 @@ struct HashOptions {
 };
 
 struct HashStats {
-  std::size_t buffers_allocated = 0;  // peak piece buffers: the memory bound in pieces
+  std::size_t buffers_allocated = 0;  // peak piece buffers in use: the memory bound in pieces
 };
 
 // Returns the concatenated 20-byte SHA-1 digests of all pieces of a payload

@@ -171,16 +171,9 @@ int run_download(std::span<const std::string> args) {
   const bool quiet = parsed->has("quiet");
   const bool json = parsed->has("json");
 
-  MetainfoLimits limits;
-  const std::string& file = parsed->positional[0];
-  auto bytes = read_small_file(file, limits.bencode.max_input_size);
-  if (!bytes) {
-    print_error(bytes.status().to_string());
-    return exit_code_for(bytes.status().code());
-  }
-  auto meta = parse_metainfo(*bytes, limits);
+  auto meta = load_torrent_file(parsed->positional[0]);
   if (!meta) {
-    print_error(file + ": " + meta.status().to_string());
+    print_error(meta.status().to_string());
     return exit_code_for(meta.status().code());
   }
   if (o.peers.empty() && (!o.use_trackers || meta->trackers.empty())) {

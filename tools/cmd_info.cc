@@ -168,15 +168,9 @@ int run_info(std::span<const std::string> args) {
     return kExitOk;
   }
 
-  MetainfoLimits limits;
-  auto bytes = read_small_file(target, limits.bencode.max_input_size);
-  if (!bytes) {
-    print_error(bytes.status().to_string());
-    return exit_code_for(bytes.status().code());
-  }
-  auto m = parse_metainfo(*bytes, limits);
+  auto m = load_torrent_file(target);
   if (!m) {
-    print_error(target + ": " + m.status().to_string());
+    print_error(m.status().to_string());
     return exit_code_for(m.status().code());
   }
   if (json) {

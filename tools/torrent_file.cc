@@ -55,6 +55,14 @@ Result<std::string> read_small_file(const std::string& path, std::size_t max_siz
   return data;
 }
 
+Result<Metainfo> load_torrent_file(const std::string& path, const MetainfoLimits& limits) {
+  auto bytes = read_small_file(path, limits.bencode.max_input_size);
+  if (!bytes) return bytes.status();
+  auto m = parse_metainfo(*bytes, limits);
+  if (!m) return Status(m.status().code(), path + ": " + m.status().message(), m.status().offset());
+  return m;
+}
+
 Status write_file_atomically(const std::string& path, std::string_view data) {
   std::string tmp = path + ".part-" + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
