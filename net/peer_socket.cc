@@ -54,24 +54,4 @@ Result<std::size_t> PeerSocket::receive_some(std::span<std::uint8_t> buf, std::c
   }
 }
 
-Status PeerSocket::receive_exact(std::span<std::uint8_t> buf, Clock::time_point deadline) {
-  std::size_t got = 0;
-  while (got < buf.size()) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return Status(ErrorCode::network_error, remote_ + ": too slow");
-    auto r = receive_some(buf.subspan(got), left);
-    if (!r) return r.status();
-    got += *r;
-  }
-  return Status::ok();
-}
-
-void PeerSocket::shutdown() {
-  try {
-    socket_.shutdown();
-  } catch (const Poco::Exception&) {
-    // Already closed: nothing to unblock.
-  }
-}
-
 }  // namespace fluxo

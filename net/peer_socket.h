@@ -1,6 +1,6 @@
 // A blocking TCP connection to one peer (Poco::Net::StreamSocket) with
-// deadlines on every operation. Owned and used by one peer task; shutdown()
-// may be called from another thread to unblock it.
+// deadlines on every operation. Owned and used by one peer task, which polls
+// in short waits so it notices a stop request without help from outside.
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
@@ -25,9 +25,6 @@ class PeerSocket {
   // Waits up to `wait` for data. Returns the number of bytes read, 0 when the
   // wait ran out; an error when the peer closed or the socket failed.
   Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait);
-  // Fills buf completely before `deadline`, or fails.
-  Status receive_exact(std::span<std::uint8_t> buf, Clock::time_point deadline);
-  void shutdown();
   const std::string& remote() const { return remote_; }
 
  private:

@@ -55,11 +55,6 @@ bool ActivePiece::has_block(std::uint32_t begin) const {
   return blocks_[begin / wire::kBlockSize].arrived;
 }
 
-bool ActivePiece::complete() const {
-  std::lock_guard lock(mu_);
-  return written_ == blocks_.size();
-}
-
 std::string ActivePiece::debug_string() const {
   std::lock_guard lock(mu_);
   std::string out = std::to_string(index_.value()) + ":";

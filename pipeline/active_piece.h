@@ -53,7 +53,6 @@ class ActivePiece {
   void abort_block(std::uint32_t begin);
   // True when the block has arrived (used to cancel end-game duplicates).
   bool has_block(std::uint32_t begin) const;
-  bool complete() const;
 
   // "index: r=requests/a=arrived per block", for debugging stalls.
   std::string debug_string() const;

@@ -6,10 +6,9 @@
 // through; they are sparse (never preallocated). Pad files (BEP 47) are
 // skipped. Descriptors are opened lazily and a bounded number stay open.
 //
-// Thread-safety: write() is called only from the pipeline's serial writer
-// stage; read() may be called from other threads (it uses its own
-// descriptors). Both are guarded by an internal mutex around the descriptor
-// cache only, not around the I/O.
+// Thread-safety: one thread at a time (in a download, the pipeline's serial
+// writer stage). The descriptor cache has a mutex, but a descriptor it hands
+// out may be closed by the next call that evicts it.
 #pragma once
 
 #include <sys/uio.h>
