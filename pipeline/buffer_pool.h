@@ -1,6 +1,6 @@
 // A fixed number of equal-sized piece buffers: the cap on memory in flight.
-// Every buffer is allocated up front, so peak memory is known and stated.
-// Thread-safe.
+// Every buffer is allocated up front, so peak memory is known and stated, and
+// page-aligned, so whole pieces can be written with O_DIRECT. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +24,10 @@ class BufferPool {
  private:
   std::size_t size_;
   std::size_t count_;
-  std::unique_ptr<std::uint8_t[]> storage_;
+  struct Free {
+    void operator()(std::uint8_t* p) const;
+  };
+  std::unique_ptr<std::uint8_t, Free> storage_;
   mutable std::mutex mu_;
   std::vector<std::uint8_t*> free_;  // guarded by mu_
   std::size_t peak_ = 0;             // guarded by mu_

@@ -217,7 +217,7 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
   std::size_t pool_pieces = std::clamp<std::size_t>(o.max_memory / static_cast<std::size_t>(meta.piece_length),
                                                     4, std::max<std::uint32_t>(meta.piece_count(), 4));
 
-  auto storage = FileStorage::open(meta, o.directory);
+  auto storage = FileStorage::open(meta, o.directory, StorageOptions{.direct_io = o.direct_io});
   if (!storage) {
     result.status = storage.status();
     return result;

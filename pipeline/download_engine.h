@@ -31,6 +31,7 @@ struct DownloadOptions {
   std::uint16_t port = 6881;          // announced to trackers
   std::size_t max_memory = 64u << 20;  // piece buffers in flight (at least 4 pieces are used)
   unsigned hash_threads = 0;           // 0: one per core
+  bool direct_io = true;               // O_DIRECT for aligned writes (see storage/file_storage.h)
   std::chrono::seconds stall_timeout{60};  // no peer at all for this long: give up
   std::chrono::milliseconds progress_interval{1000};
   TrackerOptions tracker;

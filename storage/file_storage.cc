@@ -16,10 +16,58 @@ Status errno_status(const fs::path& p, const char* what) {
   return Status(ErrorCode::io_error, p.string() + ": " + what + ": " + std::strerror(errno));
 }
 
+constexpr std::size_t kBounceSize = 4u << 20;
+
+// Positional gather-write of every byte in `iov`, resuming after partial
+// writes. Returns 0 or an errno value.
+int pwrite_all(int fd, std::span<iovec> iov, std::int64_t at) {
+  std::size_t ci = 0;
+  while (ci < iov.size()) {
+    ssize_t w = ::pwritev(fd, iov.data() + ci, static_cast<int>(std::min<std::size_t>(iov.size() - ci, IOV_MAX)), at);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    at += w;
+    auto left = static_cast<std::size_t>(w);
+    while (ci < iov.size() && left >= iov[ci].iov_len) {
+      left -= iov[ci].iov_len;
+      ++ci;
+    }
+    if (ci < iov.size() && left > 0) {
+      iov[ci].iov_base = static_cast<std::uint8_t*>(iov[ci].iov_base) + left;
+      iov[ci].iov_len -= left;
+    }
+  }
+  return 0;
+}
+
+// The iovecs covering bytes [from, from + len) of `iov`, appended to `out`.
+void slice(std::span<const iovec> iov, std::size_t from, std::size_t len, std::vector<iovec>& out) {
+  for (const iovec& v : iov) {
+    if (len == 0) break;
+    if (from >= v.iov_len) {
+      from -= v.iov_len;
+      continue;
+    }
+    std::size_t take = std::min(len, v.iov_len - from);
+    out.push_back({static_cast<std::uint8_t*>(v.iov_base) + from, take});
+    len -= take;
+    from = 0;
+  }
+}
+
+bool aligned(const std::vector<iovec>& iov, std::size_t a) {
+  for (const iovec& v : iov) {
+    if (reinterpret_cast<std::uintptr_t>(v.iov_base) % a != 0 || v.iov_len % a != 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const fs::path& root,
-                                                       std::size_t max_open_files) {
+                                                       StorageOptions options) {
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec) return Status(ErrorCode::io_error, root.string() + ": " + ec.message());
@@ -35,32 +83,40 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
     if (fd < 0) return errno_status(p, "cannot create");
     ::close(fd);
   }
-  return std::unique_ptr<FileStorage>(new FileStorage(root, std::move(files), std::max<std::size_t>(max_open_files, 1)));
+  options.max_open_files = std::max<std::size_t>(options.max_open_files, 1);
+  return std::unique_ptr<FileStorage>(new FileStorage(root, std::move(files), options));
+}
+
+void FileStorage::FreeAligned::operator()(std::uint8_t* p) const { std::free(p); }
+
+void FileStorage::close_file(const OpenFile& o) {
+  ::close(o.fd);
+  if (o.direct_fd >= 0) ::close(o.direct_fd);
 }
 
 FileStorage::~FileStorage() {
-  for (auto& [file, fd] : open_) ::close(fd);
+  for (const OpenFile& o : open_) close_file(o);
 }
 
-Result<int> FileStorage::fd_for(std::size_t file) {
+// The pointer stays valid until the next call (which may evict it): callers
+// are the single writer thread, or readers that use it at once.
+Result<FileStorage::OpenFile*> FileStorage::open_file(std::size_t file) {
   std::lock_guard lock(mu_);
   for (auto it = open_.begin(); it != open_.end(); ++it) {
-    if (it->first == file) {
-      auto entry = *it;
-      open_.erase(it);
-      open_.push_back(entry);
-      return entry.second;
+    if (it->file == file) {
+      std::rotate(it, it + 1, open_.end());
+      return &open_.back();
     }
   }
   fs::path p = root_ / files_[file].path;
   int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return errno_status(p, "cannot open");
   if (open_.size() >= max_open_) {
-    ::close(open_.front().second);
+    close_file(open_.front());
     open_.erase(open_.begin());
   }
-  open_.emplace_back(file, fd);
-  return fd;
+  open_.push_back({file, fd, -1});
+  return &open_.back();
 }
 
 std::size_t FileStorage::first_file_at(std::int64_t offset) const {
@@ -73,8 +129,6 @@ std::size_t FileStorage::first_file_at(std::int64_t offset) const {
 Status FileStorage::write(std::int64_t offset, std::span<const iovec> iov) {
   std::int64_t total = 0;
   for (const iovec& v : iov) total += static_cast<std::int64_t>(v.iov_len);
-  std::size_t vi = 0;         // current iovec
-  std::size_t vo = 0;         // offset inside it
   std::int64_t pos = offset;  // stream position
   std::int64_t end = offset + total;
   std::vector<iovec> chunk;
@@ -82,48 +136,107 @@ Status FileStorage::write(std::int64_t offset, std::span<const iovec> iov) {
     const File& file = files_[f];
     if (file.size == 0 || pos >= file.offset + file.size) continue;
     std::int64_t n = std::min(end, file.offset + file.size) - pos;
-    // Gather the n bytes starting at (vi, vo) into `chunk`.
-    chunk.clear();
-    std::int64_t need = n;
-    while (need > 0) {
-      auto* base = static_cast<std::uint8_t*>(iov[vi].iov_base) + vo;
-      std::size_t avail = iov[vi].iov_len - vo;
-      std::size_t take = static_cast<std::size_t>(std::min<std::int64_t>(need, static_cast<std::int64_t>(avail)));
-      chunk.push_back({base, take});
-      need -= static_cast<std::int64_t>(take);
-      vo += take;
-      if (vo == iov[vi].iov_len) {
-        ++vi;
-        vo = 0;
-      }
-    }
     if (!file.pad) {
-      auto fd = fd_for(f);
-      if (!fd) return fd.status();
-      std::int64_t at = pos - file.offset;
-      std::size_t ci = 0;
-      while (ci < chunk.size()) {
-        ssize_t w = ::pwritev(*fd, chunk.data() + ci, static_cast<int>(std::min<std::size_t>(chunk.size() - ci, IOV_MAX)), at);
-        if (w < 0) {
-          if (errno == EINTR) continue;
-          return errno_status(root_ / file.path, "write failed");
-        }
-        at += w;
-        // Advance past what was written (partial writes are possible).
-        auto left = static_cast<std::size_t>(w);
-        while (ci < chunk.size() && left >= chunk[ci].iov_len) {
-          left -= chunk[ci].iov_len;
-          ++ci;
-        }
-        if (ci < chunk.size() && left > 0) {
-          chunk[ci].iov_base = static_cast<std::uint8_t*>(chunk[ci].iov_base) + left;
-          chunk[ci].iov_len -= left;
-        }
-      }
+      chunk.clear();
+      slice(iov, static_cast<std::size_t>(pos - offset), static_cast<std::size_t>(n), chunk);
+      if (Status s = write_file(f, pos - file.offset, chunk); !s) return s;
     }
     pos += n;
   }
   if (pos != end) return Status(ErrorCode::io_error, "write past the end of the torrent");
+  return Status::ok();
+}
+
+Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> iov) {
+  std::size_t n = 0;
+  for (const iovec& v : iov) n += v.iov_len;
+  const auto a = static_cast<std::int64_t>(kDirectAlign);
+  const std::int64_t mid_begin = (at + a - 1) / a * a;
+  const std::int64_t mid_end = (at + static_cast<std::int64_t>(n)) / a * a;
+  if (direct_ && mid_end > mid_begin) {
+    // Head and tail through the page cache, the aligned middle direct.
+    std::vector<iovec> part;
+    auto head = static_cast<std::size_t>(mid_begin - at);
+    auto mid = static_cast<std::size_t>(mid_end - mid_begin);
+    if (head > 0) {
+      slice(iov, 0, head, part);
+      if (Status s = write_file(f, at, part); !s) return s;  // no aligned middle: buffered
+    }
+    part.clear();
+    slice(iov, head, mid, part);
+    if (Status s = write_direct(f, mid_begin, part, mid); !s) return s;
+    if (head + mid < n) {
+      part.clear();
+      slice(iov, head + mid, n - head - mid, part);
+      return write_file(f, mid_end, part);
+    }
+    return Status::ok();
+  }
+  auto o = open_file(f);
+  if (!o) return o.status();
+  if (int e = pwrite_all((*o)->fd, iov, at); e != 0) {
+    errno = e;
+    return errno_status(root_ / files_[f].path, "write failed");
+  }
+  return Status::ok();
+}
+
+Status FileStorage::write_direct(std::size_t f, std::int64_t at, std::span<iovec> iov, std::size_t n) {
+  auto o = open_file(f);
+  if (!o) return o.status();
+  OpenFile& of = **o;
+  const fs::path p = root_ / files_[f].path;
+  auto fall_back = [&] {
+    direct_ = false;
+    return write_file(f, at, iov);
+  };
+  if (of.direct_fd < 0) {
+    of.direct_fd = ::open(p.c_str(), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC);
+    if (of.direct_fd < 0) {
+      if (errno == EINVAL) return fall_back();  // the filesystem has no O_DIRECT
+      return errno_status(p, "cannot open");
+    }
+  }
+  std::vector<iovec> part(iov.begin(), iov.end());
+  if (aligned(part, kDirectAlign)) {
+    int e = pwrite_all(of.direct_fd, part, at);
+    if (e == EINVAL) return fall_back();
+    if (e != 0) {
+      errno = e;
+      return errno_status(p, "write failed");
+    }
+    direct_bytes_ += n;
+    return Status::ok();
+  }
+  // Buffers out of step with the file's alignment (a file that starts at an
+  // odd stream offset): copy through an aligned buffer, still skipping the
+  // page cache.
+  if (!bounce_) {
+    void* mem = std::aligned_alloc(kDirectAlign, kBounceSize);
+    if (!mem) return fall_back();
+    bounce_.reset(static_cast<std::uint8_t*>(mem));
+  }
+  std::size_t done = 0;
+  while (done < n) {
+    std::size_t len = std::min(kBounceSize, n - done);
+    part.clear();
+    slice(iov, done, len, part);
+    std::size_t copied = 0;
+    for (const iovec& v : part) {
+      std::memcpy(bounce_.get() + copied, v.iov_base, v.iov_len);
+      copied += v.iov_len;
+    }
+    iovec one{bounce_.get(), len};
+    int e = pwrite_all(of.direct_fd, {&one, 1}, at + static_cast<std::int64_t>(done));
+    if (e == EINVAL && done == 0) return fall_back();
+    if (e != 0) {
+      errno = e;
+      return errno_status(p, "write failed");
+    }
+    done += len;
+  }
+  direct_bytes_ += n;
+  bounced_bytes_ += n;
   return Status::ok();
 }
 
@@ -138,11 +251,12 @@ Status FileStorage::read(std::int64_t offset, std::span<std::uint8_t> out) {
     if (file.pad) {
       std::memset(out.data() + done, 0, n);
     } else {
-      auto fd = fd_for(f);
-      if (!fd) return fd.status();
+      auto o = open_file(f);
+      if (!o) return o.status();
+      const int fd = (*o)->fd;
       std::size_t got = 0;
       while (got < n) {
-        ssize_t r = ::pread(*fd, out.data() + done + got, n - got, pos - file.offset + static_cast<std::int64_t>(got));
+        ssize_t r = ::pread(fd, out.data() + done + got, n - got, pos - file.offset + static_cast<std::int64_t>(got));
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return errno_status(root_ / file.path, "read failed");
         if (r == 0) return Status(ErrorCode::io_error, (root_ / file.path).string() + ": shorter than expected");
@@ -158,8 +272,8 @@ Status FileStorage::read(std::int64_t offset, std::span<std::uint8_t> out) {
 
 Status FileStorage::sync() {
   std::lock_guard lock(mu_);
-  for (auto& [file, fd] : open_) {
-    if (::fdatasync(fd) != 0) return errno_status(root_ / files_[file].path, "sync failed");
+  for (const OpenFile& o : open_) {
+    if (::fdatasync(o.fd) != 0) return errno_status(root_ / files_[o.file].path, "sync failed");
   }
   return Status::ok();
 }

@@ -6,6 +6,15 @@
 // through; they are sparse (never preallocated). Pad files (BEP 47) are
 // skipped. Descriptors are opened lazily and a bounded number stay open.
 //
+// Direct I/O (StorageOptions::direct_io): the 4 KiB-aligned middle of each
+// write goes through a second descriptor opened with O_DIRECT, straight from
+// the caller's buffers when they are aligned (the piece pool's are) or through
+// an aligned bounce buffer when a file starts at an odd stream offset; the
+// unaligned head and tail go through the page cache. This skips the page-cache
+// copy that costs ~3 CPU s per GiB on a VM. A filesystem that refuses O_DIRECT
+// (EINVAL) switches the storage back to buffered writes for good; reads are
+// always buffered (the kernel keeps the two coherent).
+//
 // Thread-safety: one thread at a time (in a download, the pipeline's serial
 // writer stage). The descriptor cache has a mutex, but a descriptor it hands
 // out may be closed by the next call that evicts it.
@@ -16,6 +25,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <cstdlib>
 #include <mutex>
 #include <span>
 #include <vector>
@@ -25,11 +35,18 @@
 
 namespace fluxo {
 
+struct StorageOptions {
+  std::size_t max_open_files = 64;
+  bool direct_io = false;
+};
+
 class FileStorage {
  public:
+  static constexpr std::size_t kDirectAlign = 4096;
+
   // Creates the directory tree and the empty files; nothing else is written.
   static Result<std::unique_ptr<FileStorage>> open(const Metainfo& m, const std::filesystem::path& root,
-                                                   std::size_t max_open_files = 64);
+                                                   StorageOptions options = {});
   ~FileStorage();
 
   // Writes `iov` (total bytes = the span's length) at stream offset `offset`,
@@ -41,6 +58,11 @@ class FileStorage {
   Status sync();
 
   std::filesystem::path path_of(std::size_t file) const { return root_ / files_[file].path; }
+  // Whether writes still use O_DIRECT (false once a filesystem refused it).
+  bool direct_io() const { return direct_; }
+  // Bytes written through O_DIRECT, and of those how many through the bounce buffer.
+  std::uint64_t direct_bytes() const { return direct_bytes_; }
+  std::uint64_t bounced_bytes() const { return bounced_bytes_; }
 
  private:
   struct File {
@@ -49,16 +71,32 @@ class FileStorage {
     std::int64_t size;
     bool pad;
   };
-  FileStorage(std::filesystem::path root, std::vector<File> files, std::size_t max_open)
-      : root_(std::move(root)), files_(std::move(files)), max_open_(max_open) {}
-  Result<int> fd_for(std::size_t file);
+  struct OpenFile {
+    std::size_t file;
+    int fd;
+    int direct_fd;  // -1 until first needed
+  };
+  FileStorage(std::filesystem::path root, std::vector<File> files, StorageOptions o)
+      : root_(std::move(root)), files_(std::move(files)), max_open_(o.max_open_files), direct_(o.direct_io) {}
+  Result<OpenFile*> open_file(std::size_t file);
   std::size_t first_file_at(std::int64_t offset) const;
+  // Writes `n` bytes from `iov` at file offset `at` of file `f`.
+  Status write_file(std::size_t f, std::int64_t at, std::span<iovec> iov);
+  Status write_direct(std::size_t f, std::int64_t at, std::span<iovec> iov, std::size_t n);
+  static void close_file(const OpenFile& o);
 
   std::filesystem::path root_;
   std::vector<File> files_;
   std::size_t max_open_;
+  bool direct_;
+  std::uint64_t direct_bytes_ = 0;
+  std::uint64_t bounced_bytes_ = 0;
+  struct FreeAligned {
+    void operator()(std::uint8_t* p) const;
+  };
+  std::unique_ptr<std::uint8_t, FreeAligned> bounce_;  // kBounceSize bytes, aligned; made on first use
   std::mutex mu_;
-  std::vector<std::pair<std::size_t, int>> open_;  // (file, fd), most recent last; guarded by mu_
+  std::vector<OpenFile> open_;  // most recent last; guarded by mu_
 };
 
 }  // namespace fluxo

@@ -32,6 +32,9 @@ constexpr const char* kUsage =
     "      --max-memory SIZE    piece buffers in flight (default 64MiB, at least\n"
     "                           4 pieces)\n"
     "      --hash-threads N     hashing threads (default: one per core)\n"
+    "      --buffered-io        write through the page cache; by default whole\n"
+    "                           blocks are written with O_DIRECT, which skips a\n"
+    "                           copy and leaves the page cache alone\n"
     "      --stall-timeout SECS give up after this long with no peer (default 60)\n"
     "      --tracker-ca FILE    also trust this CA (PEM) for HTTPS trackers\n"
     "      --insecure-tracker   accept any HTTPS tracker certificate (self-signed)\n"
@@ -124,6 +127,7 @@ int run_download(std::span<const std::string> args) {
       {"no-trackers", 0, false, false},    {"max-peers", 0, true, false},
       {"port", 0, true, false},            {"max-memory", 0, true, false},
       {"hash-threads", 0, true, false},    {"stall-timeout", 0, true, false},
+      {"buffered-io", 0, false, false},
       {"tracker-ca", 0, true, false},      {"insecure-tracker", 0, false, false},
       {"quiet", 'q', false, false},        {"json", 0, false, false},
       {"help", 'h', false, false},
@@ -138,6 +142,7 @@ int run_download(std::span<const std::string> args) {
 
   DownloadOptions o;
   if (auto d = parsed->value("output")) o.directory = *d;
+  o.direct_io = !parsed->has("buffered-io");
   for (const auto& p : parsed->values("peer")) {
     PeerAddress a;
     if (!parse_peer_address(p, a)) return usage_error("--peer " + p + ": expected HOST:PORT");
