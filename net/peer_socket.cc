@@ -20,16 +20,25 @@ Result<PeerSocket> PeerSocket::connect(const PeerAddress& to, std::chrono::milli
     s.connect(Poco::Net::SocketAddress(to.host, to.port), to_timespan(timeout));
     s.setNoDelay(true);
     s.setBlocking(true);
+    s.setSendTimeout(Poco::Timespan(30, 0));
     return PeerSocket(std::move(s), remote);
   } catch (const Poco::Exception& e) {
     return Status(ErrorCode::network_error, remote + ": " + e.displayText());
   }
 }
 
+// A receive timeout (SO_RCVTIMEO) rather than Socket::poll: POCO's poll
+// builds an epoll instance per call, four system calls and a file for every
+// read; a timed recv is one.
+void PeerSocket::set_wait(std::chrono::milliseconds wait) {
+  if (wait == wait_) return;
+  socket_.setReceiveTimeout(to_timespan(wait));
+  wait_ = wait;
+}
+
 Status PeerSocket::send_all(std::span<const std::uint8_t> data) {
   try {
     std::size_t sent = 0;
-    socket_.setSendTimeout(Poco::Timespan(30, 0));
     while (sent < data.size()) {
       int n = socket_.sendBytes(data.data() + sent, static_cast<int>(data.size() - sent));
       if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed while sending");
@@ -43,12 +52,28 @@ Status PeerSocket::send_all(std::span<const std::uint8_t> data) {
 
 Result<std::size_t> PeerSocket::receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait) {
   try {
-    if (!socket_.poll(to_timespan(wait), Poco::Net::Socket::SELECT_READ | Poco::Net::Socket::SELECT_ERROR)) {
-      return std::size_t{0};
-    }
+    set_wait(wait);
     int n = socket_.receiveBytes(buf.data(), static_cast<int>(buf.size()));
     if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed by peer");
     return static_cast<std::size_t>(n);
+  } catch (const Poco::TimeoutException&) {
+    return std::size_t{0};
+  } catch (const Poco::Exception& e) {
+    return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
+  }
+}
+
+Result<std::size_t> PeerSocket::receive_some(std::span<std::uint8_t> buf, std::span<std::uint8_t> spill,
+                                             std::chrono::milliseconds wait) {
+  try {
+    set_wait(wait);
+    scatter_[0] = Poco::Net::SocketBuf{buf.data(), buf.size()};
+    scatter_[1] = Poco::Net::SocketBuf{spill.data(), spill.size()};
+    int n = socket_.receiveBytes(scatter_);
+    if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed by peer");
+    return static_cast<std::size_t>(n);
+  } catch (const Poco::TimeoutException&) {
+    return std::size_t{0};
   } catch (const Poco::Exception& e) {
     return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
   }

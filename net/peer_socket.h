@@ -1,9 +1,10 @@
 // A blocking TCP connection to one peer (Poco::Net::StreamSocket) with
-// deadlines on every operation. Owned and used by one peer task, which polls
-// in short waits so it notices a stop request without help from outside.
+// deadlines on every operation. Owned and used by one peer task, which reads
+// with short timeouts so it notices a stop request without help from outside.
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
+#include <Poco/Net/SocketDefs.h>
 
 #include <chrono>
 #include <cstdint>
@@ -25,12 +26,20 @@ class PeerSocket {
   // Waits up to `wait` for data. Returns the number of bytes read, 0 when the
   // wait ran out; an error when the peer closed or the socket failed.
   Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait);
+  // The same, scattering into `buf` and then `spill` with one call: a block
+  // goes straight to its piece buffer and the next message's header, if it
+  // has arrived, into the input buffer.
+  Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::span<std::uint8_t> spill,
+                                   std::chrono::milliseconds wait);
   const std::string& remote() const { return remote_; }
 
  private:
   PeerSocket(Poco::Net::StreamSocket s, std::string remote) : socket_(std::move(s)), remote_(std::move(remote)) {}
   Poco::Net::StreamSocket socket_;
   std::string remote_;
+  Poco::Net::SocketBufVec scatter_{2};
+  std::chrono::milliseconds wait_{0};  // the receive timeout set on the socket
+  void set_wait(std::chrono::milliseconds wait);
 };
 
 }  // namespace fluxo

@@ -18,6 +18,7 @@ using wire::BlockRef;
 using wire::MsgId;
 
 constexpr std::chrono::milliseconds kPoll{200};
+constexpr std::size_t kPieceHeaderSize = 13;  // length, id, index, begin
 constexpr std::chrono::seconds kKeepAlive{60};
 constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
 constexpr std::uint32_t kMaxRequestsWhileChoked = 2048;
@@ -74,6 +75,27 @@ class Session {
       auto r = sock_->receive_some(buf.subspan(got), kPoll);
       if (!r) return r.status();
       got += *r;
+    }
+    last_recv_ = Clock::now();
+    return Status::ok();
+  }
+
+  // Reads the rest of a block into its piece buffer. The input buffer is
+  // empty here (everything buffered was part of this block), so whatever
+  // follows the block in the same read lands at its start: at most one
+  // PIECE header, so the next block is read straight to its buffer too.
+  Status read_block_tail(std::span<std::uint8_t> target) {
+    in_begin_ = in_end_ = 0;
+    const auto deadline = Clock::now() + cfg_.request_timeout;
+    std::size_t got = 0;
+    while (got < target.size()) {
+      if (s_.stop.load(std::memory_order_relaxed)) return Status(ErrorCode::cancelled, who_ + ": stopped");
+      if (Clock::now() > deadline) return Status(ErrorCode::network_error, who_ + ": timed out mid-message");
+      auto r = sock_->receive_some(target.subspan(got), std::span(in_).first(kPieceHeaderSize), kPoll);
+      if (!r) return r.status();
+      std::size_t into_target = std::min(*r, target.size() - got);
+      got += into_target;
+      in_end_ += *r - into_target;
     }
     last_recv_ = Clock::now();
     return Status::ok();
@@ -251,14 +273,14 @@ class Session {
     in_begin_ += buffered;
     if (buffered < ref.length) {
       std::size_t rest = ref.length - buffered;
-      std::span<std::uint8_t> target;
+      Status st;
       if (dest) {
-        target = std::span(dest + buffered, rest);
+        st = read_block_tail(std::span(dest + buffered, rest));
       } else {
         scratch_.resize(rest);
-        target = scratch_;
+        st = read_exact(scratch_, Clock::now() + cfg_.request_timeout);
       }
-      if (Status st = read_exact(target, Clock::now() + cfg_.request_timeout); !st) {
+      if (!st) {
         if (dest) piece->abort_block(ref.begin);
         return st;
       }
