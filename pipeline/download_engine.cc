@@ -351,6 +351,7 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
   sum.peers_known = swarm.peers.known();
   sum.hash_failures = swarm.counters.hash_failures.load();
   sum.wasted_bytes = swarm.counters.wasted.load();
+  sum.snubbed = swarm.counters.snubbed.load();
   sum.banned = swarm.peers.banned_count();
   sum.memory_peak = swarm.pool.peak_in_use() * static_cast<std::size_t>(meta.piece_length);
   sum.write_calls = pipeline.stats().write_calls;

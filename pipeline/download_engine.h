@@ -52,6 +52,7 @@ struct DownloadEvent {
   std::uint32_t peers_used = 0;
   std::uint32_t hash_failures = 0;
   std::uint64_t wasted_bytes = 0;
+  std::uint32_t snubbed = 0;         // times a peer stopped sending and lost its requests
   std::size_t banned = 0;
   std::size_t memory_cap = 0;        // bytes of piece buffers available
   std::size_t memory_peak = 0;       // bytes of piece buffers ever in use at once

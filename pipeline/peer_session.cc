@@ -22,6 +22,7 @@ constexpr std::size_t kPieceHeaderSize = 13;  // length, id, index, begin
 constexpr std::chrono::seconds kKeepAlive{60};
 constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
 constexpr std::uint32_t kMaxRequestsWhileChoked = 2048;
+constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ignored
 constexpr std::size_t kEndgameIdle = 4;       // duplicate only below this many requests
 constexpr std::uint32_t kEndgameDepth = 16;   // and keep at most this many
 
@@ -38,7 +39,7 @@ class Session {
  public:
   Session(SwarmState& s, const PeerAddress& a, const SessionConfig& c)
       : s_(s), addr_(a), who_(a.to_string()), cfg_(c), id_(s.next_session.fetch_add(1)),
-        has_(s.meta.piece_count()), depth_(c.initial_depth, c.max_requests),
+        has_(s.meta.piece_count()), allowed_(s.meta.piece_count()), depth_(c.initial_depth, c.max_requests),
         rng_(std::random_device{}() ^ id_),
         max_len_(wire::max_message_length(s.meta.piece_count())),
         in_(std::max<std::size_t>(256 * 1024, max_len_ + 64)) {
@@ -185,9 +186,16 @@ class Session {
         if (peer_choking_) {
           return_outstanding();  // choked and the requests will never be served
           last_block_ = now;
+        } else if (!snubbed_) {
+          // Snubbed: its blocks go back to faster peers, and it keeps one
+          // request to prove itself with.
+          snubbed_ = true;
+          s_.counters.snubbed.fetch_add(1, std::memory_order_relaxed);
+          return_outstanding();
+          last_block_ = now;
         } else {
           return Status(ErrorCode::network_error, who_ + ": no data for " +
-                        std::to_string(cfg_.request_timeout.count() / 1000) + " s (snubbed)");
+                        std::to_string(2 * cfg_.request_timeout.count() / 1000) + " s (snubbed)");
         }
       }
       if (now - last_recv_ > cfg_.idle_timeout) return Status(ErrorCode::network_error, who_ + ": idle");
@@ -287,6 +295,7 @@ class Session {
     }
     auto now = Clock::now();
     last_block_ = now;
+    snubbed_ = false;
     if (!dest) {
       s_.counters.wasted.fetch_add(ref.length, std::memory_order_relaxed);
       return Status::ok();
@@ -368,7 +377,14 @@ class Session {
         if (fast_) put_block_ref(MsgId::reject, BlockRef{m.piece, m.begin, m.length});
         break;
       case MsgId::allowed_fast:
+        // Pieces we may request while choked (BEP 6). The set is bounded:
+        // a peer cannot make us track more than kMaxAllowedFast.
+        if (!fast_) return violation(who_, "allowed-fast without the fast extension");
+        if (allowed_.count() < kMaxAllowedFast) allowed_.set(m.piece);
+        break;
       case MsgId::suggest:
+        if (!fast_) return violation(who_, "suggest without the fast extension");
+        break;
       case MsgId::cancel:
       case MsgId::port:
       default:
@@ -411,22 +427,28 @@ class Session {
     }
   }
 
-  std::optional<Outstanding> next_block() {
+  // The next block to request from the pieces in `offer` (what the peer
+  // has; while choked, only its allowed-fast pieces).
+  std::optional<Outstanding> next_block(const Bitfield& offer, bool choked) {
     // 1. Pieces this peer claimed.
-    while (!mine_.empty()) {
-      if (auto b = mine_.front()->request_block(1)) return Outstanding{*b, mine_.front()};
-      mine_.erase(mine_.begin());
+    for (auto it = mine_.begin(); it != mine_.end();) {
+      if (!offer.test((*it)->index())) {
+        ++it;
+        continue;
+      }
+      if (auto b = (*it)->request_block(1)) return Outstanding{*b, *it};
+      it = mine_.erase(it);
     }
     std::vector<BlockRef> refs;
     // 2. Partial pieces left behind by other peers.
     BlockRef ref;
-    if (auto p = s_.active.find_work(has_, 1, refs, ref)) {
+    if (auto p = s_.active.find_work(offer, 1, refs, ref)) {
       mine_.push_back(p);
       return Outstanding{ref, p};
     }
     // 3. A new piece, if a buffer is free.
     if (std::uint8_t* buf = s_.pool.try_acquire()) {
-      if (auto idx = s_.picker.pick(has_, rng_, id_)) {
+      if (auto idx = s_.picker.pick(offer, rng_, id_)) {
         auto piece = std::make_shared<ActivePiece>(
             *idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)), buf);
         s_.active.add(piece);
@@ -434,6 +456,7 @@ class Session {
         if (auto b = piece->request_block(1)) return Outstanding{*b, piece};
       } else {
         s_.pool.release(buf);
+        if (choked) return std::nullopt;
         // 4. Nothing left to claim: end-game. A peer that is nearly idle asks
         // for blocks others are fetching, so the last pieces do not wait on
         // the slowest peer; busy peers do not, which keeps duplicates few.
@@ -442,7 +465,7 @@ class Session {
           if (outstanding_.size() >= kEndgameIdle) return std::nullopt;
           refs.reserve(outstanding_.size());
           for (const auto& o : outstanding_) refs.push_back(o.ref);
-          if (auto p = s_.active.find_work(has_, 2, refs, ref)) return Outstanding{ref, p};
+          if (auto p = s_.active.find_work(offer, 2, refs, ref)) return Outstanding{ref, p};
         }
       }
     }
@@ -450,10 +473,21 @@ class Session {
   }
 
   void fill_requests() {
-    if (peer_choking_ || !am_interested_) return;
+    if (!am_interested_) return;
+    const bool choked = peer_choking_;
+    if (choked) {
+      // BEP 6: allowed-fast pieces may be requested while choked.
+      if (!fast_ || allowed_.none()) return;
+      allowed_offer_ = Bitfield(has_.size());
+      for (std::uint32_t i = 0; i < has_.size(); ++i) {
+        if (allowed_.test(PieceIndex(i)) && has_.test(PieceIndex(i))) allowed_offer_.set(PieceIndex(i));
+      }
+      if (allowed_offer_.none()) return;
+    }
     std::uint32_t want = endgame_ ? std::min<std::uint32_t>(depth_.depth(), kEndgameDepth) : depth_.depth();
+    if (snubbed_) want = 1;
     while (outstanding_.size() < want) {
-      auto next = next_block();
+      auto next = next_block(choked ? allowed_offer_ : has_, choked);
       if (!next) break;
       put_block_ref(MsgId::request, next->ref);
       outstanding_.push_back(std::move(*next));
@@ -497,6 +531,9 @@ class Session {
   bool counted_ = false;
   bool fast_ = false;
   Bitfield has_;
+  Bitfield allowed_;        // allowed-fast pieces (BEP 6), at most kMaxAllowedFast
+  Bitfield allowed_offer_;  // has_ and allowed_, rebuilt while choked
+  bool snubbed_ = false;
   bool any_message_ = false;
   bool peer_choking_ = true;
   bool am_interested_ = false;

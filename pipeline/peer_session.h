@@ -25,7 +25,8 @@ struct SessionConfig {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds handshake_timeout{10000};
   // No block for this long while requests are outstanding: the peer is
-  // snubbing us and the connection is dropped.
+  // snubbing us; its requests go back to the picker and it keeps one. Twice
+  // this long and the connection is dropped.
   std::chrono::milliseconds request_timeout{20000};
   // Nothing at all received for this long: the peer is gone.
   std::chrono::milliseconds idle_timeout{120000};

@@ -95,6 +95,7 @@ struct PiecePipeline::Impl {
   std::atomic<std::uint64_t> hashed{0};
   std::atomic<std::uint64_t> processed_seen{0};
   std::atomic<bool> running{true};
+  std::atomic<std::uint64_t> kicks{0};  // bumped by every submit; the driver sleeps on it
   std::thread driver;  // the arena's own thread: see the constructor
   // Writer-stage state (serial node only).
   std::uint64_t processed = 0;
@@ -130,10 +131,13 @@ PiecePipeline::PiecePipeline(const Metainfo& meta, FileStorage& storage, PieceSi
   // oneTBB does not promise that a worker will come for it: we saw the last
   // piece wait 10 s for one. So one thread of our own lives in the arena and
   // drains the graph whenever it has work; workers join it under load.
+  // It sleeps on `kicks` between bursts: a submit after it read `seen` makes
+  // the wait return at once, one before was already visible to wait_for_all.
   d->driver = std::thread([d] {
     while (d->running.load(std::memory_order_acquire)) {
+      std::uint64_t seen = d->kicks.load(std::memory_order_acquire);
       d->arena.execute([d] { d->graph->wait_for_all(); });
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
+      d->kicks.wait(seen, std::memory_order_acquire);
     }
   });
 }
@@ -141,6 +145,8 @@ PiecePipeline::PiecePipeline(const Metainfo& meta, FileStorage& storage, PieceSi
 PiecePipeline::~PiecePipeline() {
   wait();
   impl_->running.store(false);
+  impl_->kicks.fetch_add(1, std::memory_order_acq_rel);
+  impl_->kicks.notify_one();
   impl_->driver.join();
 }
 
@@ -148,6 +154,8 @@ void PiecePipeline::submit(std::shared_ptr<ActivePiece> piece) {
   Impl* d = impl_.get();
   PieceJob job{d->issued.fetch_add(1, std::memory_order_acq_rel), std::move(piece), false};
   while (!d->hash->try_put(job)) std::this_thread::yield();  // never drop a piece
+  d->kicks.fetch_add(1, std::memory_order_acq_rel);
+  d->kicks.notify_one();
 }
 
 void PiecePipeline::wait() {

@@ -113,6 +113,7 @@ struct SwarmCounters {
   std::atomic<std::uint32_t> hash_failures{0};
   std::atomic<std::uint32_t> connected{0};
   std::atomic<std::uint32_t> peers_used{0};        // peers that delivered at least one block
+  std::atomic<std::uint32_t> snubbed{0};           // times a peer stopped sending while unchoked
 };
 
 struct SwarmState {

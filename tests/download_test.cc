@@ -283,6 +283,32 @@ TEST_F(SwarmTest, TwoHundredPeersAtOnceOnTwoCores) {
   expect_same_tree(payload, path("out/many.bin"));
 }
 
+TEST_F(SwarmTest, AllowedFastPiecesAreFetchedWhileChoked) {
+  std::string payload = single_payload("fast.bin", 1'000'003);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  // A BEP 6 peer that never unchokes but allows every piece: the whole file
+  // can only come through allowed-fast requests.
+  auto peer = py_seeders(torrent, 1, "127.0.26.", {"--fast", "--allowed-fast", "1000", "--unchoke-delay", "100000"});
+  auto r = download(torrent, {"--peer", "127.0.26.1:6881"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("out/fast.bin"));
+}
+
+TEST_F(SwarmTest, SnubbingPeerLosesItsRequestsToAnother) {
+  std::string payload = single_payload("snub.bin", 4'000'000);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  // One peer answers three requests and then nothing (keeping the connection
+  // alive); the blocks it sits on must come from the other, a slow one
+  // (~3 s for the file), so the snub is noticed before end-game.
+  auto staller = py_seeders(torrent, 1, "127.0.27.", {"--stall-after", "3"});
+  auto honest = py_seeders(torrent, 1, "127.0.28.", {"--block-delay", "0.012"});
+  auto r = download(torrent, {"--peer", "127.0.27.1:6881", "--peer", "127.0.28.1:6881", "--request-timeout", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  EXPECT_GE(ev.last("finished")->getValue<int>("snubbed"), 1) << r.out;
+  expect_same_tree(payload, path("out/snub.bin"));
+}
+
 TEST_F(SwarmTest, NoReachablePeerIsExitFiveAfterTheStallTimeout) {
   std::string payload = single_payload("none.bin", 100'000);
   std::string torrent = make_torrent(payload, "", "16KiB");

@@ -36,6 +36,9 @@ constexpr const char* kUsage =
     "                           blocks are written with O_DIRECT, which skips a\n"
     "                           copy and leaves the page cache alone\n"
     "      --stall-timeout SECS give up after this long with no peer (default 60)\n"
+    "      --request-timeout SECS  a peer that sends nothing for this long while\n"
+    "                           unchoked is snubbed: its requests go to other\n"
+    "                           peers; twice as long and it is dropped (default 20)\n"
     "      --tracker-ca FILE    also trust this CA (PEM) for HTTPS trackers\n"
     "      --insecure-tracker   accept any HTTPS tracker certificate (self-signed)\n"
     "  -q, --quiet              print nothing but errors\n"
@@ -106,6 +109,7 @@ void print_json(const DownloadEvent& e, const Metainfo& m, const Status* status 
       j.key("peers_used").value(e.peers_used).key("peers_known").value(static_cast<std::uint64_t>(e.peers_known));
       j.key("hash_failures").value(e.hash_failures).key("banned").value(static_cast<std::uint64_t>(e.banned));
       j.key("wasted_bytes").value(static_cast<std::uint64_t>(e.wasted_bytes));
+      j.key("snubbed").value(e.snubbed);
       j.key("memory_cap").value(static_cast<std::uint64_t>(e.memory_cap));
       j.key("memory_peak").value(static_cast<std::uint64_t>(e.memory_peak));
       j.key("write_calls").value(static_cast<std::uint64_t>(e.write_calls));
@@ -127,6 +131,7 @@ int run_download(std::span<const std::string> args) {
       {"no-trackers", 0, false, false},    {"max-peers", 0, true, false},
       {"port", 0, true, false},            {"max-memory", 0, true, false},
       {"hash-threads", 0, true, false},    {"stall-timeout", 0, true, false},
+      {"request-timeout", 0, true, false},
       {"buffered-io", 0, false, false},
       {"tracker-ca", 0, true, false},      {"insecure-tracker", 0, false, false},
       {"quiet", 'q', false, false},        {"json", 0, false, false},
@@ -170,6 +175,10 @@ int run_download(std::span<const std::string> args) {
   if (auto v = parsed->value("stall-timeout")) {
     if (!parse_uint(*v, 86400, n) || n == 0) return usage_error("--stall-timeout must be 1..86400 seconds");
     o.stall_timeout = std::chrono::seconds(n);
+  }
+  if (auto v = parsed->value("request-timeout")) {
+    if (!parse_uint(*v, 3600, n) || n == 0) return usage_error("--request-timeout must be 1..3600 seconds");
+    o.session.request_timeout = std::chrono::seconds(n);
   }
   if (auto v = parsed->value("tracker-ca")) o.tracker.ca_file = *v;
   o.tracker.insecure = parsed->has("insecure-tracker");

@@ -3,11 +3,17 @@
 misbehaving on purpose or many peers at once (asyncio, one process).
 
   py_peer.py TORRENT DATA_PARENT --count N [--ip-base 127.0.3.] [--port P]
-             [--corrupt-every K] [--unchoke-delay S]
+             [--corrupt-every K] [--unchoke-delay S] [--fast]
+             [--allowed-fast N] [--stall-after N] [--block-delay S]
 
 Serves every piece from the files under DATA_PARENT on N addresses
 (ip-base + 1..N). With --corrupt-every K, pieces whose index is a multiple
-of K are served with flipped bytes. Prints "seeder IP:PORT" lines, then
+of K are served with flipped bytes. --fast negotiates BEP 6 (HAVE_ALL,
+REJECT for requests it will not serve) and --allowed-fast N sends
+ALLOWED_FAST for pieces 0..N-1 and serves them while choking. --stall-after N
+stops answering requests after N blocks on a connection (keeping it open, with
+keep-alives). --block-delay S sleeps S seconds before each block (a slow
+peer). Prints "seeder IP:PORT" lines, then
 "ready"; exits when stdin closes. Reports "connections N" (peak concurrent
 connections) on stderr at exit.
 """
@@ -63,14 +69,21 @@ class Server:
             hs = await reader.readexactly(68)
             if hs[:20] != PSTR or hs[28:48] != self.p.info_hash:
                 return
-            writer.write(PSTR + bytes(8) + self.p.info_hash + os.urandom(20))
-            nbytes = (self.p.num_pieces + 7) // 8
-            bits = bytearray(b"\xff" * nbytes)
-            spare = nbytes * 8 - self.p.num_pieces
-            if spare:
-                bits[-1] = (0xff << spare) & 0xff
-            writer.write(struct.pack(">IB", 1 + nbytes, 5) + bytes(bits))
+            fast = self.args.fast and (hs[27] & 0x04)
+            writer.write(PSTR + (bytes(7) + b"\x04" if self.args.fast else bytes(8)) + self.p.info_hash + os.urandom(20))
+            if fast:
+                writer.write(struct.pack(">IB", 1, 0x0E))  # have all
+                for i in range(min(self.args.allowed_fast, self.p.num_pieces)):
+                    writer.write(struct.pack(">IBI", 5, 0x11, i))
+            else:
+                nbytes = (self.p.num_pieces + 7) // 8
+                bits = bytearray(b"\xff" * nbytes)
+                spare = nbytes * 8 - self.p.num_pieces
+                if spare:
+                    bits[-1] = (0xff << spare) & 0xff
+                writer.write(struct.pack(">IB", 1 + nbytes, 5) + bytes(bits))
             await writer.drain()
+            served = 0
             unchoked = False
             unchoke_at = asyncio.get_running_loop().time() + self.args.unchoke_delay
             while True:
@@ -84,6 +97,7 @@ class Server:
                     unchoked = True
                     await writer.drain()
                 if head is None:
+                    writer.write(bytes(4))  # keep-alive
                     continue
                 (length,) = struct.unpack(">I", head)
                 if length == 0:
@@ -91,13 +105,23 @@ class Server:
                 if length > 1 << 20:
                     return
                 body = await reader.readexactly(length)
-                if body[0] == 6 and unchoked:
-                    index, begin, blen = struct.unpack(">III", body[1:13])
+                if body[0] != 6:
+                    continue
+                index, begin, blen = struct.unpack(">III", body[1:13])
+                if self.args.stall_after and served >= self.args.stall_after:
+                    continue  # snubbing: the request is never answered
+                if unchoked or (fast and index < self.args.allowed_fast):
+                    served += 1
+                    if self.args.block_delay:
+                        await asyncio.sleep(self.args.block_delay)
                     data = self.p.read(index * self.p.piece_length + begin, blen)
                     k = self.args.corrupt_every
                     if k and index % k == 0:
                         data = bytes(b ^ 0x5A for b in data)
                     writer.write(struct.pack(">IBII", 9 + len(data), 7, index, begin) + data)
+                    await writer.drain()
+                elif fast:
+                    writer.write(struct.pack(">IBIII", 13, 0x10, index, begin, blen))  # reject
                     await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             pass
@@ -115,6 +139,10 @@ async def main():
     ap.add_argument("--port", type=int, default=6881)
     ap.add_argument("--corrupt-every", type=int, default=0)
     ap.add_argument("--unchoke-delay", type=float, default=0)
+    ap.add_argument("--fast", action="store_true")
+    ap.add_argument("--allowed-fast", type=int, default=0)
+    ap.add_argument("--stall-after", type=int, default=0)
+    ap.add_argument("--block-delay", type=float, default=0)
     args = ap.parse_args()
     server = Server(Payload(args.torrent, args.data_parent), args)
     servers = []
