@@ -9,6 +9,8 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
 #include <memory>
@@ -89,6 +91,14 @@ Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest&
         init_tls_once();
         session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
                                                                   make_context(options));
+      } else if (scheme == "http" && !options.source_address.empty()) {
+        Poco::Net::StreamSocket socket;
+        socket.impl()->bind(Poco::Net::SocketAddress(options.source_address, 0));
+        socket.connect(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()),
+                       Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(options.timeout).count()));
+        session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
+        session->setHost(uri.getHost());
+        session->setPort(uri.getPort());
       } else if (scheme == "http") {
         session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
       } else {

@@ -41,6 +41,9 @@ struct TrackerOptions {
   int max_redirects = 3;
   bool insecure = false;  // accept any HTTPS certificate
   std::string ca_file;    // extra trusted CA (PEM) for HTTPS, e.g. a test CA
+  // Local address plain-HTTP announces are sent from (the listen address), so
+  // the tracker records the address peers can reach. Empty: the system's choice.
+  std::string source_address;
 };
 
 // The announce URL with the query for `req` appended (exposed for tests).

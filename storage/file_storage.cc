@@ -69,13 +69,17 @@ bool aligned(const std::vector<iovec>& iov, std::size_t a) {
 Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const fs::path& root,
                                                        StorageOptions options) {
   std::error_code ec;
-  fs::create_directories(root, ec);
-  if (ec) return Status(ErrorCode::io_error, root.string() + ": " + ec.message());
+  if (options.read_only) {
+    if (!fs::is_directory(root, ec)) return Status(ErrorCode::io_error, root.string() + ": no such directory");
+  } else {
+    fs::create_directories(root, ec);
+    if (ec) return Status(ErrorCode::io_error, root.string() + ": " + ec.message());
+  }
   std::vector<File> files;
   files.reserve(m.files.size());
   for (const FileEntry& f : m.files) {
     files.push_back({f.path, f.offset, f.size, f.pad});
-    if (f.pad) continue;
+    if (f.pad || options.read_only) continue;
     fs::path p = root / f.path;
     fs::create_directories(p.parent_path(), ec);
     if (ec) return Status(ErrorCode::io_error, p.parent_path().string() + ": " + ec.message());
@@ -89,34 +93,29 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
 
 void FileStorage::FreeAligned::operator()(std::uint8_t* p) const { std::free(p); }
 
-void FileStorage::close_file(const OpenFile& o) {
-  ::close(o.fd);
-  if (o.direct_fd >= 0) ::close(o.direct_fd);
+FileStorage::Handles::~Handles() {
+  if (fd >= 0) ::close(fd);
+  if (direct_fd >= 0) ::close(direct_fd);
 }
 
-FileStorage::~FileStorage() {
-  for (const OpenFile& o : open_) close_file(o);
-}
+FileStorage::~FileStorage() = default;
 
-// The pointer stays valid until the next call (which may evict it): callers
-// are the single writer thread, or readers that use it at once.
-Result<FileStorage::OpenFile*> FileStorage::open_file(std::size_t file) {
+Result<std::shared_ptr<FileStorage::Handles>> FileStorage::open_file(std::size_t file) {
   std::lock_guard lock(mu_);
   for (auto it = open_.begin(); it != open_.end(); ++it) {
     if (it->file == file) {
       std::rotate(it, it + 1, open_.end());
-      return &open_.back();
+      return open_.back().handles;
     }
   }
   fs::path p = root_ / files_[file].path;
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_status(p, "cannot open");
-  if (open_.size() >= max_open_) {
-    close_file(open_.front());
-    open_.erase(open_.begin());
-  }
-  open_.push_back({file, fd, -1});
-  return &open_.back();
+  auto h = std::make_shared<Handles>();
+  h->fd = read_only_ ? ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                     : ::open(p.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (h->fd < 0) return errno_status(p, "cannot open");
+  if (open_.size() >= max_open_) open_.erase(open_.begin());  // closed when its last user lets go
+  open_.push_back({file, h});
+  return h;
 }
 
 std::size_t FileStorage::first_file_at(std::int64_t offset) const {
@@ -172,6 +171,7 @@ Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> 
     }
     return Status::ok();
   }
+  if (read_only_) return Status(ErrorCode::io_error, "storage opened read-only");
   auto o = open_file(f);
   if (!o) return o.status();
   if (int e = pwrite_all((*o)->fd, iov, at); e != 0) {
@@ -184,7 +184,7 @@ Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> 
 Status FileStorage::write_direct(std::size_t f, std::int64_t at, std::span<iovec> iov, std::size_t n) {
   auto o = open_file(f);
   if (!o) return o.status();
-  OpenFile& of = **o;
+  Handles& of = **o;
   const fs::path p = root_ / files_[f].path;
   auto fall_back = [&] {
     direct_ = false;
@@ -273,7 +273,7 @@ Status FileStorage::read(std::int64_t offset, std::span<std::uint8_t> out) {
 Status FileStorage::sync() {
   std::lock_guard lock(mu_);
   for (const OpenFile& o : open_) {
-    if (::fdatasync(o.fd) != 0) return errno_status(root_ / files_[o.file].path, "sync failed");
+    if (::fdatasync(o.handles->fd) != 0) return errno_status(root_ / files_[o.file].path, "sync failed");
   }
   return Status::ok();
 }

@@ -15,9 +15,13 @@
 // (EINVAL) switches the storage back to buffered writes for good; reads are
 // always buffered (the kernel keeps the two coherent).
 //
-// Thread-safety: one thread at a time (in a download, the pipeline's serial
-// writer stage). The descriptor cache has a mutex, but a descriptor it hands
-// out may be closed by the next call that evicts it.
+// Thread-safety: write() and sync() from one thread at a time (in a download,
+// the pipeline's serial writer stage); read() from any number of threads at
+// once (peers uploading), alongside the writer. Descriptors are shared
+// handles: one evicted from the cache stays open until its last user is done.
+//
+// Read-only storage (StorageOptions::read_only, for seeding and verifying)
+// creates nothing: missing directories and files are read errors.
 #pragma once
 
 #include <sys/uio.h>
@@ -38,6 +42,7 @@ namespace fluxo {
 struct StorageOptions {
   std::size_t max_open_files = 64;
   bool direct_io = false;
+  bool read_only = false;
 };
 
 class FileStorage {
@@ -71,24 +76,29 @@ class FileStorage {
     std::int64_t size;
     bool pad;
   };
+  struct Handles {
+    int fd = -1;
+    int direct_fd = -1;  // opened by the writer when first needed
+    ~Handles();
+  };
   struct OpenFile {
     std::size_t file;
-    int fd;
-    int direct_fd;  // -1 until first needed
+    std::shared_ptr<Handles> handles;
   };
   FileStorage(std::filesystem::path root, std::vector<File> files, StorageOptions o)
-      : root_(std::move(root)), files_(std::move(files)), max_open_(o.max_open_files), direct_(o.direct_io) {}
-  Result<OpenFile*> open_file(std::size_t file);
+      : root_(std::move(root)), files_(std::move(files)), max_open_(o.max_open_files), direct_(o.direct_io),
+        read_only_(o.read_only) {}
+  Result<std::shared_ptr<Handles>> open_file(std::size_t file);
   std::size_t first_file_at(std::int64_t offset) const;
   // Writes `n` bytes from `iov` at file offset `at` of file `f`.
   Status write_file(std::size_t f, std::int64_t at, std::span<iovec> iov);
   Status write_direct(std::size_t f, std::int64_t at, std::span<iovec> iov, std::size_t n);
-  static void close_file(const OpenFile& o);
 
   std::filesystem::path root_;
   std::vector<File> files_;
   std::size_t max_open_;
   bool direct_;
+  bool read_only_;
   std::uint64_t direct_bytes_ = 0;
   std::uint64_t bounced_bytes_ = 0;
   struct FreeAligned {
