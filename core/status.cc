@@ -15,6 +15,7 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::network_error: return "network error";
     case ErrorCode::protocol_error: return "protocol error";
     case ErrorCode::cancelled: return "cancelled";
+    case ErrorCode::corrupt_data: return "corrupt data";
   }
   return "unknown error";
 }

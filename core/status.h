@@ -24,6 +24,7 @@ enum class ErrorCode {
   network_error,     // a socket, DNS, TLS or HTTP failure
   protocol_error,    // a peer or tracker broke the protocol
   cancelled,         // stopped on request (signal)
+  corrupt_data,      // data on disk does not match its piece hash
 };
 
 const char* to_string(ErrorCode code);

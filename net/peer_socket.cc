@@ -13,10 +13,12 @@ Poco::Timespan to_timespan(std::chrono::milliseconds ms) {
 
 }  // namespace
 
-Result<PeerSocket> PeerSocket::connect(const PeerAddress& to, std::chrono::milliseconds timeout) {
+Result<PeerSocket> PeerSocket::connect(const PeerAddress& to, std::chrono::milliseconds timeout,
+                                      const std::string& bind_ip) {
   std::string remote = to.to_string();
   try {
     Poco::Net::StreamSocket s;
+    if (!bind_ip.empty()) s.impl()->bind(Poco::Net::SocketAddress(bind_ip, 0));
     s.connect(Poco::Net::SocketAddress(to.host, to.port), to_timespan(timeout));
     s.setNoDelay(true);
     s.setBlocking(true);
@@ -34,6 +36,50 @@ void PeerSocket::set_wait(std::chrono::milliseconds wait) {
   if (wait == wait_) return;
   socket_.setReceiveTimeout(to_timespan(wait));
   wait_ = wait;
+}
+
+PeerSocket PeerSocket::adopt(Poco::Net::StreamSocket s) {
+  std::string remote;
+  try {
+    remote = s.peerAddress().toString();
+    s.setNoDelay(true);
+    s.setBlocking(true);
+    s.setSendTimeout(Poco::Timespan(30, 0));
+  } catch (const Poco::Exception&) {
+    remote = "(unknown peer)";  // the next read or write reports the real error
+  }
+  return PeerSocket(std::move(s), std::move(remote));
+}
+
+std::size_t PeerSocket::available() {
+  try {
+    int n = socket_.available();
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  } catch (const Poco::Exception&) {
+    return 1;  // let the read report it
+  }
+}
+
+Status PeerSocket::send_all(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) {
+  try {
+    std::size_t sent = 0;
+    const std::size_t total = head.size() + body.size();
+    while (sent < total) {
+      Poco::Net::SocketBufVec v;
+      if (sent < head.size()) {
+        v.push_back({const_cast<std::uint8_t*>(head.data()) + sent, head.size() - sent});
+        v.push_back({const_cast<std::uint8_t*>(body.data()), body.size()});
+      } else {
+        v.push_back({const_cast<std::uint8_t*>(body.data()) + (sent - head.size()), total - sent});
+      }
+      int n = socket_.sendBytes(v);
+      if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed while sending");
+      sent += static_cast<std::size_t>(n);
+    }
+    return Status::ok();
+  } catch (const Poco::Exception& e) {
+    return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
+  }
 }
 
 Status PeerSocket::send_all(std::span<const std::uint8_t> data) {

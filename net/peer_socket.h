@@ -20,9 +20,19 @@ class PeerSocket {
  public:
   using Clock = std::chrono::steady_clock;
 
-  static Result<PeerSocket> connect(const PeerAddress& to, std::chrono::milliseconds timeout);
+  // `bind_ip`: the local address to connect from (empty: the system's
+  // choice), so that peers on loopback see the address we listen on.
+  static Result<PeerSocket> connect(const PeerAddress& to, std::chrono::milliseconds timeout,
+                                    const std::string& bind_ip = {});
+  // Takes over a connection accepted by a Listener.
+  static PeerSocket adopt(Poco::Net::StreamSocket s);
 
   Status send_all(std::span<const std::uint8_t> data);
+  // Sends `head` then `body` with as few system calls as the socket allows
+  // (a PIECE header and its block, without copying them together).
+  Status send_all(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body);
+  // Bytes that can be read without blocking.
+  std::size_t available();
   // Waits up to `wait` for data. Returns the number of bytes read, 0 when the
   // wait ran out; an error when the peer closed or the socket failed.
   Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait);

@@ -96,9 +96,7 @@ Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest&
         socket.impl()->bind(Poco::Net::SocketAddress(options.source_address, 0));
         socket.connect(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()),
                        Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(options.timeout).count()));
-        session = std::make_unique<Poco::Net::HTTPClientSession>(socket);
-        session->setHost(uri.getHost());
-        session->setPort(uri.getPort());
+        session = std::make_unique<Poco::Net::HTTPClientSession>(socket);  // Host header set below
       } else if (scheme == "http") {
         session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
       } else {
@@ -108,6 +106,7 @@ Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest&
       session->setTimeout(t, t, t);
       Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, uri.getPathEtc(),
                                      Poco::Net::HTTPMessage::HTTP_1_1);
+      request.setHost(uri.getHost(), uri.getPort());
       request.set("User-Agent", "fluxo/" FLUXO_VERSION);
       request.set("Accept-Encoding", "identity");
       session->sendRequest(request);

@@ -12,8 +12,12 @@
 #include <random>
 #include <thread>
 
+#include "net/listener.h"
+#include "pipeline/choker.h"
 #include "pipeline/piece_pipeline.h"
+#include "pipeline/rate_limiter.h"
 #include "pipeline/swarm_state.h"
+#include "pipeline/upload_cache.h"
 #include "storage/file_storage.h"
 
 namespace fluxo {
@@ -117,7 +121,7 @@ class TaskCounter {
 
 // BEP 12: tiers in order, trackers shuffled within a tier, a tracker that
 // answers moves to the front of its tier. Runs as one blocking task.
-void tracker_loop(SwarmState& s, const DownloadOptions& o, EventQueue& q, std::uint32_t key,
+void tracker_loop(SwarmState& s, const DownloadOptions& o, EventQueue& q, std::uint32_t key, std::uint16_t port,
                   std::atomic<int>& working) {
   std::vector<std::vector<std::string>> tiers = s.meta.trackers;
   std::minstd_rand rng(key);
@@ -126,17 +130,18 @@ void tracker_loop(SwarmState& s, const DownloadOptions& o, EventQueue& q, std::u
   AnnounceRequest req;
   req.info_hash = s.meta.info_hash;
   req.peer_id = s.our_id;
-  req.port = o.port;
+  req.port = port;
   req.key = key;
   auto total = s.meta.total_size;
   auto fill = [&](AnnounceEvent e) {
     req.event = e;
     req.downloaded = static_cast<std::int64_t>(s.counters.payload_received.load());
+    req.uploaded = static_cast<std::int64_t>(s.counters.uploaded.load());
     req.left = total - static_cast<std::int64_t>(s.counters.verified_bytes.load());
   };
 
   bool started = false;
-  bool completed_sent = false;
+  bool completed_sent = s.have.all();  // a seed from the start never 'completes' 
   std::string last_good;
   auto backoff = std::chrono::seconds(15);
   auto next = Clock::now();
@@ -160,7 +165,7 @@ void tracker_loop(SwarmState& s, const DownloadOptions& o, EventQueue& q, std::u
         q.push(std::move(ev));
         last_good = tier.front();
         next = Clock::now() + std::chrono::seconds(r->interval);
-        if (added == 0 && s.counters.connected.load() == 0) {
+        if (added == 0 && s.counters.connected.load() == 0 && !s.have.all()) {
           // Nobody to download from: ask again soon (within min interval).
           next = Clock::now() + std::chrono::seconds(std::max<std::int64_t>(30, r->min_interval));
         }
@@ -217,7 +222,10 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
   std::size_t pool_pieces = std::clamp<std::size_t>(o.max_memory / static_cast<std::size_t>(meta.piece_length),
                                                     4, std::max<std::uint32_t>(meta.piece_count(), 4));
 
-  auto storage = FileStorage::open(meta, o.directory, StorageOptions{.direct_io = o.direct_io});
+  // Serving only: nothing is created or written.
+  if (!o.download) pool_pieces = 4;  // serving only: the download buffers stay unused
+  auto storage = FileStorage::open(meta, o.directory,
+                                   StorageOptions{.direct_io = o.direct_io && o.download, .read_only = !o.download});
   if (!storage) {
     result.status = storage.status();
     return result;
@@ -225,7 +233,37 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
 
   SwarmState swarm(meta, pool_pieces);
   swarm.our_id = make_peer_id();
+  if (o.verified) {
+    for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
+      PieceIndex p(i);
+      if (i < o.verified->size() && o.verified->test(p)) {
+        swarm.have.set(p);
+        swarm.claimed.set(p);
+        swarm.counters.verified_bytes.fetch_add(static_cast<std::uint64_t>(meta.piece_size(p)));
+      }
+    }
+  }
+  if (!o.download) {
+    // Mark what we lack as taken, so no session ever asks for it.
+    for (std::uint32_t i = 0; i < meta.piece_count(); ++i) swarm.claimed.set(PieceIndex(i));
+  }
+  swarm.downloading = o.download;
+  swarm.seeding = o.seed_forever || o.seed_ratio > 0 || o.seed_time.count() > 0;
+  UploadCache upload(meta, **storage, o.upload_cache);
+  swarm.upload = &upload;
+  std::optional<RateLimiter> limiter;
+  if (o.upload_limit > 0) {
+    limiter.emplace(o.upload_limit);
+    swarm.upload_limit = &*limiter;
+  }
   EventQueue events;
+  swarm.on_piece_lost = [&](PieceIndex p, const Status& why) {
+    if (!swarm.have.clear(p)) return;  // another session got there first
+    upload.forget(p);
+    swarm.counters.verified_bytes.fetch_sub(static_cast<std::uint64_t>(meta.piece_size(p)));
+    if (o.download) swarm.claimed.clear(p);  // fetch it again
+    events.push({DownloadEvent::Kind::piece_lost, why.message()});
+  };
   Committer committer(swarm, events, o.session.ban_after);
   // Peers block in recv; each needs a thread of its own. oneTBB allots its
   // workers to arenas by demand, and a worker blocked in a peer task cannot
@@ -234,8 +272,29 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
                                       2 * max_peers + hash_threads + 8);
   PiecePipeline pipeline(meta, **storage, committer, hash_threads);
   swarm.pipeline = &pipeline;
-  oneapi::tbb::task_arena peer_arena(static_cast<int>(max_peers + 1), 0);
+  // Slots: one per peer, the tracker task and the listener.
+  oneapi::tbb::task_arena peer_arena(static_cast<int>(max_peers + 2), 0);
   TaskCounter tasks;
+
+  std::optional<Listener> listener;
+  std::uint16_t announced_port = o.port;
+  if (o.listen) {
+    auto l = Listener::open(o.listen_address, o.port, /*try_next=*/true);
+    if (!l) {
+      if (!o.download) {
+        result.status = l.status();
+        return result;
+      }
+      events.push({DownloadEvent::Kind::peer_error, l.status().message() + " (downloading without listening)"});
+    } else {
+      listener.emplace(std::move(*l));
+      announced_port = listener->port();
+      const std::string& a = listener->address();
+      if (a != "0.0.0.0" && a != "::") swarm.bind_ip = a;
+    }
+  }
+  DownloadOptions tracker_options = o;
+  tracker_options.tracker.source_address = swarm.bind_ip;
 
   swarm.peers.add(o.peers);
   std::atomic<int> tracker_working{0};
@@ -244,7 +303,38 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     tasks.start();
     std::uint32_t key = std::random_device{}();
     peer_arena.enqueue([&, key] {
-      tracker_loop(swarm, o, events, key, tracker_working);
+      tracker_loop(swarm, tracker_options, events, key, announced_port, tracker_working);
+      tasks.done();
+    });
+  }
+
+  std::atomic<std::uint32_t> sessions{0};
+  auto session_done = [&](const Status& st, const std::optional<PeerAddress>& addr) {
+    bool failed = !st && st.code() != ErrorCode::cancelled;
+    if (failed) events.push({DownloadEvent::Kind::peer_error, st.message()});
+    if (addr) swarm.peers.disconnected(*addr, failed, Clock::now());
+    sessions.fetch_sub(1);
+    tasks.done();
+  };
+  if (listener) {
+    tasks.start();
+    peer_arena.enqueue([&] {
+      while (!swarm.stop.load()) {
+        auto conn = listener->accept(std::chrono::milliseconds(200));
+        if (!conn) {
+          events.push({DownloadEvent::Kind::peer_error, conn.status().message()});
+          std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          continue;
+        }
+        if (!*conn) continue;
+        swarm.counters.incoming.fetch_add(1);
+        if (sessions.load() >= max_peers) continue;  // full: the socket closes here
+        sessions.fetch_add(1);
+        tasks.start();
+        peer_arena.enqueue([&, sock = std::make_shared<PeerSocket>(std::move(**conn))] {
+          session_done(run_incoming_session(swarm, std::move(*sock), o.session), std::nullopt);
+        });
+      }
       tasks.done();
     });
   }
@@ -256,16 +346,43 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     DownloadEvent e = base;
     e.kind = DownloadEvent::Kind::started;
     e.text = meta.name;
+    e.verified_bytes = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
+    on_event(e);
+  }
+  if (listener) {
+    DownloadEvent e = base;
+    e.kind = DownloadEvent::Kind::listening;
+    e.text = listener->address() + ":" + std::to_string(listener->port());
     on_event(e);
   }
 
-  std::atomic<std::uint32_t> sessions{0};
+  Choker choker(ChokerConfig{.slots = std::max(1u, o.upload_slots)});
+  auto last_choke = start - std::chrono::seconds(1);
   auto last_progress = start;
-  std::int64_t last_bytes = 0;
+  std::int64_t last_bytes = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
+  std::uint64_t last_uploaded = 0;
   auto last_activity = start;
+  std::optional<Clock::time_point> completed_at;
+  auto summary = [&](DownloadEvent::Kind kind) {
+    DownloadEvent e = base;
+    e.kind = kind;
+    e.verified_bytes = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
+    e.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    e.rate = e.seconds > 0 ? static_cast<double>(swarm.counters.payload_received.load()) / e.seconds : 0;
+    e.peers_used = swarm.counters.peers_used.load();
+    e.peers_known = swarm.peers.known();
+    e.hash_failures = swarm.counters.hash_failures.load();
+    e.wasted_bytes = swarm.counters.wasted.load();
+    e.snubbed = swarm.counters.snubbed.load();
+    e.banned = swarm.peers.banned_count();
+    e.memory_peak = swarm.pool.peak_in_use() * static_cast<std::size_t>(meta.piece_length);
+    e.write_calls = pipeline.stats().write_calls;
+    e.uploaded_bytes = swarm.counters.uploaded.load();
+    e.incoming = swarm.counters.incoming.load();
+    return e;
+  };
   while (true) {
     auto now = Clock::now();
-    if (swarm.have.all()) break;
     if (interrupt.load()) {
       result.status = Status(ErrorCode::cancelled, "interrupted");
       break;
@@ -274,33 +391,60 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       result.status = e;
       break;
     }
+    const bool complete = swarm.have.all();
+    if (complete && o.download && !completed_at) {
+      completed_at = now;
+      if (swarm.seeding) {
+        pipeline.wait();  // every piece written before we say so
+        on_event(summary(DownloadEvent::Kind::completed));
+      }
+    }
+    if (o.download && complete && !swarm.seeding) break;
+    if (completed_at || !o.download) {
+      // Seeding: until the ratio or the time is reached, or forever.
+      const auto up = static_cast<double>(swarm.counters.uploaded.load());
+      bool ratio_met = o.seed_ratio > 0 && up >= o.seed_ratio * static_cast<double>(meta.total_size);
+      bool time_met = o.seed_time.count() > 0 && completed_at && now - *completed_at >= o.seed_time;
+      if (!o.seed_forever && (ratio_met || time_met)) break;
+    }
     // Start sessions up to the peer limit.
     while (sessions.load() < max_peers) {
       auto cand = swarm.peers.next_candidate(now);
       if (!cand) break;
       sessions.fetch_add(1);
       tasks.start();
-      peer_arena.enqueue([&, addr = *cand] {
-        Status st = run_peer_session(swarm, addr, o.session);
-        bool failed = !st && st.code() != ErrorCode::cancelled;
-        if (failed) events.push({DownloadEvent::Kind::peer_error, st.message()});
-        swarm.peers.disconnected(addr, failed, Clock::now());
-        sessions.fetch_sub(1);
-        tasks.done();
-      });
+      peer_arena.enqueue([&, addr = *cand] { session_done(run_peer_session(swarm, addr, o.session), addr); });
     }
-    if (sessions.load() > 0) last_activity = now;
+    if (sessions.load() > 0 || complete || !o.download) last_activity = now;
     if (now - last_activity > o.stall_timeout) {
       result.status = Status(ErrorCode::network_error,
                              std::string("no peers to download from for ") + std::to_string(o.stall_timeout.count()) +
                                  " s" + (trackers && !tracker_working.load() ? " (no tracker answered)" : ""));
       break;
     }
-    for (auto& e : events.take()) {
-      if (e.kind == DownloadEvent::Kind::peer_banned || e.kind == DownloadEvent::Kind::tracker_error ||
-          e.kind == DownloadEvent::Kind::tracker_ok || e.kind == DownloadEvent::Kind::peer_error) {
-        on_event(e);
+    if (now - last_choke >= std::chrono::seconds(1)) {
+      double secs = std::chrono::duration<double>(now - last_choke).count();
+      last_choke = now;
+      auto links = swarm.roster.snapshot();
+      std::vector<ChokeCandidate> cands;
+      cands.reserve(links.size());
+      for (auto& l : links) {
+        std::uint64_t down = l->downloaded.load(), up = l->uploaded.load();
+        // Rates smoothed over a few seconds.
+        l->down_rate = 0.5 * l->down_rate + 0.5 * static_cast<double>(down - l->seen_down) / secs;
+        l->up_rate = 0.5 * l->up_rate + 0.5 * static_cast<double>(up - l->seen_up) / secs;
+        l->seen_down = down;
+        l->seen_up = up;
+        cands.push_back({l->id, l->interested.load(), l->snubbed.load(), l->unchoke.load(), l->down_rate, l->up_rate,
+                         l->connected_at});
       }
+      auto unchoked = choker.decide(cands, complete, now);
+      for (auto& l : links) {
+        l->unchoke.store(std::find(unchoked.begin(), unchoked.end(), l->id) != unchoked.end());
+      }
+    }
+    for (auto& e : events.take()) {
+      if (e.kind != DownloadEvent::Kind::progress) on_event(e);
     }
     if (now - last_progress >= o.progress_interval) {
       DownloadEvent e = base;
@@ -313,6 +457,8 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       e.peers_known = swarm.peers.known();
       e.hash_failures = swarm.counters.hash_failures.load();
       e.banned = swarm.peers.banned_count();
+      e.uploaded_bytes = swarm.counters.uploaded.load();
+      e.upload_rate = static_cast<double>(e.uploaded_bytes - last_uploaded) / secs;
       on_event(e);
       if (std::getenv("FLUXO_DEBUG")) {
         auto ps = pipeline.stats();
@@ -324,6 +470,7 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       }
       last_progress = now;
       last_bytes = e.verified_bytes;
+      last_uploaded = e.uploaded_bytes;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -331,30 +478,18 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
   // Shut down: peers notice `stop` within a poll interval; the tracker task
   // sends its 'stopped' announce; then the pipeline drains.
   swarm.stop.store(true);
-  if (std::getenv("FLUXO_DEBUG")) std::fprintf(stderr, "debug: stopping, %zu tasks\n", tasks.running());
   tasks.wait_idle();
-  if (std::getenv("FLUXO_DEBUG")) std::fprintf(stderr, "debug: tasks done\n");
   pipeline.wait();
   for (auto& e : events.take()) on_event(e);
-  if (result.status.is_ok() && !swarm.have.all()) {
+  if (result.status.is_ok() && o.download && !swarm.have.all()) {
     Status e = committer.error();
     result.status = e.is_ok() ? Status(ErrorCode::io_error, "download incomplete") : e;
   }
-
-  DownloadEvent& sum = result.summary;
-  sum = base;
-  sum.kind = DownloadEvent::Kind::finished;
-  sum.verified_bytes = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
-  sum.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  sum.rate = sum.seconds > 0 ? static_cast<double>(sum.verified_bytes) / sum.seconds : 0;
-  sum.peers_used = swarm.counters.peers_used.load();
-  sum.peers_known = swarm.peers.known();
-  sum.hash_failures = swarm.counters.hash_failures.load();
-  sum.wasted_bytes = swarm.counters.wasted.load();
-  sum.snubbed = swarm.counters.snubbed.load();
-  sum.banned = swarm.peers.banned_count();
-  sum.memory_peak = swarm.pool.peak_in_use() * static_cast<std::size_t>(meta.piece_length);
-  sum.write_calls = pipeline.stats().write_calls;
+  result.summary = summary(DownloadEvent::Kind::finished);
+  result.summary.rate = result.summary.seconds > 0 && completed_at
+                            ? static_cast<double>(meta.total_size) /
+                                  std::chrono::duration<double>(*completed_at - start).count()
+                            : result.summary.rate;
   return result;
 }
 

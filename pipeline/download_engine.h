@@ -2,9 +2,12 @@
 // blocking tasks on a task_arena of their own (sized to the peer limit, with
 // oneTBB's global thread limit raised to match), trackers are announced from
 // one more task on that arena, and complete pieces flow through the
-// PiecePipeline (hashing on an arena sized to the cores). run_download()
-// blocks the calling thread, which only supervises: it starts sessions,
-// reports progress and decides when the download is over.
+// PiecePipeline (hashing on an arena sized to the cores). A listener task
+// accepts peers onto the same arena; they are served verified pieces through
+// the UploadCache, and the Choker (run by the supervisor every second)
+// decides who is unchoked. run_download() blocks the calling thread, which
+// only supervises: it starts sessions, runs the choker, reports progress and
+// decides when the download (and any seeding) is over.
 #pragma once
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +32,27 @@ struct DownloadOptions {
   std::vector<PeerAddress> peers;     // added directly, before any tracker answers
   bool use_trackers = true;
   unsigned max_peers = 50;
-  std::uint16_t port = 6881;          // announced to trackers
+  // Incoming connections: `port` (the next free one if taken), announced to
+  // trackers. listen_address "" is every IPv4 address; a specific one is also
+  // where outgoing connections and plain-HTTP announces come from.
+  bool listen = true;
+  std::string listen_address;
+  std::uint16_t port = 6881;
+  // Uploading: regular unchoke slots (plus one optimistic), memory for
+  // verified pieces read back for peers.
+  unsigned upload_slots = 4;
+  double upload_limit = 0;  // bytes per second for all peers together; 0 = none
+  std::size_t upload_cache = 32u << 20;
+  // After completion: keep seeding until uploaded >= ratio x size or for
+  // seed_time, whichever comes first (0 = not that limit; both 0 = stop at
+  // completion). seed_forever: until interrupted (fluxo seed).
+  double seed_ratio = 0;
+  std::chrono::seconds seed_time{0};
+  bool seed_forever = false;
+  // Pieces already verified on disk (fluxo seed). download = false: never
+  // fetch the rest, only serve.
+  std::optional<Bitfield> verified;
+  bool download = true;
   std::size_t max_memory = 64u << 20;  // piece buffers in flight (at least 4 pieces are used)
   unsigned hash_threads = 0;           // 0: one per core
   bool direct_io = true;               // O_DIRECT for aligned writes (see storage/file_storage.h)
@@ -39,7 +63,12 @@ struct DownloadOptions {
 };
 
 struct DownloadEvent {
-  enum class Kind { started, progress, peer_banned, peer_error, tracker_ok, tracker_error, finished };
+  enum class Kind {
+    started, listening, progress, peer_banned, peer_error, tracker_ok, tracker_error,
+    completed,   // every piece verified and written; seeding may follow
+    piece_lost,  // a verified piece failed its hash when read back for a peer
+    finished
+  };
   Kind kind = Kind::progress;
   std::string text;  // peer address, tracker URL and message, ...
   // progress and finished:
@@ -57,6 +86,9 @@ struct DownloadEvent {
   std::size_t memory_cap = 0;        // bytes of piece buffers available
   std::size_t memory_peak = 0;       // bytes of piece buffers ever in use at once
   std::uint64_t write_calls = 0;
+  std::uint64_t uploaded_bytes = 0;
+  double upload_rate = 0;            // progress: over the last interval
+  std::uint32_t incoming = 0;        // connections accepted
 };
 
 struct DownloadResult {
@@ -64,9 +96,10 @@ struct DownloadResult {
   DownloadEvent summary;
 };
 
-// `interrupt` is polled; setting it stops the download cleanly (the result's
-// status is then ErrorCode::cancelled). `on_event` is called from the calling
-// thread only.
+// Downloads, then seeds if asked to (or only seeds: options.download false).
+// `interrupt` is polled; setting it stops cleanly (the result's status is
+// then ErrorCode::cancelled). `on_event` is called from the calling thread
+// only.
 DownloadResult run_download(const Metainfo& meta, const DownloadOptions& options,
                             const std::function<void(const DownloadEvent&)>& on_event,
                             const std::atomic<bool>& interrupt);

@@ -8,7 +8,9 @@
 #include "net/peer_socket.h"
 #include "net/wire.h"
 #include "pipeline/piece_pipeline.h"
+#include "pipeline/rate_limiter.h"
 #include "pipeline/request_depth.h"
+#include "pipeline/upload_cache.h"
 
 namespace fluxo {
 namespace {
@@ -23,6 +25,11 @@ constexpr std::chrono::seconds kKeepAlive{60};
 constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
 constexpr std::uint32_t kMaxRequestsWhileChoked = 2048;
 constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ignored
+constexpr std::size_t kMaxUploadQueue = 2048;       // requests queued from one peer
+constexpr std::uint32_t kMaxBadRequests = 64;       // for pieces we lack, past a piece's end...
+constexpr std::uint32_t kMaxStrayCancels = 4096;    // cancels for requests we do not hold
+constexpr std::uint32_t kMaxIdleKeepAlives = 1024;  // keep-alives in a row, nothing else
+constexpr std::size_t kServeBatch = 16;             // blocks sent between looks at the input
 constexpr std::size_t kEndgameIdle = 4;       // duplicate only below this many requests
 constexpr std::uint32_t kEndgameDepth = 16;   // and keep at most this many
 
@@ -37,8 +44,9 @@ struct Outstanding {
 
 class Session {
  public:
-  Session(SwarmState& s, const PeerAddress& a, const SessionConfig& c)
-      : s_(s), addr_(a), who_(a.to_string()), cfg_(c), id_(s.next_session.fetch_add(1)),
+  Session(SwarmState& s, const PeerAddress& a, const SessionConfig& c, std::optional<PeerSocket> accepted)
+      : s_(s), addr_(a), who_(accepted ? accepted->remote() : a.to_string()), cfg_(c),
+        id_(s.next_session.fetch_add(1)), sock_(std::move(accepted)), incoming_(sock_.has_value()),
         has_(s.meta.piece_count()), allowed_(s.meta.piece_count()), depth_(c.initial_depth, c.max_requests),
         rng_(std::random_device{}() ^ id_),
         max_len_(wire::max_message_length(s.meta.piece_count())),
@@ -48,16 +56,19 @@ class Session {
   }
 
   ~Session() {
+    if (link_) s_.roster.remove(link_.get());
     release_all();
     if (counted_) s_.counters.connected.fetch_sub(1);
-    if (id_claimed_) s_.peers.release_peer_id(peer_id_);
+    if (id_claimed_) s_.peers.release_peer_id(peer_id_, id_);
     s_.picker.remove_peer(has_);  // exactly what add_peer/add_have counted
   }
 
   Status run() {
-    auto sock = PeerSocket::connect(addr_, cfg_.connect_timeout);
-    if (!sock) return sock.status();
-    sock_.emplace(std::move(*sock));
+    if (!incoming_) {
+      auto sock = PeerSocket::connect(addr_, cfg_.connect_timeout, s_.bind_ip);
+      if (!sock) return sock.status();
+      sock_.emplace(std::move(*sock));
+    }
     s_.counters.connected.fetch_add(1);
     counted_ = true;
     if (Status st = handshake(); !st) return st;
@@ -65,7 +76,12 @@ class Session {
   }
 
  private:
-  bool stopping() const { return s_.stop.load(std::memory_order_relaxed) || s_.have.all(); }
+  // Complete: stay only to seed, and only for peers that lack something.
+  bool stopping() const {
+    if (s_.stop.load(std::memory_order_relaxed) || dropped_->load(std::memory_order_relaxed)) return true;
+    if (!s_.have.all()) return false;
+    return !s_.seeding.load(std::memory_order_relaxed) || has_.all();
+  }
 
   // Reads exactly buf.size() bytes, waking up to notice a stop.
   Status read_exact(std::span<std::uint8_t> buf, Clock::time_point deadline) {
@@ -102,29 +118,48 @@ class Session {
     return Status::ok();
   }
 
+  // Outgoing: ours first. Incoming: theirs first, and ours only if it is
+  // for our torrent.
   Status handshake() {
     wire::Handshake ours;
     ours.info_hash = s_.meta.info_hash;
     ours.peer_id = s_.our_id;
     ours.set_fast();
+    std::array<std::uint8_t, wire::kHandshakeSize> mine{};
+    wire::encode_handshake(ours, mine);
     std::array<std::uint8_t, wire::kHandshakeSize> buf{};
-    wire::encode_handshake(ours, buf);
-    if (Status st = sock_->send_all(buf); !st) return st;
+    if (!incoming_) {
+      if (Status st = sock_->send_all(mine); !st) return st;
+    }
     if (Status st = read_exact(buf, Clock::now() + cfg_.handshake_timeout); !st) return st;
     auto theirs = wire::decode_handshake(buf);
     if (!theirs) return violation(who_, theirs.status().message());
     if (theirs->info_hash != s_.meta.info_hash) return violation(who_, "handshake for another torrent");
-    if (theirs->peer_id == s_.our_id) return violation(who_, "connected to ourselves");
+    if (incoming_) {
+      if (Status st = sock_->send_all(mine); !st) return st;
+    }
+    if (theirs->peer_id == s_.our_id) {
+      if (!incoming_) s_.peers.forget(addr_);  // a tracker listed our own address
+      return violation(who_, "connected to ourselves");
+    }
     peer_id_ = theirs->peer_id;
-    if (!s_.peers.claim_peer_id(peer_id_)) return violation(who_, "second connection from one peer id");
+    if (!s_.peers.claim_peer_id(peer_id_, s_.our_id, !incoming_, id_, dropped_)) {
+      return violation(who_, "second connection from one peer id");
+    }
     id_claimed_ = true;
     fast_ = theirs->supports_fast();
+    link_ = std::make_shared<PeerLink>();
+    link_->id = id_;
+    s_.roster.add(link_);
 
-    // What we have: nothing at first, more once pieces complete.
+    // What we have. Pieces completed after this point get a HAVE (perhaps
+    // one the bitfield already told: harmless).
+    haves_sent_ = s_.completed.size();
     std::uint32_t have = s_.have.count();
     if (fast_ && have == 0) {
-      out_.resize(out_.size() + wire::kSimpleSize);
-      wire::encode_simple(MsgId::have_none, out_.data() + out_.size() - wire::kSimpleSize);
+      put_simple(MsgId::have_none);
+    } else if (fast_ && s_.have.all()) {
+      put_simple(MsgId::have_all);
     } else if (have > 0) {
       Bitfield bf(s_.meta.piece_count());
       for (std::uint32_t i = 0; i < bf.size(); ++i) {
@@ -135,7 +170,6 @@ class Session {
       wire::encode_bitfield_header(bf.bytes().size(), out_.data() + at);
       std::memcpy(out_.data() + at + 5, bf.bytes().data(), bf.bytes().size());
     }
-    haves_sent_ = s_.completed.size();
     last_recv_ = last_block_ = last_send_ = Clock::now();
     return flush();
   }
@@ -172,11 +206,13 @@ class Session {
       update_interest();
       if (endgame_) cancel_arrived();
       fill_requests();
+      sync_choke();
       if (out_.empty() && now - last_send_ > kKeepAlive) {
         out_.resize(wire::kKeepAliveSize);
         wire::encode_keepalive(out_.data());
       }
       if (Status st = flush(); !st) return st;
+      if (Status st = serve(); !st) return st;
 
       if (now - last_ban_check > std::chrono::seconds(1)) {
         last_ban_check = now;
@@ -190,6 +226,7 @@ class Session {
           // Snubbed: its blocks go back to faster peers, and it keeps one
           // request to prove itself with.
           snubbed_ = true;
+          link_->snubbed.store(true, std::memory_order_relaxed);
           s_.counters.snubbed.fetch_add(1, std::memory_order_relaxed);
           return_outstanding();
           last_block_ = now;
@@ -200,6 +237,8 @@ class Session {
       }
       if (now - last_recv_ > cfg_.idle_timeout) return Status(ErrorCode::network_error, who_ + ": idle");
 
+      // With blocks still to send, read only what has already arrived.
+      if (!uploads_.empty() && !am_choking_ && sock_->available() == 0) continue;
       if (in_end_ == in_.size()) compact();
       auto r = sock_->receive_some(std::span(in_).subspan(in_end_), kPoll);
       if (!r) return r.status();
@@ -229,8 +268,10 @@ class Session {
       std::uint32_t len = wire::read_u32(p);
       if (len == 0) {
         in_begin_ += 4;
+        if (++keepalives_in_row_ > kMaxIdleKeepAlives) return violation(who_, "keep-alive flood");
         continue;
       }
+      keepalives_in_row_ = 0;
       if (len > max_len_) {
         return violation(who_, "message of " + std::to_string(len) + " bytes exceeds the limit");
       }
@@ -295,7 +336,10 @@ class Session {
     }
     auto now = Clock::now();
     last_block_ = now;
-    snubbed_ = false;
+    if (snubbed_) {
+      snubbed_ = false;
+      link_->snubbed.store(false, std::memory_order_relaxed);
+    }
     if (!dest) {
       s_.counters.wasted.fetch_add(ref.length, std::memory_order_relaxed);
       return Status::ok();
@@ -305,6 +349,7 @@ class Session {
       s_.counters.peers_used.fetch_add(1);
     }
     s_.counters.payload_received.fetch_add(ref.length, std::memory_order_relaxed);
+    link_->downloaded.fetch_add(ref.length, std::memory_order_relaxed);
     depth_.on_block(ref.length, now);
     if (piece->block_written()) {
       s_.active.remove(piece.get());
@@ -328,6 +373,7 @@ class Session {
         break;
       case MsgId::interested:
       case MsgId::not_interested:
+        link_->interested.store(m.id == MsgId::interested, std::memory_order_relaxed);
         break;
       case MsgId::have:
         if (!has_.test(m.piece)) {
@@ -337,11 +383,13 @@ class Session {
         }
         break;
       case MsgId::bitfield: {
-        if (any_message_) return violation(who_, "bitfield after other messages");
+        // BEP 3 allows it only first, but aria2c sends one later as an
+        // update (after HAVE_NONE): taken as the peer's new set of pieces.
         Bitfield bf;
         if (!Bitfield::from_wire(m.payload, s_.meta.piece_count(), bf)) {
           return violation(who_, "bitfield with spare bits set");
         }
+        if (any_message_) s_.picker.remove_peer(has_);
         has_ = std::move(bf);
         s_.picker.add_peer(has_);
         want_interest_ = true;
@@ -371,11 +419,7 @@ class Session {
         break;
       }
       case MsgId::request:
-        // We do not upload yet, so the peer is always choked: with the fast
-        // extension every such request must be rejected explicitly.
-        if (++requests_while_choked_ > kMaxRequestsWhileChoked) return violation(who_, "request flood");
-        if (fast_) put_block_ref(MsgId::reject, BlockRef{m.piece, m.begin, m.length});
-        break;
+        return on_request(BlockRef{m.piece, m.begin, m.length});
       case MsgId::allowed_fast:
         // Pieces we may request while choked (BEP 6). The set is bounded:
         // a peer cannot make us track more than kMaxAllowedFast.
@@ -385,7 +429,18 @@ class Session {
       case MsgId::suggest:
         if (!fast_) return violation(who_, "suggest without the fast extension");
         break;
-      case MsgId::cancel:
+      case MsgId::cancel: {
+        BlockRef ref{m.piece, m.begin, m.length};
+        auto it = std::find(uploads_.begin(), uploads_.end(), ref);
+        if (it == uploads_.end()) {
+          // Already sent, or never asked: harmless unless it is a flood.
+          if (++stray_cancels_ > kMaxStrayCancels) return violation(who_, "cancel flood");
+          break;
+        }
+        uploads_.erase(it);
+        if (fast_) put_block_ref(MsgId::reject, ref);  // BEP 6: a cancelled request is answered
+        break;
+      }
       case MsgId::port:
       default:
         break;
@@ -393,8 +448,87 @@ class Session {
     return Status::ok();
   }
 
+  // Validates a request (the peer-wire rules of HOSTILE.md) and queues it.
+  Status on_request(const BlockRef& r) {
+    if (r.length == 0 || r.length > wire::kBlockSize) {
+      return violation(who_, "request for " + std::to_string(r.length) + " bytes");
+    }
+    if (std::uint64_t{r.begin} + r.length > static_cast<std::uint64_t>(s_.meta.piece_size(r.piece))) {
+      return violation(who_, "request past the end of piece " + std::to_string(r.piece.value()));
+    }
+    if (am_choking_) {
+      // It may not have seen our choke yet; beyond that it is a flood.
+      if (++requests_while_choked_ > kMaxRequestsWhileChoked) return violation(who_, "request flood while choked");
+      if (fast_) put_block_ref(MsgId::reject, r);
+      return Status::ok();
+    }
+    if (s_.upload == nullptr || !s_.have.test(r.piece)) {
+      if (++bad_requests_ > kMaxBadRequests) return violation(who_, "requests for pieces we do not have");
+      if (fast_) put_block_ref(MsgId::reject, r);
+      return Status::ok();
+    }
+    if (uploads_.size() >= kMaxUploadQueue) return violation(who_, "request flood");
+    uploads_.push_back(r);
+    return Status::ok();
+  }
+
+  // Applies the choker's decision. Choking drops the queue (with rejects
+  // under the fast extension, as BEP 6 requires).
+  void sync_choke() {
+    if (!link_) return;
+    bool want = link_->unchoke.load(std::memory_order_relaxed);
+    if (want && am_choking_) {
+      put_simple(MsgId::unchoke);
+      am_choking_ = false;
+    } else if (!want && !am_choking_) {
+      put_simple(MsgId::choke);
+      am_choking_ = true;
+      if (fast_) {
+        for (const auto& r : uploads_) put_block_ref(MsgId::reject, r);
+      }
+      uploads_.clear();
+    }
+  }
+
+  // Sends up to kServeBatch queued blocks, each a PIECE header and the bytes
+  // of a verified piece from the upload cache, in one gathered write.
+  Status serve() {
+    for (std::size_t n = 0; n < kServeBatch && !uploads_.empty() && !am_choking_; ++n) {
+      BlockRef r = uploads_.front();
+      uploads_.pop_front();
+      if (!s_.have.test(r.piece)) {  // lost since it was queued
+        if (fast_) put_block_ref(MsgId::reject, r);
+        continue;
+      }
+      if (!serving_ || serving_index_ != r.piece.value()) {
+        auto piece = s_.upload->get(r.piece);
+        if (!piece) {
+          if (s_.on_piece_lost) s_.on_piece_lost(r.piece, piece.status());
+          if (fast_) put_block_ref(MsgId::reject, r);
+          continue;
+        }
+        serving_ = std::move(*piece);
+        serving_index_ = r.piece.value();
+      }
+      if (s_.upload_limit) s_.upload_limit->acquire(r.length, s_.stop);
+      if (Status st = flush(); !st) return st;  // messages queued before this block go first
+      std::array<std::uint8_t, wire::kPieceHeaderSize> head{};
+      wire::encode_piece_header(r, head.data());
+      if (Status st = sock_->send_all(head, std::span(serving_->data() + r.begin, r.length)); !st) return st;
+      last_send_ = Clock::now();
+      link_->uploaded.fetch_add(r.length, std::memory_order_relaxed);
+      s_.counters.uploaded.fetch_add(r.length, std::memory_order_relaxed);
+    }
+    return flush();
+  }
+
   void update_interest() {
-    if (!want_interest_ || am_interested_) return;
+    if (am_interested_ && s_.have.all()) {
+      put_simple(MsgId::not_interested);
+      am_interested_ = false;
+      return;
+    }
+    if (!want_interest_ || am_interested_ || !s_.downloading) return;
     want_interest_ = false;
     for (std::uint32_t i = 0; i < has_.size(); ++i) {
       if (has_.test(PieceIndex(i)) && !s_.have.test(PieceIndex(i))) {
@@ -526,6 +660,9 @@ class Session {
   SessionConfig cfg_;
   std::uint32_t id_;
   std::optional<PeerSocket> sock_;
+  bool incoming_ = false;  // it connected to us
+  // Set when a simultaneous connection from the same peer replaces this one.
+  std::shared_ptr<std::atomic<bool>> dropped_ = std::make_shared<std::atomic<bool>>(false);
   wire::PeerId peer_id_{};
   bool id_claimed_ = false;
   bool counted_ = false;
@@ -534,6 +671,14 @@ class Session {
   Bitfield allowed_;        // allowed-fast pieces (BEP 6), at most kMaxAllowedFast
   Bitfield allowed_offer_;  // has_ and allowed_, rebuilt while choked
   bool snubbed_ = false;
+  std::shared_ptr<PeerLink> link_;  // registered with the roster after the handshake
+  bool am_choking_ = true;
+  std::deque<BlockRef> uploads_;    // requests to serve, in order
+  std::shared_ptr<const std::vector<std::uint8_t>> serving_;  // the piece being served
+  std::uint32_t serving_index_ = 0;
+  std::uint32_t bad_requests_ = 0;
+  std::uint32_t stray_cancels_ = 0;
+  std::uint32_t keepalives_in_row_ = 0;
   bool any_message_ = false;
   bool peer_choking_ = true;
   bool am_interested_ = false;
@@ -561,11 +706,21 @@ class Session {
 
 Status run_peer_session(SwarmState& swarm, const PeerAddress& address, const SessionConfig& config) {
   try {
-    Session session(swarm, address, config);
+    Session session(swarm, address, config, std::nullopt);
     return session.run();
   } catch (const std::exception& e) {
     // Nothing may escape a peer task.
     return Status(ErrorCode::network_error, address.to_string() + ": " + e.what());
+  }
+}
+
+Status run_incoming_session(SwarmState& swarm, PeerSocket socket, const SessionConfig& config) {
+  std::string who = socket.remote();
+  try {
+    Session session(swarm, PeerAddress{}, config, std::move(socket));
+    return session.run();
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::network_error, who + ": " + e.what());
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include "core/status.h"
 #include "core/tracker_response.h"
+#include "net/peer_socket.h"
 #include "pipeline/swarm_state.h"
 
 namespace fluxo {
@@ -38,5 +39,7 @@ struct SessionConfig {
 // Runs the whole session; returns why it ended (ok when the download
 // completed or was stopped).
 Status run_peer_session(SwarmState& swarm, const PeerAddress& address, const SessionConfig& config);
+// The same for a peer that connected to us (accepted by the listener).
+Status run_incoming_session(SwarmState& swarm, PeerSocket socket, const SessionConfig& config);
 
 }  // namespace fluxo

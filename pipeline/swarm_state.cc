@@ -79,21 +79,38 @@ void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point
   std::string key = a.to_string();
   Record& r = records_[key];
   r.connecting = false;
-  if (r.banned) return;
+  if (r.banned || r.forgotten) return;
   r.failures = failed ? r.failures + 1 : 0;
   if (r.failures >= 3) return;  // given up on
   r.next_try = now + std::chrono::seconds(failed ? 1 << r.failures : 2);  // 2 s, 4 s, then give up
   queue_.push_back(key);
 }
 
-bool PeerBook::claim_peer_id(const wire::PeerId& id) {
+void PeerBook::forget(const PeerAddress& a) {
   std::lock_guard lock(mu_);
-  return ids_.insert(id).second;
+  records_[a.to_string()].forgotten = true;
 }
 
-void PeerBook::release_peer_id(const wire::PeerId& id) {
+bool PeerBook::claim_peer_id(const wire::PeerId& id, const wire::PeerId& ours, bool outgoing, std::uint32_t session,
+                             std::shared_ptr<std::atomic<bool>> drop) {
   std::lock_guard lock(mu_);
-  ids_.erase(id);
+  auto [it, inserted] = ids_.try_emplace(id, Owner{session, outgoing, drop});
+  if (inserted) return true;
+  Owner& old = it->second;
+  if (old.outgoing == outgoing) return false;  // a plain duplicate: the first stays
+  // One connection each way: keep the one the lower peer id initiated.
+  const wire::PeerId& initiator = outgoing ? ours : id;
+  const wire::PeerId& other = outgoing ? id : ours;
+  if (!(initiator < other)) return false;
+  if (old.drop) old.drop->store(true);
+  old = Owner{session, outgoing, std::move(drop)};
+  return true;
+}
+
+void PeerBook::release_peer_id(const wire::PeerId& id, std::uint32_t session) {
+  std::lock_guard lock(mu_);
+  auto it = ids_.find(id);
+  if (it != ids_.end() && it->second.session == session) ids_.erase(it);
 }
 
 bool PeerBook::strike(const std::string& address, unsigned ban_after) {
@@ -131,5 +148,20 @@ SwarmState::SwarmState(const Metainfo& m, std::size_t pool_pieces)
       picker(m.piece_count(), have, claimed),
       pool(static_cast<std::size_t>(m.piece_length), pool_pieces),
       completed(m.piece_count()) {}
+
+void PeerRoster::add(std::shared_ptr<PeerLink> p) {
+  std::lock_guard lock(mu_);
+  links_.push_back(std::move(p));
+}
+
+void PeerRoster::remove(const PeerLink* p) {
+  std::lock_guard lock(mu_);
+  std::erase_if(links_, [p](const auto& l) { return l.get() == p; });
+}
+
+std::vector<std::shared_ptr<PeerLink>> PeerRoster::snapshot() const {
+  std::lock_guard lock(mu_);
+  return links_;
+}
 
 }  // namespace fluxo

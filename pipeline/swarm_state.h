@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,8 @@
 namespace fluxo {
 
 class PiecePipeline;
+class UploadCache;
+class RateLimiter;
 
 // Pieces being fetched. A piece enters when a peer claims it and leaves when
 // it is complete (handed to the pipeline) or abandoned. Guarded by a mutex
@@ -83,8 +86,15 @@ class PeerBook {
   std::optional<PeerAddress> next_candidate(Clock::time_point now);
   // A connection ended; `failed` schedules a retry after 2 s, then 4 s, then gives up.
   void disconnected(const PeerAddress& a, bool failed, Clock::time_point now);
-  bool claim_peer_id(const wire::PeerId& id);
-  void release_peer_id(const wire::PeerId& id);
+  // Never connect to this address again (it is ourselves).
+  void forget(const PeerAddress& a);
+  // One connection per peer id. When two peers connect to each other at
+  // once, both ends keep the connection the lower peer id initiated: the
+  // newer one may win, and then the older one's `drop` flag is set.
+  // `session` identifies the claimant for release_peer_id().
+  bool claim_peer_id(const wire::PeerId& id, const wire::PeerId& ours, bool outgoing, std::uint32_t session,
+                     std::shared_ptr<std::atomic<bool>> drop);
+  void release_peer_id(const wire::PeerId& id, std::uint32_t session);
   // Counts a hash failure against the address; returns true if it is now banned.
   bool strike(const std::string& address, unsigned ban_after);
   bool banned(const std::string& address) const;
@@ -98,12 +108,18 @@ class PeerBook {
     unsigned failures = 0;
     unsigned strikes = 0;
     bool banned = false;
+    bool forgotten = false;
     Clock::time_point next_try{};
   };
   mutable std::mutex mu_;
   std::map<std::string, Record> records_;  // guarded by mu_
   std::deque<std::string> queue_;          // guarded by mu_; addresses to try, in order
-  std::set<wire::PeerId> ids_;             // guarded by mu_
+  struct Owner {
+    std::uint32_t session;
+    bool outgoing;
+    std::shared_ptr<std::atomic<bool>> drop;
+  };
+  std::map<wire::PeerId, Owner> ids_;      // guarded by mu_
 };
 
 struct SwarmCounters {
@@ -114,6 +130,35 @@ struct SwarmCounters {
   std::atomic<std::uint32_t> connected{0};
   std::atomic<std::uint32_t> peers_used{0};        // peers that delivered at least one block
   std::atomic<std::uint32_t> snubbed{0};           // times a peer stopped sending while unchoked
+  std::atomic<std::uint64_t> uploaded{0};          // block bytes sent to peers
+  std::atomic<std::uint32_t> incoming{0};          // connections accepted
+};
+
+// What a session and the choker share about one connected peer. The session
+// writes the counters and flags; the choker reads them and writes `unchoke`.
+struct PeerLink {
+  using Clock = std::chrono::steady_clock;
+  std::uint32_t id = 0;
+  Clock::time_point connected_at = Clock::now();
+  std::atomic<bool> interested{false};  // the peer wants something we have
+  std::atomic<bool> snubbed{false};     // it stopped sending to us
+  std::atomic<bool> unchoke{false};     // the choker's decision
+  std::atomic<std::uint64_t> downloaded{0};  // block bytes it sent us
+  std::atomic<std::uint64_t> uploaded{0};    // block bytes we sent it
+  // The supervisor's own, for rates: counters at the last look.
+  std::uint64_t seen_down = 0, seen_up = 0;
+  double down_rate = 0, up_rate = 0;
+};
+
+class PeerRoster {
+ public:
+  void add(std::shared_ptr<PeerLink> p);
+  void remove(const PeerLink* p);
+  std::vector<std::shared_ptr<PeerLink>> snapshot() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<PeerLink>> links_;  // guarded by mu_
 };
 
 struct SwarmState {
@@ -129,6 +174,14 @@ struct SwarmState {
   PeerBook peers;
   SwarmCounters counters;
   PiecePipeline* pipeline = nullptr;
+  UploadCache* upload = nullptr;       // verified pieces for peers; null: we serve nothing
+  RateLimiter* upload_limit = nullptr;  // null: unlimited
+  PeerRoster roster;                   // connected peers, for the choker
+  std::atomic<bool> seeding{false};    // stay connected to serve once complete
+  bool downloading = true;             // false: serve only, never ask for pieces
+  std::string bind_ip;                 // outgoing connections from here (the listen address)
+  // A piece that failed its hash when read back for a peer: no longer ours.
+  std::function<void(PieceIndex, const Status&)> on_piece_lost;
   std::atomic<bool> stop{false};
   std::atomic<std::uint32_t> next_session{0};
   // Session id -> address, for blame on hash failures. Guarded by blame_mu.

@@ -10,5 +10,6 @@ namespace fluxo::cli {
 int run_info(std::span<const std::string> args);
 int run_create(std::span<const std::string> args);
 int run_download(std::span<const std::string> args);
+int run_seed(std::span<const std::string> args);
 
 }  // namespace fluxo::cli

@@ -12,6 +12,7 @@ enum ExitCode : int {
   kExitBadInput = 3,     // a .torrent, magnet or other input is malformed, refused or unsupported
   kExitIo = 4,           // a file could not be read or written
   kExitNetwork = 5,      // no usable peers or trackers: the download could not proceed
+  kExitIncomplete = 6,  // the data on disk is incomplete or does not verify
   kExitInterrupted = 130,
 };
 
@@ -28,6 +29,7 @@ inline int exit_code_for(ErrorCode code) {
     case ErrorCode::network_error:
     case ErrorCode::protocol_error: return kExitNetwork;
     case ErrorCode::cancelled: return kExitInterrupted;
+    case ErrorCode::corrupt_data: return kExitIncomplete;
   }
   return kExitFailure;
 }

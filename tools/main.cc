@@ -20,13 +20,14 @@ constexpr const char* kUsage =
     "  info FILE.torrent|MAGNET   show what a torrent or magnet link describes\n"
     "  create PATH -o OUT         make a .torrent of a file or directory\n"
     "  download FILE.torrent      download a torrent, verifying every piece\n"
+    "  seed FILE.torrent -d DIR   recheck a torrent's data and serve it to peers\n"
     "\n"
     "  fluxo COMMAND --help       help for one command\n"
     "  fluxo --version            print the version\n"
     "\n"
     "exit codes: 0 success, 1 failure, 2 bad command line, 3 invalid or\n"
     "unsupported input, 4 file system error, 5 no usable peers or trackers,\n"
-    "130 interrupted\n";
+    "6 data incomplete or corrupt, 130 interrupted\n";
 
 }  // namespace
 
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     if (cmd == "info") return run_info(rest);
     if (cmd == "create") return run_create(rest);
     if (cmd == "download") return run_download(rest);
+    if (cmd == "seed") return run_seed(rest);
   } catch (const std::bad_alloc&) {
     print_error("out of memory");
     return kExitFailure;

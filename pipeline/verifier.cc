@@ -1,0 +1,66 @@
+#include "pipeline/verifier.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace fluxo {
+namespace {
+
+// Reads the torrent's byte stream piece by piece for hash_pieces(). A piece
+// that cannot be read is handed on as zeros and remembered, so one missing
+// file does not stop the recheck of the others.
+class StorageSource : public PieceSource {
+ public:
+  StorageSource(const Metainfo& m, FileStorage& s) : meta_(m), storage_(s) {}
+
+  Status read(std::span<std::uint8_t> out) override {
+    const std::int64_t at = offset_;
+    offset_ += static_cast<std::int64_t>(out.size());
+    auto piece = static_cast<std::uint32_t>(at / meta_.piece_length);
+    if (!storage_.read(at, out)) {
+      std::memset(out.data(), 0, out.size());
+      unreadable_.push_back(piece);
+    } else if (std::all_of(out.begin(), out.end(), [](std::uint8_t b) { return b == 0; })) {
+      zeros_.push_back(piece);
+    }
+    return Status::ok();
+  }
+
+  bool unreadable(std::uint32_t piece) const { return std::binary_search(unreadable_.begin(), unreadable_.end(), piece); }
+  bool zeros(std::uint32_t piece) const { return std::binary_search(zeros_.begin(), zeros_.end(), piece); }
+
+ private:
+  const Metainfo& meta_;
+  FileStorage& storage_;
+  std::int64_t offset_ = 0;
+  std::vector<std::uint32_t> unreadable_;  // in piece order (reads are sequential)
+  std::vector<std::uint32_t> zeros_;
+};
+
+}  // namespace
+
+Result<VerifyReport> verify_pieces(const Metainfo& meta, FileStorage& storage, const HashOptions& options) {
+  StorageSource source(meta, storage);
+  auto digests = hash_pieces(source, meta.total_size, meta.piece_length, options);
+  if (!digests) return digests.status();
+  VerifyReport report;
+  report.complete = Bitfield(meta.piece_count());
+  for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
+    PieceIndex p(i);
+    Sha1Digest d{};
+    std::memcpy(d.data(), digests->data() + std::size_t{i} * d.size(), d.size());
+    if (source.unreadable(i)) {
+      report.missing.push_back(i);
+    } else if (d == meta.piece_hash(p)) {
+      report.complete.set(p);
+      report.complete_bytes += meta.piece_size(p);
+    } else if (source.zeros(i)) {
+      report.missing.push_back(i);
+    } else {
+      report.corrupt.push_back(i);
+    }
+  }
+  return report;
+}
+
+}  // namespace fluxo

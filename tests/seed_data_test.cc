@@ -1,0 +1,133 @@
+// Data on disk that we serve: the upload cache (verified pieces read back for
+// peers) and the verifier (the recheck before seeding).
+#include "pipeline/upload_cache.h"
+#include "pipeline/verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/bencode_value.h"
+#include "core/sha1.h"
+#include "tests/support/subprocess.h"
+
+namespace fluxo {
+namespace {
+
+using bencode::Value;
+
+// A single-file torrent over `data` with real piece hashes.
+Metainfo torrent_for(const std::string& data, std::int64_t piece) {
+  std::string hashes;
+  for (std::size_t at = 0; at < data.size(); at += static_cast<std::size_t>(piece)) {
+    std::string_view part(data.data() + at, std::min<std::size_t>(static_cast<std::size_t>(piece), data.size() - at));
+    auto d = sha1(std::span(reinterpret_cast<const std::uint8_t*>(part.data()), part.size()));
+    hashes.append(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  Value::Dict info{{"name", "f"}, {"piece length", piece}, {"length", static_cast<std::int64_t>(data.size())},
+                   {"pieces", hashes}};
+  auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  EXPECT_TRUE(m) << m.status().to_string();
+  return *m;
+}
+
+std::string bytes_of(const UploadCache::Piece& p) { return std::string(p->begin(), p->end()); }
+
+struct Fixture {
+  test::TempDir dir;
+  std::string data;
+  Metainfo meta;
+  std::unique_ptr<FileStorage> storage;
+  Fixture() {
+    test::write_random_file(dir / "f", 100'000, 9);
+    data = test::read_file(dir / "f");
+    meta = torrent_for(data, 16384);
+    auto st = FileStorage::open(meta, dir.path(), {.read_only = true});
+    EXPECT_TRUE(st) << st.status().to_string();
+    if (st) storage = std::move(st.value());
+  }
+};
+
+TEST(UploadCache, ServesVerifiedPiecesAndKeepsThemForTheNextBlocks) {
+  Fixture f;
+  UploadCache cache(f.meta, *f.storage, 2 * 16384);
+  auto p = cache.get(PieceIndex(6));  // the short last piece
+  ASSERT_TRUE(p) << p.status().to_string();
+  EXPECT_EQ(bytes_of(*p), f.data.substr(6 * 16384));
+  auto again = cache.get(PieceIndex(6));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(cache.loads(), 1u);
+  EXPECT_EQ(cache.hits(), 1u);
+}
+
+TEST(UploadCache, EvictsBeyondItsBudget) {
+  Fixture f;
+  UploadCache cache(f.meta, *f.storage, 2 * 16384);
+  for (std::uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(cache.get(PieceIndex(i)));
+  ASSERT_TRUE(cache.get(PieceIndex(3)));  // recent: still cached
+  ASSERT_TRUE(cache.get(PieceIndex(0)));  // evicted: loaded again
+  EXPECT_EQ(cache.loads(), 5u);
+}
+
+TEST(UploadCache, DataChangedOnDiskIsNeverServed) {
+  Fixture f;
+  UploadCache cache(f.meta, *f.storage, 4 * 16384);
+  std::string changed = f.data;
+  changed[16384 + 5] ^= 1;
+  test::write_file(f.dir / "f", changed);
+  auto p = cache.get(PieceIndex(1));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.status().code(), ErrorCode::corrupt_data);
+  EXPECT_TRUE(cache.get(PieceIndex(0)));  // the other pieces are still fine
+  // Truncated underneath: a read error, not zeros.
+  test::write_file(f.dir / "f", f.data.substr(0, 40000));
+  auto t = cache.get(PieceIndex(4));
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.status().code(), ErrorCode::io_error);
+}
+
+TEST(UploadCache, ConcurrentRequestsForOnePieceShareOneLoad) {
+  Fixture f;
+  UploadCache cache(f.meta, *f.storage, 8 * 16384);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto p = cache.get(PieceIndex(2));
+      ok += p && bytes_of(*p) == f.data.substr(2 * 16384, 16384);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  EXPECT_EQ(cache.loads(), 1u);
+}
+
+TEST(Verifier, SortsPiecesIntoCompleteMissingAndCorrupt) {
+  Fixture f;  // 100,000 bytes, 7 pieces of 16 KiB
+  std::string changed = f.data;
+  changed[3 * 16384 + 100] ^= 0x40;                              // piece 3: corrupt
+  std::fill(changed.begin() + 16384, changed.begin() + 2 * 16384, '\0');  // piece 1: a hole
+  test::write_file(f.dir / "f", changed.substr(0, 5 * 16384 + 10));      // pieces 5, 6: cut off
+  auto r = verify_pieces(f.meta, *f.storage, HashOptions{.threads = 2, .max_bytes_in_flight = 4 * 16384});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(r->complete.count(), 3u);  // 0, 2, 4
+  EXPECT_TRUE(r->complete.test(PieceIndex(0)));
+  EXPECT_TRUE(r->complete.test(PieceIndex(2)));
+  EXPECT_TRUE(r->complete.test(PieceIndex(4)));
+  EXPECT_EQ(r->missing, (std::vector<std::uint32_t>{1, 5, 6}));
+  EXPECT_EQ(r->corrupt, (std::vector<std::uint32_t>{3}));
+  EXPECT_EQ(r->complete_bytes, 3 * 16384);
+}
+
+TEST(Verifier, AMissingFileIsMissingPiecesNotAnError) {
+  Fixture f;
+  std::filesystem::remove(f.dir / "f");
+  auto r = verify_pieces(f.meta, *f.storage, HashOptions{});
+  ASSERT_TRUE(r) << r.status().to_string();
+  EXPECT_EQ(r->complete.count(), 0u);
+  EXPECT_EQ(r->missing.size(), 7u);
+  EXPECT_TRUE(r->corrupt.empty());
+}
+
+}  // namespace
+}  // namespace fluxo

@@ -1,0 +1,117 @@
+// fluxo as a seeder, against real leechers on loopback: libtorrent (which
+// verifies every piece it gets), aria2c through opentracker, fluxo itself in
+// a swarm of several leechers, and a hostile leecher of the project's own
+// (interop/hostile_peer.py). Each test has its own 127.x.y.z addresses.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/support/swarm_fixture.h"
+
+namespace fluxo {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace fluxo::test;
+
+class SeedTest : public SwarmTest {
+ protected:
+  // libtorrent's own downloader from the given peers; true when it finished.
+  ProcessResult lt_leech(const std::string& torrent, const std::string& ip, const std::vector<std::string>& peers) {
+    std::vector<std::string> argv{kPython, kSrc + "/tools/lt_swarm.py", "leech", torrent, path("lt-out"),
+                                  "--ip", ip, "--timeout", "120"};
+    for (const auto& p : peers) argv.insert(argv.end(), {"--peer", p});
+    return run_process(argv);
+  }
+};
+
+TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
+  std::string payload = multi_payload("multi");
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  auto seeder = fluxo_seeder(torrent, "127.0.30.1", 7001);
+  auto r = lt_leech(torrent, "127.0.30.2", {"127.0.30.1:7001"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("lt-out/multi"));
+}
+
+TEST_F(SeedTest, Aria2cLeechesFromAFluxoSeederFoundThroughOpentracker) {
+  std::string payload = single_payload("aria.bin", 7'000'003);
+  std::string url = "http://127.0.31.250:6969/announce";
+  std::string torrent = make_torrent(payload, url, "64KiB");
+  OpenTracker tracker(path("tracker"), "127.0.31.250", 6969, {info_hash(torrent)});
+  // The seeder announces from its listen address, so the tracker lists it there.
+  auto seeder = fluxo_seeder(torrent, "127.0.31.1", 7002);
+  ASSERT_TRUE(wait_for_tracker("127.0.31.250", 6969, info_hash(torrent), 1));
+  auto r = run_process({"aria2c", "-d", path("aria-out"), "--seed-time=0", "--enable-dht=false",
+                        "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                        "--file-allocation=none", "--summary-interval=0", "--console-log-level=error",
+                        "--bt-stop-timeout=60", "-q", torrent});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("aria-out/aria.bin"));
+}
+
+TEST_F(SeedTest, FluxoLeechersTradePiecesWithEachOther) {
+  std::string payload = single_payload("swarm.bin", 24'000'000);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  // A slow seeder (8 MiB/s) with one regular upload slot plus the optimistic
+  // one: with three leechers, one starts with nothing from the seeder, and
+  // all finish sooner by trading.
+  auto seeder = fluxo_seeder(torrent, "127.0.32.1", 7003, {"--upload-slots", "1", "--upload-limit", "8MiB"});
+  const std::vector<std::string> ips{"127.0.32.2", "127.0.32.3", "127.0.32.4"};
+  std::vector<ProcessResult> results(ips.size());
+  std::vector<std::thread> leechers;
+  for (std::size_t i = 0; i < ips.size(); ++i) {
+    leechers.emplace_back([&, i] {
+      std::vector<std::string> argv{FLUXO_BINARY, "download", torrent, "-o", path("out-" + std::to_string(i)),
+                                    "--json", "--listen", ips[i], "--port", "7003", "--peer", "127.0.32.1:7003",
+                                    "--stall-timeout", "60"};
+      for (std::size_t j = 0; j < ips.size(); ++j) {
+        if (j != i) argv.insert(argv.end(), {"--peer", ips[j] + ":7003"});
+      }
+      results[i] = run_process(argv);
+    });
+  }
+  for (auto& t : leechers) t.join();
+  std::uint64_t traded = 0;
+  for (std::size_t i = 0; i < ips.size(); ++i) {
+    ASSERT_EQ(results[i].exit_code, 0) << results[i].out << results[i].err;
+    expect_same_tree(payload, path("out-" + std::to_string(i) + "/swarm.bin"));
+    traded += parse_events(results[i].out).last("finished")->getValue<std::uint64_t>("uploaded_bytes");
+  }
+  // Bytes a leecher uploaded went to another leecher: the seeder is the only
+  // other peer, and it never asks.
+  EXPECT_GT(traded, 0u);
+}
+
+TEST_F(SeedTest, HostileLeechersAreDroppedWhileAnHonestOneDownloads) {
+  std::string payload = single_payload("hostile.bin", 20'000'000);
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  auto seeder = fluxo_seeder(torrent, "127.0.33.1", 7004);
+  std::thread honest_thread;
+  ProcessResult honest;
+  honest_thread = std::thread([&] { honest = lt_leech(torrent, "127.0.33.2", {"127.0.33.1:7004"}); });
+  auto hostile = run_process({kPython, kSrc + "/tests/interop/hostile_peer.py", torrent, "127.0.33.1:7004",
+                              "--bind", "127.0.33.3", "oversized", "zero-length", "past-end", "bad-index",
+                              "choked-flood", "cancel-flood", "keepalive-flood"});
+  honest_thread.join();
+  EXPECT_EQ(hostile.exit_code, 0) << hostile.err;
+  for (const char* sc : {"oversized", "zero-length", "past-end", "bad-index", "choked-flood", "cancel-flood",
+                         "keepalive-flood"}) {
+    EXPECT_NE(hostile.out.find(std::string(sc) + " closed"), std::string::npos) << hostile.out;
+  }
+  ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err;
+  expect_same_tree(payload, path("lt-out/hostile.bin"));
+}
+
+TEST_F(SeedTest, SeedRefusesDataThatDoesNotVerify) {
+  std::string payload = single_payload("bad.bin", 1'000'000);
+  std::string torrent = make_torrent(payload, "", "16KiB");
+  write_random_file(payload, 1'000'000, 7);  // other bytes, same size
+  auto r = run_process({FLUXO_BINARY, "seed", torrent, "-d", path("data"), "--listen", "127.0.34.1", "--port",
+                        "7005"});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_NE(r.err.find("verifies"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace fluxo
