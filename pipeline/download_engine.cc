@@ -422,19 +422,24 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
                                  " s" + (trackers && !tracker_working.load() ? " (no tracker answered)" : ""));
       break;
     }
-    if (now - last_choke >= std::chrono::seconds(1)) {
+    {
+      // Rates once a second (smoothed over a few); the choker every round,
+      // so a new interested peer gets a free slot at once. It rechokes on
+      // its own clock.
+      const bool measure = now - last_choke >= std::chrono::seconds(1);
       double secs = std::chrono::duration<double>(now - last_choke).count();
-      last_choke = now;
+      if (measure) last_choke = now;
       auto links = swarm.roster.snapshot();
       std::vector<ChokeCandidate> cands;
       cands.reserve(links.size());
       for (auto& l : links) {
-        std::uint64_t down = l->downloaded.load(), up = l->uploaded.load();
-        // Rates smoothed over a few seconds.
-        l->down_rate = 0.5 * l->down_rate + 0.5 * static_cast<double>(down - l->seen_down) / secs;
-        l->up_rate = 0.5 * l->up_rate + 0.5 * static_cast<double>(up - l->seen_up) / secs;
-        l->seen_down = down;
-        l->seen_up = up;
+        if (measure) {
+          std::uint64_t down = l->downloaded.load(), up = l->uploaded.load();
+          l->down_rate = 0.5 * l->down_rate + 0.5 * static_cast<double>(down - l->seen_down) / secs;
+          l->up_rate = 0.5 * l->up_rate + 0.5 * static_cast<double>(up - l->seen_up) / secs;
+          l->seen_down = down;
+          l->seen_up = up;
+        }
         cands.push_back({l->id, l->interested.load(), l->snubbed.load(), l->unchoke.load(), l->down_rate, l->up_rate,
                          l->connected_at});
       }

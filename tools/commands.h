@@ -11,5 +11,6 @@ int run_info(std::span<const std::string> args);
 int run_create(std::span<const std::string> args);
 int run_download(std::span<const std::string> args);
 int run_seed(std::span<const std::string> args);
+int run_bench(std::span<const std::string> args);
 
 }  // namespace fluxo::cli
