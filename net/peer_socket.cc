@@ -51,34 +51,36 @@ PeerSocket PeerSocket::adopt(Poco::Net::StreamSocket s) {
   return PeerSocket(std::move(s), std::move(remote));
 }
 
+Status PeerSocket::send_all(std::span<iovec> parts) {
+  try {
+    std::size_t i = 0;
+    while (i < parts.size()) {
+      Poco::Net::SocketBufVec v(parts.begin() + static_cast<std::ptrdiff_t>(i),
+                                parts.begin() + static_cast<std::ptrdiff_t>(std::min(parts.size(), i + IOV_MAX)));
+      int n = socket_.sendBytes(v);
+      if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed while sending");
+      auto left = static_cast<std::size_t>(n);
+      while (i < parts.size() && left >= parts[i].iov_len) {
+        left -= parts[i].iov_len;
+        ++i;
+      }
+      if (left > 0) {
+        parts[i].iov_base = static_cast<std::uint8_t*>(parts[i].iov_base) + left;
+        parts[i].iov_len -= left;
+      }
+    }
+    return Status::ok();
+  } catch (const Poco::Exception& e) {
+    return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
+  }
+}
+
 std::size_t PeerSocket::available() {
   try {
     int n = socket_.available();
     return n > 0 ? static_cast<std::size_t>(n) : 0;
   } catch (const Poco::Exception&) {
     return 1;  // let the read report it
-  }
-}
-
-Status PeerSocket::send_all(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body) {
-  try {
-    std::size_t sent = 0;
-    const std::size_t total = head.size() + body.size();
-    while (sent < total) {
-      Poco::Net::SocketBufVec v;
-      if (sent < head.size()) {
-        v.push_back({const_cast<std::uint8_t*>(head.data()) + sent, head.size() - sent});
-        v.push_back({const_cast<std::uint8_t*>(body.data()), body.size()});
-      } else {
-        v.push_back({const_cast<std::uint8_t*>(body.data()) + (sent - head.size()), total - sent});
-      }
-      int n = socket_.sendBytes(v);
-      if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed while sending");
-      sent += static_cast<std::size_t>(n);
-    }
-    return Status::ok();
-  } catch (const Poco::Exception& e) {
-    return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
   }
 }
 

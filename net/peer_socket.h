@@ -6,6 +6,8 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/SocketDefs.h>
 
+#include <sys/uio.h>
+
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -28,9 +30,9 @@ class PeerSocket {
   static PeerSocket adopt(Poco::Net::StreamSocket s);
 
   Status send_all(std::span<const std::uint8_t> data);
-  // Sends `head` then `body` with as few system calls as the socket allows
-  // (a PIECE header and its block, without copying them together).
-  Status send_all(std::span<const std::uint8_t> head, std::span<const std::uint8_t> body);
+  // Sends every byte of `parts` with gathered writes, resuming after partial
+  // ones. `parts` is modified (advanced) on the way.
+  Status send_all(std::span<iovec> parts);
   // Bytes that can be read without blocking.
   std::size_t available();
   // Waits up to `wait` for data. Returns the number of bytes read, 0 when the

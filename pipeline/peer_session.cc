@@ -20,6 +20,7 @@ using wire::BlockRef;
 using wire::MsgId;
 
 constexpr std::chrono::milliseconds kPoll{200};
+constexpr std::chrono::milliseconds kShortPoll{20};
 constexpr std::size_t kPieceHeaderSize = 13;  // length, id, index, begin
 constexpr std::chrono::seconds kKeepAlive{60};
 constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
@@ -240,7 +241,10 @@ class Session {
       // With blocks still to send, read only what has already arrived.
       if (!uploads_.empty() && !am_choking_ && sock_->available() == 0) continue;
       if (in_end_ == in_.size()) compact();
-      auto r = sock_->receive_some(std::span(in_).subspan(in_end_), kPoll);
+      // A peer waiting for our unchoke is answered within kShortPoll of the
+      // choker's decision, not a whole kPoll later.
+      const bool awaiting_unchoke = link_ && am_choking_ && link_->interested.load(std::memory_order_relaxed);
+      auto r = sock_->receive_some(std::span(in_).subspan(in_end_), awaiting_unchoke ? kShortPoll : kPoll);
       if (!r) return r.status();
       if (*r == 0) {
         depth_.update(Clock::now());
@@ -468,6 +472,10 @@ class Session {
       return Status::ok();
     }
     if (uploads_.size() >= kMaxUploadQueue) return violation(who_, "request flood");
+    if (r.piece.value() != last_prefetch_) {
+      last_prefetch_ = r.piece.value();
+      if (!serving_ || serving_index_ != r.piece.value()) s_.upload->prefetch(r.piece);
+    }
     uploads_.push_back(r);
     return Status::ok();
   }
@@ -491,34 +499,51 @@ class Session {
   }
 
   // Sends up to kServeBatch queued blocks, each a PIECE header and the bytes
-  // of a verified piece from the upload cache, in one gathered write.
+  // of a verified piece from the upload cache, gathered into one write: the
+  // receiver wakes once per batch, not once per block. Control messages
+  // queued before (rejects, HAVEs) go first, in the same write.
   Status serve() {
-    for (std::size_t n = 0; n < kServeBatch && !uploads_.empty() && !am_choking_; ++n) {
+    if (uploads_.empty() || am_choking_) return flush();
+    std::size_t count = 0;
+    std::uint64_t bytes = 0;
+    iov_.clear();
+    if (!out_.empty()) iov_.push_back({out_.data(), out_.size()});
+    while (count < kServeBatch && !uploads_.empty()) {
       BlockRef r = uploads_.front();
       uploads_.pop_front();
       if (!s_.have.test(r.piece)) {  // lost since it was queued
-        if (fast_) put_block_ref(MsgId::reject, r);
+        if (fast_) reject_later_.push_back(r);
         continue;
       }
       if (!serving_ || serving_index_ != r.piece.value()) {
         auto piece = s_.upload->get(r.piece);
         if (!piece) {
           if (s_.on_piece_lost) s_.on_piece_lost(r.piece, piece.status());
-          if (fast_) put_block_ref(MsgId::reject, r);
+          if (fast_) reject_later_.push_back(r);
           continue;
         }
         serving_ = std::move(*piece);
         serving_index_ = r.piece.value();
       }
       if (s_.upload_limit) s_.upload_limit->acquire(r.length, s_.stop);
-      if (Status st = flush(); !st) return st;  // messages queued before this block go first
-      std::array<std::uint8_t, wire::kPieceHeaderSize> head{};
-      wire::encode_piece_header(r, head.data());
-      if (Status st = sock_->send_all(head, std::span(serving_->data() + r.begin, r.length)); !st) return st;
-      last_send_ = Clock::now();
-      link_->uploaded.fetch_add(r.length, std::memory_order_relaxed);
-      s_.counters.uploaded.fetch_add(r.length, std::memory_order_relaxed);
+      held_[count] = serving_;  // alive until the write is done
+      wire::encode_piece_header(r, heads_[count].data());
+      iov_.push_back({heads_[count].data(), heads_[count].size()});
+      iov_.push_back({const_cast<std::uint8_t*>(serving_->data()) + r.begin, r.length});
+      bytes += r.length;
+      ++count;
     }
+    if (!iov_.empty()) {
+      Status st = sock_->send_all(iov_);
+      out_.clear();
+      for (std::size_t i = 0; i < count; ++i) held_[i].reset();
+      if (!st) return st;
+      last_send_ = Clock::now();
+      link_->uploaded.fetch_add(bytes, std::memory_order_relaxed);
+      s_.counters.uploaded.fetch_add(bytes, std::memory_order_relaxed);
+    }
+    for (const auto& r : reject_later_) put_block_ref(MsgId::reject, r);
+    reject_later_.clear();
     return flush();
   }
 
@@ -676,6 +701,12 @@ class Session {
   std::deque<BlockRef> uploads_;    // requests to serve, in order
   std::shared_ptr<const std::vector<std::uint8_t>> serving_;  // the piece being served
   std::uint32_t serving_index_ = 0;
+  std::uint32_t last_prefetch_ = UINT32_MAX;
+  // serve()'s scratch: one gathered write per batch.
+  std::vector<iovec> iov_;
+  std::array<std::array<std::uint8_t, wire::kPieceHeaderSize>, kServeBatch> heads_{};
+  std::array<std::shared_ptr<const std::vector<std::uint8_t>>, kServeBatch> held_;
+  std::vector<BlockRef> reject_later_;
   std::uint32_t bad_requests_ = 0;
   std::uint32_t stray_cancels_ = 0;
   std::uint32_t keepalives_in_row_ = 0;

@@ -11,6 +11,30 @@ UploadCache::UploadCache(const Metainfo& meta, FileStorage& storage, std::size_t
       storage_(storage),
       capacity_(std::max<std::size_t>(2, max_bytes / static_cast<std::size_t>(meta.piece_length))) {}
 
+UploadCache::~UploadCache() {
+  arena_.execute([this] { group_.wait(); });
+}
+
+void UploadCache::prefetch(PieceIndex piece) {
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& e : entries_) {
+      if (e.index == piece.value()) return;  // cached or on its way
+    }
+  }
+  // A few at most: prefetching must not evict what is being sent.
+  if (prefetching_.fetch_add(1) >= 4 || capacity_ < 8) {
+    prefetching_.fetch_sub(1);
+    return;
+  }
+  arena_.execute([this, piece] {
+    group_.run([this, piece] {
+      (void)get(piece);  // an error is reported again to the session that asks
+      prefetching_.fetch_sub(1);
+    });
+  });
+}
+
 Result<UploadCache::Piece> UploadCache::get(PieceIndex piece) {
   std::unique_lock lock(mu_);
   while (true) {

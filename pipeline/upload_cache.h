@@ -8,8 +8,17 @@
 // the piece missing. Memory: at most `max_bytes` of cached pieces (at least
 // two), plus pieces still held by senders. Thread-safe; concurrent requests
 // for the same piece share one load.
+//
+// prefetch() starts a load on a oneTBB task arena of its own (one thread per
+// core, a few loads at most in flight), so a session that queues requests
+// for a new piece finds it read and verified by the time it sends: reading
+// and hashing run beside the sending instead of in front of it.
 #pragma once
 
+#include <oneapi/tbb/task_arena.h>
+#include <oneapi/tbb/task_group.h>
+
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <list>
@@ -28,10 +37,14 @@ class UploadCache {
   using Piece = std::shared_ptr<const std::vector<std::uint8_t>>;
 
   UploadCache(const Metainfo& meta, FileStorage& storage, std::size_t max_bytes);
+  ~UploadCache();
 
   // The verified bytes of `piece`. ErrorCode::corrupt_data when its data on
   // disk no longer matches the hash; io_error when it cannot be read.
   Result<Piece> get(PieceIndex piece);
+
+  // Loads `piece` in the background unless it is cached or loading already.
+  void prefetch(PieceIndex piece);
 
   // Drops a cached copy (the piece was found bad elsewhere).
   void forget(PieceIndex piece);
@@ -53,6 +66,9 @@ class UploadCache {
   std::condition_variable loaded_;
   std::list<Entry> entries_;  // most recently used first; guarded by mu_
   std::uint64_t loads_ = 0, hits_ = 0;
+  std::atomic<int> prefetching_{0};
+  oneapi::tbb::task_arena arena_;
+  oneapi::tbb::task_group group_;  // runs in arena_; waited for on destruction
 };
 
 }  // namespace fluxo

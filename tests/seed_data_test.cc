@@ -108,7 +108,7 @@ TEST(Verifier, SortsPiecesIntoCompleteMissingAndCorrupt) {
   changed[3 * 16384 + 100] ^= 0x40;                              // piece 3: corrupt
   std::fill(changed.begin() + 16384, changed.begin() + 2 * 16384, '\0');  // piece 1: a hole
   test::write_file(f.dir / "f", changed.substr(0, 5 * 16384 + 10));      // pieces 5, 6: cut off
-  auto r = verify_pieces(f.meta, *f.storage, HashOptions{.threads = 2, .max_bytes_in_flight = 4 * 16384});
+  auto r = verify_pieces(f.meta, *f.storage, HashOptions{.threads = 2, .max_bytes_in_flight = 4 * 16384, .progress = {}});
   ASSERT_TRUE(r) << r.status().to_string();
   EXPECT_EQ(r->complete.count(), 3u);  // 0, 2, 4
   EXPECT_TRUE(r->complete.test(PieceIndex(0)));

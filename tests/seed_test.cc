@@ -113,5 +113,19 @@ TEST_F(SeedTest, SeedRefusesDataThatDoesNotVerify) {
   EXPECT_NE(r.err.find("verifies"), std::string::npos) << r.err;
 }
 
+TEST_F(SeedTest, BenchRunsAWholeSwarmAndChecksEveryByte) {
+  auto r = run_process({FLUXO_BINARY, "bench", "--size", "24MiB", "--files", "3", "--seeders", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  ASSERT_EQ(ev.events.size(), 1u) << r.out;
+  const auto& o = ev.events[0];
+  EXPECT_TRUE(o->getValue<bool>("ok"));
+  EXPECT_EQ(o->getValue<std::int64_t>("bytes"), 24 << 20);
+  EXPECT_GT(o->getValue<double>("mib_per_s"), 0);
+  EXPECT_GT(o->getValue<double>("peak_rss_mib"), 0);
+  // It cleans up after itself.
+  EXPECT_FALSE(std::filesystem::exists(o->getValue<std::string>("directory")));
+}
+
 }  // namespace
 }  // namespace fluxo

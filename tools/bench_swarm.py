@@ -10,6 +10,11 @@ seeders sent per byte of payload, and the ratios to fluxo.
 
   /usr/bin/python3 tools/bench_swarm.py [--size 1GiB] [--seeders 4 16]
         [--fluxo build/release/tools/fluxo] [--clients fluxo,libtorrent,aria2c] [--json]
+
+With --upload it measures the other direction instead: one fluxo seeder, then
+one libtorrent seeder (high_performance_seed, seed mode), each serving one
+libtorrent leecher with the same settings; it prints the leecher's wall
+seconds and MiB/s, and the seeder's CPU seconds per GiB uploaded and peak RSS.
 """
 import argparse
 import filecmp
@@ -174,6 +179,78 @@ def run(args):
     return results
 
 
+def proc_cpu(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_peak_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def upload(args):
+    work = tempfile.mkdtemp(prefix="fluxo-upbench-")
+    results = []
+    try:
+        data = os.path.join(work, "data")
+        os.makedirs(data)
+        payload = os.path.join(data, "payload.bin")
+        size = parse_size(args.size)
+        print("# making a %d MiB payload" % (size >> 20), file=sys.stderr)
+        make_payload(payload, size)
+        torrent = os.path.join(work, "up.torrent")
+        subprocess.check_call([args.fluxo, "create", payload, "-o", torrent, "-q"])
+        for kind in ("fluxo", "libtorrent"):
+            seed_ip, leech_ip = "127.0.55.1", "127.0.56.1"
+            log = open(os.path.join(work, "seed-%s.log" % kind), "w")
+            if kind == "fluxo":
+                p = subprocess.Popen([args.fluxo, "seed", torrent, "-d", data, "--listen", seed_ip, "--port", "6881",
+                                      "--no-trackers", "--json"], stdout=subprocess.PIPE, stderr=log, text=True)
+                while True:
+                    line = p.stdout.readline()
+                    if not line:
+                        raise SystemExit("fluxo seed failed to start")
+                    if '"listening"' in line:
+                        break
+            else:
+                p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "seed", torrent, data,
+                                      "--count", "1", "--ip-base", "127.0.55.", "--lifetime", "3600"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+                while True:
+                    line = p.stdout.readline()
+                    if not line:
+                        raise SystemExit("libtorrent seeder failed to start")
+                    if line.startswith("ready"):
+                        break
+            time.sleep(1)
+            out = os.path.join(work, "out-" + kind)
+            cpu0 = proc_cpu(p.pid)
+            rc, wall, _, _ = timed(["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "leech", torrent, out,
+                                    "--ip", leech_ip, "--peer", seed_ip + ":6881"])
+            cpu = proc_cpu(p.pid) - cpu0
+            rss = proc_peak_rss_kib(p.pid)
+            ok = rc == 0 and filecmp.cmp(payload, os.path.join(out, "payload.bin"), shallow=False)
+            results.append({"seeder": kind, "ok": ok, "seconds": wall,
+                            "mib_per_s": size / wall / (1 << 20) if wall else 0,
+                            "seeder_cpu_s_per_gib": cpu / (size / (1 << 30)), "seeder_peak_rss_mib": rss / 1024})
+            print("# %s seeder: %.2f s%s" % (kind, wall, "" if ok else " FAILED"), file=sys.stderr)
+            if kind == "fluxo":
+                p.terminate()
+            else:
+                p.stdin.close()
+            p.wait(timeout=30)
+            log.close()
+            shutil.rmtree(out, ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="1GiB")
@@ -181,8 +258,22 @@ def main():
     ap.add_argument("--fluxo", default=os.path.join(HERE, "..", "build", "release", "tools", "fluxo"))
     ap.add_argument("--clients", default="fluxo,libtorrent,aria2c")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--upload", action="store_true", help="measure seeding instead of downloading")
     args = ap.parse_args()
     args.clients = args.clients.split(",")
+    if args.upload:
+        results = upload(args)
+        if args.json:
+            print(json.dumps(results, indent=1))
+        else:
+            print("| seeder | ok | leecher wall s | MiB/s | seeder CPU s/GiB | seeder peak RSS MiB | fluxo speed-up |")
+            print("| --- | --- | --- | --- | --- | --- | --- |")
+            f = results[0]
+            for r in results:
+                print("| %s | %s | %.2f | %.0f | %.2f | %.0f | %.2fx |" % (
+                    r["seeder"], "yes" if r["ok"] else "NO", r["seconds"], r["mib_per_s"], r["seeder_cpu_s_per_gib"],
+                    r["seeder_peak_rss_mib"], r["seconds"] / f["seconds"] if f["seconds"] else 0))
+        sys.exit(0 if all(r["ok"] for r in results) else 1)
     results = run(args)
     if args.json:
         print(json.dumps(results, indent=1))

@@ -338,6 +338,8 @@ int run_bench(std::span<const std::string> args) {
         .key("peak_rss_mib").value(static_cast<double>(end.max_rss_kib) / 1024)
         .key("seeders_cpu_s").value(seeder_cpu)
         .key("seeder_peak_rss_mib").value(static_cast<double>(seeder_rss) / 1024)
+        .key("directory").value(work.string())
+        .key("kept").value(keep)
         .end_object();
     std::printf("%s\n", j.str().c_str());
   } else {

@@ -2,7 +2,8 @@
 """Loopback swarms of libtorrent-rasterbar peers, for tests and benchmarks.
 
 Run with Debian's /usr/bin/python3 (python3-libtorrent). Every peer gets its
-own 127.x.y.z address; uTP, DHT, LSD, UPnP and NAT-PMP are off.
+own 127.x.y.z address; uTP, DHT, LSD, UPnP, NAT-PMP and outgoing protocol
+encryption are off.
 
   lt_swarm.py seed TORRENT DATA_PARENT --count N [--ip-base 127.0.1.] [--port P]
         Seeds TORRENT from DATA_PARENT (the directory holding the torrent's
@@ -42,6 +43,11 @@ def base_settings(ip, port):
         "announce_ip": ip,
         "allow_multiple_connections_per_ip": True,
         "user_agent": "lt-swarm",
+        # Plain BitTorrent handshakes: libtorrent otherwise opens every
+        # outgoing connection with an encrypted (MSE) handshake and, to a peer
+        # without it (fluxo, aria2c without --bt-require-crypto), retries in
+        # plain only after a delay. Encryption is not what is measured here.
+        "out_enc_policy": int(lt.enc_policy.disabled),
     })
     return s
 
