@@ -150,7 +150,7 @@ TEST_F(SwarmTest, SnubbingPeerLosesItsRequestsToAnother) {
 TEST_F(SwarmTest, NoReachablePeerIsExitFiveAfterTheStallTimeout) {
   std::string payload = single_payload("none.bin", 100'000);
   std::string torrent = make_torrent(payload, "", "16KiB");
-  auto r = run_process({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--peer", "127.0.19.1:9",
+  auto r = run_process({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--no-listen", "--peer", "127.0.19.1:9",
                         "--stall-timeout", "3", "-q"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("no peers"), std::string::npos) << r.err;

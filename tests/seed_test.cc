@@ -28,9 +28,9 @@ class SeedTest : public SwarmTest {
 TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   std::string payload = multi_payload("multi");
   std::string torrent = make_torrent(payload, "", "32KiB");
-  auto seeder = fluxo_seeder(torrent, "127.0.30.1", 7001);
-  auto r = lt_leech(torrent, "127.0.30.2", {"127.0.30.1:7001"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto seeder = fluxo_seeder(torrent, "127.0.30.1", 7201);
+  auto r = lt_leech(torrent, "127.0.30.2", {"127.0.30.1:7201"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("lt-out/multi"));
 }
 
@@ -40,13 +40,15 @@ TEST_F(SeedTest, Aria2cLeechesFromAFluxoSeederFoundThroughOpentracker) {
   std::string torrent = make_torrent(payload, url, "64KiB");
   OpenTracker tracker(path("tracker"), "127.0.31.250", 6969, {info_hash(torrent)});
   // The seeder announces from its listen address, so the tracker lists it there.
-  auto seeder = fluxo_seeder(torrent, "127.0.31.1", 7002);
+  auto seeder = fluxo_seeder(torrent, "127.0.31.1", 7202);
   ASSERT_TRUE(wait_for_tracker("127.0.31.250", 6969, info_hash(torrent), 1));
-  auto r = run_process({"aria2c", "-d", path("aria-out"), "--seed-time=0", "--enable-dht=false",
+  // aria2c listens on 6881-6999 of every address unless told otherwise,
+  // which would take the port from tests running beside this one.
+  auto r = run_process({"aria2c", "-d", path("aria-out"), "--listen-port=7102", "--seed-time=0", "--enable-dht=false",
                         "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
                         "--file-allocation=none", "--summary-interval=0", "--console-log-level=error",
                         "--bt-stop-timeout=60", "-q", torrent});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("aria-out/aria.bin"));
 }
 
@@ -56,17 +58,17 @@ TEST_F(SeedTest, FluxoLeechersTradePiecesWithEachOther) {
   // A slow seeder (8 MiB/s) with one regular upload slot plus the optimistic
   // one: with three leechers, one starts with nothing from the seeder, and
   // all finish sooner by trading.
-  auto seeder = fluxo_seeder(torrent, "127.0.32.1", 7003, {"--upload-slots", "1", "--upload-limit", "8MiB"});
+  auto seeder = fluxo_seeder(torrent, "127.0.32.1", 7203, {"--upload-slots", "1", "--upload-limit", "8MiB"});
   const std::vector<std::string> ips{"127.0.32.2", "127.0.32.3", "127.0.32.4"};
   std::vector<ProcessResult> results(ips.size());
   std::vector<std::thread> leechers;
   for (std::size_t i = 0; i < ips.size(); ++i) {
     leechers.emplace_back([&, i] {
       std::vector<std::string> argv{FLUXO_BINARY, "download", torrent, "-o", path("out-" + std::to_string(i)),
-                                    "--json", "--listen", ips[i], "--port", "7003", "--peer", "127.0.32.1:7003",
+                                    "--json", "--listen", ips[i], "--port", "7203", "--peer", "127.0.32.1:7203",
                                     "--stall-timeout", "60"};
       for (std::size_t j = 0; j < ips.size(); ++j) {
-        if (j != i) argv.insert(argv.end(), {"--peer", ips[j] + ":7003"});
+        if (j != i) argv.insert(argv.end(), {"--peer", ips[j] + ":7203"});
       }
       results[i] = run_process(argv);
     });
@@ -86,11 +88,11 @@ TEST_F(SeedTest, FluxoLeechersTradePiecesWithEachOther) {
 TEST_F(SeedTest, HostileLeechersAreDroppedWhileAnHonestOneDownloads) {
   std::string payload = single_payload("hostile.bin", 20'000'000);
   std::string torrent = make_torrent(payload, "", "32KiB");
-  auto seeder = fluxo_seeder(torrent, "127.0.33.1", 7004);
+  auto seeder = fluxo_seeder(torrent, "127.0.33.1", 7204);
   std::thread honest_thread;
   ProcessResult honest;
-  honest_thread = std::thread([&] { honest = lt_leech(torrent, "127.0.33.2", {"127.0.33.1:7004"}); });
-  auto hostile = run_process({kPython, kSrc + "/tests/interop/hostile_peer.py", torrent, "127.0.33.1:7004",
+  honest_thread = std::thread([&] { honest = lt_leech(torrent, "127.0.33.2", {"127.0.33.1:7204"}); });
+  auto hostile = run_process({kPython, kSrc + "/tests/interop/hostile_peer.py", torrent, "127.0.33.1:7204",
                               "--bind", "127.0.33.3", "oversized", "zero-length", "past-end", "bad-index",
                               "choked-flood", "cancel-flood", "keepalive-flood"});
   honest_thread.join();
@@ -99,7 +101,7 @@ TEST_F(SeedTest, HostileLeechersAreDroppedWhileAnHonestOneDownloads) {
                          "keepalive-flood"}) {
     EXPECT_NE(hostile.out.find(std::string(sc) + " closed"), std::string::npos) << hostile.out;
   }
-  ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err;
+  ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("lt-out/hostile.bin"));
 }
 
@@ -108,7 +110,7 @@ TEST_F(SeedTest, SeedRefusesDataThatDoesNotVerify) {
   std::string torrent = make_torrent(payload, "", "16KiB");
   write_random_file(payload, 1'000'000, 7);  // other bytes, same size
   auto r = run_process({FLUXO_BINARY, "seed", torrent, "-d", path("data"), "--listen", "127.0.34.1", "--port",
-                        "7005"});
+                        "7205"});
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_NE(r.err.find("verifies"), std::string::npos) << r.err;
 }

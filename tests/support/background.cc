@@ -91,6 +91,19 @@ bool BackgroundProcess::wait_for_line(const std::string& prefix, std::chrono::mi
   }
 }
 
+std::string BackgroundProcess::output() {
+  char buf[4096];
+  pollfd p{out_, POLLIN, 0};
+  while (::poll(&p, 1, 0) > 0) {
+    ssize_t n = ::read(out_, buf, sizeof buf);
+    if (n <= 0) break;
+    partial_.append(buf, static_cast<std::size_t>(n));
+  }
+  std::string all;
+  for (const auto& l : lines_) all += l + "\n";
+  return all + partial_;
+}
+
 OpenTracker::OpenTracker(const std::string& dir, const std::string& ip, int port,
                          const std::vector<std::string>& info_hashes_hex) {
   std::filesystem::create_directories(dir);

@@ -24,6 +24,9 @@ class BackgroundProcess {
   // appended to lines(). False on timeout or end of output.
   bool wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout);
   const std::vector<std::string>& lines() const { return lines_; }
+  // Everything it printed so far (reading what is waiting, without blocking),
+  // for failure messages.
+  std::string output();
   void kill_now();  // SIGKILL
   pid_t pid() const { return pid_; }
 

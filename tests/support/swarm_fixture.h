@@ -165,6 +165,10 @@ class SwarmTest : public ::testing::Test {
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = std::make_unique<BackgroundProcess>(argv, path("fluxo-seed-" + ip + ".log"));
     EXPECT_TRUE(p->wait_for_line("{\"event\":\"listening\"", 60s)) << read_file(path("fluxo-seed-" + ip + ".log"));
+    // It moves to the next port when this one is taken; the tests dial this one.
+    std::string want = "\"" + ip + ":" + std::to_string(port) + "\"";
+    EXPECT_TRUE(!p->lines().empty() && p->lines().back().find(want) != std::string::npos)
+        << "seeder not on " << want << ": " << (p->lines().empty() ? "" : p->lines().back());
     return p;
   }
 
