@@ -18,12 +18,15 @@
 #include "pipeline/rate_limiter.h"
 #include "pipeline/swarm_state.h"
 #include "pipeline/upload_cache.h"
+#include "pipeline/verifier.h"
 #include "storage/file_storage.h"
+#include "storage/resume_file.h"
 
 namespace fluxo {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::chrono::seconds kResumeInterval{5};  // resume data saved at most this often
 
 // Events from other threads wait here until the supervising thread reports them.
 class EventQueue {
@@ -231,12 +234,42 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     return result;
   }
 
+  // What is on disk already: resume data if it can be trusted, else a
+  // recheck of whatever data there is. Nothing unverified counts.
+  std::optional<Bitfield> initial = o.verified;
+  if (o.download && !initial) {
+    auto resumed = load_resume(o.directory, meta);
+    if (resumed) {
+      initial = std::move(resumed->pieces);
+      on_event({DownloadEvent::Kind::resume, "resumed: " + std::to_string(initial->count()) + " of " +
+                                                 std::to_string(meta.piece_count()) + " pieces verified earlier"});
+    } else {
+      bool any_data = false;
+      for (const auto& s : stamp_files(o.directory, meta)) any_data = any_data || s.size > 0;
+      std::string why = resumed.status().code() == ErrorCode::not_found
+                            ? std::string("data found without resume data")
+                            : "resume data ignored (" + resumed.status().message() + ")";
+      if (any_data || resumed.status().code() != ErrorCode::not_found) {
+        on_event({DownloadEvent::Kind::resume, why + "; rechecking"});
+        auto report = verify_pieces(meta, **storage,
+                                    HashOptions{.threads = hash_threads, .max_bytes_in_flight = o.max_memory, .progress = {}});
+        if (!report) {
+          result.status = report.status();
+          return result;
+        }
+        initial = std::move(report->complete);
+        on_event({DownloadEvent::Kind::resume, "recheck: " + std::to_string(initial->count()) + " of " +
+                                                   std::to_string(meta.piece_count()) + " pieces verified"});
+      }
+    }
+  }
+
   SwarmState swarm(meta, pool_pieces);
   swarm.our_id = make_peer_id();
-  if (o.verified) {
+  if (initial) {
     for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
       PieceIndex p(i);
-      if (i < o.verified->size() && o.verified->test(p)) {
+      if (i < initial->size() && initial->test(p)) {
         swarm.have.set(p);
         swarm.claimed.set(p);
         swarm.counters.verified_bytes.fetch_add(static_cast<std::uint64_t>(meta.piece_size(p)));
@@ -356,6 +389,23 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     on_event(e);
   }
 
+  // Resume data lists only pieces synced to disk before it is written.
+  std::uint32_t saved_count = o.download ? swarm.have.count() : 0;
+  auto last_save = start;
+  auto save_resume_now = [&]() -> Status {
+    ResumeData r;
+    r.info_hash = meta.info_hash;
+    r.pieces = Bitfield(meta.piece_count());
+    for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
+      if (swarm.have.test(PieceIndex(i))) r.pieces.set(PieceIndex(i));
+    }
+    if (Status s = (*storage)->sync(); !s) return s;
+    r.files = stamp_files(o.directory, meta);
+    if (Status s = save_resume(o.directory, meta, r); !s) return s;
+    saved_count = r.pieces.count();
+    return Status::ok();
+  };
+
   Choker choker(ChokerConfig{.slots = std::max(1u, o.upload_slots)});
   auto last_choke = start - std::chrono::seconds(1);
   auto last_progress = start;
@@ -406,6 +456,12 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       bool ratio_met = o.seed_ratio > 0 && up >= o.seed_ratio * static_cast<double>(meta.total_size);
       bool time_met = o.seed_time.count() > 0 && completed_at && now - *completed_at >= o.seed_time;
       if (!o.seed_forever && (ratio_met || time_met)) break;
+    }
+    if (o.download && now - last_save >= kResumeInterval && swarm.have.count() != saved_count) {
+      last_save = now;
+      if (Status s = save_resume_now(); !s) {
+        on_event({DownloadEvent::Kind::resume, "cannot save resume data: " + s.message()});
+      }
     }
     // Start sessions up to the peer limit.
     while (sessions.load() < max_peers) {
@@ -486,15 +542,19 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
   tasks.wait_idle();
   pipeline.wait();
   for (auto& e : events.take()) on_event(e);
+  if (o.download && swarm.have.count() != saved_count) {
+    if (Status s = save_resume_now(); !s) {
+      on_event({DownloadEvent::Kind::resume, "cannot save resume data: " + s.message()});
+    }
+  }
   if (result.status.is_ok() && o.download && !swarm.have.all()) {
     Status e = committer.error();
     result.status = e.is_ok() ? Status(ErrorCode::io_error, "download incomplete") : e;
   }
   result.summary = summary(DownloadEvent::Kind::finished);
-  result.summary.rate = result.summary.seconds > 0 && completed_at
-                            ? static_cast<double>(meta.total_size) /
-                                  std::chrono::duration<double>(*completed_at - start).count()
-                            : result.summary.rate;
+  // The rate of what came over the wire, up to completion.
+  const double active = std::chrono::duration<double>((completed_at ? *completed_at : Clock::now()) - start).count();
+  result.summary.rate = active > 0 ? static_cast<double>(swarm.counters.payload_received.load()) / active : 0;
   return result;
 }
 

@@ -67,6 +67,7 @@ struct DownloadEvent {
     started, listening, progress, peer_banned, peer_error, tracker_ok, tracker_error,
     completed,   // every piece verified and written; seeding may follow
     piece_lost,  // a verified piece failed its hash when read back for a peer
+    resume,      // what was found on disk at the start (resume data, recheck), or a save failure
     finished
   };
   Kind kind = Kind::progress;

@@ -147,6 +147,11 @@ Status FileStorage::write(std::int64_t offset, std::span<const iovec> iov) {
 }
 
 Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> iov) {
+  {
+    std::lock_guard lock(mu_);
+    if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
+    dirty_[f] = true;
+  }
   std::size_t n = 0;
   for (const iovec& v : iov) n += v.iov_len;
   const auto a = static_cast<std::int64_t>(kDirectAlign);
@@ -271,9 +276,23 @@ Status FileStorage::read(std::int64_t offset, std::span<std::uint8_t> out) {
 }
 
 Status FileStorage::sync() {
-  std::lock_guard lock(mu_);
-  for (const OpenFile& o : open_) {
-    if (::fdatasync(o.handles->fd) != 0) return errno_status(root_ / files_[o.file].path, "sync failed");
+  std::vector<bool> todo;
+  {
+    // Taken before syncing: a write after this marks its file again.
+    std::lock_guard lock(mu_);
+    todo.swap(dirty_);
+  }
+  for (std::size_t f = 0; f < todo.size(); ++f) {
+    if (!todo[f]) continue;
+    auto h = open_file(f);
+    if (!h) return h.status();
+    if (::fdatasync((*h)->fd) != 0) {
+      Status s = errno_status(root_ / files_[f].path, "sync failed");
+      std::lock_guard lock(mu_);
+      if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
+      dirty_[f] = true;
+      return s;
+    }
   }
   return Status::ok();
 }

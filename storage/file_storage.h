@@ -59,7 +59,8 @@ class FileStorage {
   Status write(std::int64_t offset, std::span<const iovec> iov);
   // Reads out.size() bytes at stream offset `offset`.
   Status read(std::int64_t offset, std::span<std::uint8_t> out);
-  // fdatasync of every open file.
+  // fdatasync of every file written since the last sync (open or not). Any
+  // thread; what was written before the call is on disk when it returns ok.
   Status sync();
 
   std::filesystem::path path_of(std::size_t file) const { return root_ / files_[file].path; }
@@ -107,6 +108,7 @@ class FileStorage {
   std::unique_ptr<std::uint8_t, FreeAligned> bounce_;  // kBounceSize bytes, aligned; made on first use
   std::mutex mu_;
   std::vector<OpenFile> open_;  // most recent last; guarded by mu_
+  std::vector<bool> dirty_;     // written since the last sync; guarded by mu_
 };
 
 }  // namespace fluxo

@@ -12,5 +12,6 @@ int run_create(std::span<const std::string> args);
 int run_download(std::span<const std::string> args);
 int run_seed(std::span<const std::string> args);
 int run_bench(std::span<const std::string> args);
+int run_verify(std::span<const std::string> args);
 
 }  // namespace fluxo::cli

@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "  create PATH -o OUT         make a .torrent of a file or directory\n"
     "  download FILE.torrent      download a torrent, verifying every piece\n"
     "  seed FILE.torrent -d DIR   recheck a torrent's data and serve it to peers\n"
+    "  verify FILE.torrent -d DIR recheck a torrent's data against its hashes\n"
     "  bench [--size 1GiB]        a self-contained loopback swarm benchmark\n"
     "\n"
     "  fluxo COMMAND --help       help for one command\n"
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
     if (cmd == "download") return run_download(rest);
     if (cmd == "seed") return run_seed(rest);
     if (cmd == "bench") return run_bench(rest);
+    if (cmd == "verify") return run_verify(rest);
   } catch (const std::bad_alloc&) {
     print_error("out of memory");
     return kExitFailure;

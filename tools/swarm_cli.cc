@@ -35,6 +35,7 @@ const char* kind_name(DownloadEvent::Kind k) {
     case DownloadEvent::Kind::tracker_error: return "tracker_error";
     case DownloadEvent::Kind::completed: return "completed";
     case DownloadEvent::Kind::piece_lost: return "piece_lost";
+    case DownloadEvent::Kind::resume: return "resume";
     case DownloadEvent::Kind::finished: return "finished";
   }
   return "unknown";
@@ -204,6 +205,10 @@ void EventPrinter::operator()(const DownloadEvent& e) {
     case DownloadEvent::Kind::peer_banned:
       line_.finish();
       std::fprintf(stderr, "fluxo: banned peer %s (sent data that failed verification)\n", e.text.c_str());
+      break;
+    case DownloadEvent::Kind::resume:
+      line_.finish();
+      std::fprintf(stderr, "fluxo: %s\n", e.text.c_str());
       break;
     case DownloadEvent::Kind::piece_lost:
     case DownloadEvent::Kind::tracker_error:

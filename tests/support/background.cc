@@ -63,6 +63,22 @@ BackgroundProcess::~BackgroundProcess() {
   if (out_ >= 0) ::close(out_);
 }
 
+int BackgroundProcess::stop(int signal, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, signal);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill_now();
+  return -1;
+}
+
 void BackgroundProcess::kill_now() {
   if (pid_ > 0) {
     ::kill(-pid_, SIGKILL);

@@ -28,6 +28,10 @@ class BackgroundProcess {
   // for failure messages.
   std::string output();
   void kill_now();  // SIGKILL
+  // Sends `signal` and waits up to `timeout` for the exit; returns the exit
+  // code (128 + signal number when killed by one), -1 after a timeout (then
+  // it is SIGKILLed).
+  int stop(int signal, std::chrono::milliseconds timeout);
   pid_t pid() const { return pid_; }
 
  private:
