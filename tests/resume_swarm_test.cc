@@ -118,6 +118,50 @@ TEST_F(ResumeTest, AFileChangedBetweenRunsIsRecheckedAndRepaired) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
+// A small tmpfs (the tests run as root, as CI does) that is unmounted
+// whatever happens.
+struct SmallFilesystem {
+  std::string dir;
+  bool mounted = false;
+  SmallFilesystem(std::string d, const std::string& size) : dir(std::move(d)) {
+    std::filesystem::create_directories(dir);
+    mounted = run_process({"mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir}).exit_code == 0;
+  }
+  bool grow(const std::string& size) {
+    return run_process({"mount", "-o", "remount,size=" + size, dir}).exit_code == 0;
+  }
+  ~SmallFilesystem() {
+    if (mounted) run_process({"umount", "-l", dir});
+  }
+};
+
+TEST_F(ResumeTest, DiskFullIsOneClearErrorAndALaterRunContinues) {
+  const std::size_t size = 10'000'000;
+  std::string payload = single_payload("full.bin", size);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  auto seeder = fluxo_seeder(torrent, "127.0.39.1", 7210);
+  SmallFilesystem fs(path("small"), "4m");
+  ASSERT_TRUE(fs.mounted) << "mounting a tmpfs needs root";
+  std::vector<std::string> argv{FLUXO_BINARY, "download", torrent, "-o", fs.dir, "--json", "--no-listen", "--peer",
+                                "127.0.39.1:7210", "--max-memory", "4MiB", "--stall-timeout", "30"};
+  auto full = run_process(argv);
+  EXPECT_EQ(full.exit_code, 4) << full.out << full.err;
+  EXPECT_NE(full.err.find("No space left on device"), std::string::npos) << full.err;
+  EXPECT_EQ(std::count(full.err.begin(), full.err.end(), '\n'), 1) << full.err;  // one line
+  // Space is freed: the next run continues, rechecking what is there.
+  ASSERT_TRUE(fs.grow("32m"));
+  auto r = run_process(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, fs.dir + "/full.bin");
+  auto resume = parse_events(r.out).last("resume");
+  ASSERT_TRUE(resume) << r.out;  // it found data (or resume data) from the first run
+  // Fetched twice at most: the pieces in the 4 MiB of buffers when the disk
+  // filled (including those whose write failed), and the blocks requested
+  // for them.
+  std::uint64_t sent = uploaded(*seeder);
+  EXPECT_LE(sent, size + 2 * (4u << 20)) << seeder->output();
+}
+
 TEST_F(ResumeTest, VerifyReportsCorruptAndMissingPiecesAndTheirFiles) {
   std::string root = multi_payload("tree");
   std::string torrent = make_torrent(root, "", "32KiB");
