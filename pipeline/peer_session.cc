@@ -8,9 +8,8 @@
 #include "net/peer_socket.h"
 #include "net/wire.h"
 #include "pipeline/piece_pipeline.h"
-#include "pipeline/rate_limiter.h"
 #include "pipeline/request_depth.h"
-#include "pipeline/upload_cache.h"
+#include "pipeline/upload_queue.h"
 
 namespace fluxo {
 namespace {
@@ -24,13 +23,8 @@ constexpr std::chrono::milliseconds kShortPoll{20};
 constexpr std::size_t kPieceHeaderSize = 13;  // length, id, index, begin
 constexpr std::chrono::seconds kKeepAlive{60};
 constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
-constexpr std::uint32_t kMaxRequestsWhileChoked = 2048;
 constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ignored
-constexpr std::size_t kMaxUploadQueue = 2048;       // requests queued from one peer
-constexpr std::uint32_t kMaxBadRequests = 64;       // for pieces we lack, past a piece's end...
-constexpr std::uint32_t kMaxStrayCancels = 4096;    // cancels for requests we do not hold
 constexpr std::uint32_t kMaxIdleKeepAlives = 1024;  // keep-alives in a row, nothing else
-constexpr std::size_t kServeBatch = 16;             // blocks sent between looks at the input
 constexpr std::size_t kEndgameIdle = 4;       // duplicate only below this many requests
 constexpr std::uint32_t kEndgameDepth = 16;   // and keep at most this many
 
@@ -152,6 +146,7 @@ class Session {
     link_ = std::make_shared<PeerLink>();
     link_->id = id_;
     s_.roster.add(link_);
+    upload_.emplace(s_, who_, *link_, fast_);
 
     // What we have. Pieces completed after this point get a HAVE (perhaps
     // one the bitfield already told: harmless).
@@ -207,13 +202,18 @@ class Session {
       update_interest();
       if (endgame_) cancel_arrived();
       fill_requests();
-      sync_choke();
+      if (upload_) upload_->sync_choke(out_);
       if (out_.empty() && now - last_send_ > kKeepAlive) {
         out_.resize(wire::kKeepAliveSize);
         wire::encode_keepalive(out_.data());
       }
       if (Status st = flush(); !st) return st;
-      if (Status st = serve(); !st) return st;
+      if (upload_) {
+        auto sent = upload_->serve(*sock_, out_);
+        if (!sent) return sent.status();
+        if (*sent) last_send_ = Clock::now();
+        if (Status st = flush(); !st) return st;  // rejects for what it could not serve
+      }
 
       if (now - last_ban_check > std::chrono::seconds(1)) {
         last_ban_check = now;
@@ -239,11 +239,12 @@ class Session {
       if (now - last_recv_ > cfg_.idle_timeout) return Status(ErrorCode::network_error, who_ + ": idle");
 
       // With blocks still to send, read only what has already arrived.
-      if (!uploads_.empty() && !am_choking_ && sock_->available() == 0) continue;
+      if (upload_ && upload_->ready() && sock_->available() == 0) continue;
       if (in_end_ == in_.size()) compact();
       // A peer waiting for our unchoke is answered within kShortPoll of the
       // choker's decision, not a whole kPoll later.
-      const bool awaiting_unchoke = link_ && am_choking_ && link_->interested.load(std::memory_order_relaxed);
+      const bool awaiting_unchoke =
+          upload_ && upload_->choking() && link_->interested.load(std::memory_order_relaxed);
       auto r = sock_->receive_some(std::span(in_).subspan(in_end_), awaiting_unchoke ? kShortPoll : kPoll);
       if (!r) return r.status();
       if (*r == 0) {
@@ -423,7 +424,7 @@ class Session {
         break;
       }
       case MsgId::request:
-        return on_request(BlockRef{m.piece, m.begin, m.length});
+        return upload_->on_request(BlockRef{m.piece, m.begin, m.length}, out_);
       case MsgId::allowed_fast:
         // Pieces we may request while choked (BEP 6). The set is bounded:
         // a peer cannot make us track more than kMaxAllowedFast.
@@ -433,118 +434,13 @@ class Session {
       case MsgId::suggest:
         if (!fast_) return violation(who_, "suggest without the fast extension");
         break;
-      case MsgId::cancel: {
-        BlockRef ref{m.piece, m.begin, m.length};
-        auto it = std::find(uploads_.begin(), uploads_.end(), ref);
-        if (it == uploads_.end()) {
-          // Already sent, or never asked: harmless unless it is a flood.
-          if (++stray_cancels_ > kMaxStrayCancels) return violation(who_, "cancel flood");
-          break;
-        }
-        uploads_.erase(it);
-        if (fast_) put_block_ref(MsgId::reject, ref);  // BEP 6: a cancelled request is answered
-        break;
-      }
+      case MsgId::cancel:
+        return upload_->on_cancel(BlockRef{m.piece, m.begin, m.length}, out_);
       case MsgId::port:
       default:
         break;
     }
     return Status::ok();
-  }
-
-  // Validates a request (the peer-wire rules of HOSTILE.md) and queues it.
-  Status on_request(const BlockRef& r) {
-    if (r.length == 0 || r.length > wire::kBlockSize) {
-      return violation(who_, "request for " + std::to_string(r.length) + " bytes");
-    }
-    if (std::uint64_t{r.begin} + r.length > static_cast<std::uint64_t>(s_.meta.piece_size(r.piece))) {
-      return violation(who_, "request past the end of piece " + std::to_string(r.piece.value()));
-    }
-    if (am_choking_) {
-      // It may not have seen our choke yet; beyond that it is a flood.
-      if (++requests_while_choked_ > kMaxRequestsWhileChoked) return violation(who_, "request flood while choked");
-      if (fast_) put_block_ref(MsgId::reject, r);
-      return Status::ok();
-    }
-    if (s_.upload == nullptr || !s_.have.test(r.piece)) {
-      if (++bad_requests_ > kMaxBadRequests) return violation(who_, "requests for pieces we do not have");
-      if (fast_) put_block_ref(MsgId::reject, r);
-      return Status::ok();
-    }
-    if (uploads_.size() >= kMaxUploadQueue) return violation(who_, "request flood");
-    if (r.piece.value() != last_prefetch_) {
-      last_prefetch_ = r.piece.value();
-      if (!serving_ || serving_index_ != r.piece.value()) s_.upload->prefetch(r.piece);
-    }
-    uploads_.push_back(r);
-    return Status::ok();
-  }
-
-  // Applies the choker's decision. Choking drops the queue (with rejects
-  // under the fast extension, as BEP 6 requires).
-  void sync_choke() {
-    if (!link_) return;
-    bool want = link_->unchoke.load(std::memory_order_relaxed);
-    if (want && am_choking_) {
-      put_simple(MsgId::unchoke);
-      am_choking_ = false;
-    } else if (!want && !am_choking_) {
-      put_simple(MsgId::choke);
-      am_choking_ = true;
-      if (fast_) {
-        for (const auto& r : uploads_) put_block_ref(MsgId::reject, r);
-      }
-      uploads_.clear();
-    }
-  }
-
-  // Sends up to kServeBatch queued blocks, each a PIECE header and the bytes
-  // of a verified piece from the upload cache, gathered into one write: the
-  // receiver wakes once per batch, not once per block. Control messages
-  // queued before (rejects, HAVEs) go first, in the same write.
-  Status serve() {
-    if (uploads_.empty() || am_choking_) return flush();
-    std::size_t count = 0;
-    std::uint64_t bytes = 0;
-    iov_.clear();
-    if (!out_.empty()) iov_.push_back({out_.data(), out_.size()});
-    while (count < kServeBatch && !uploads_.empty()) {
-      BlockRef r = uploads_.front();
-      uploads_.pop_front();
-      if (!s_.have.test(r.piece)) {  // lost since it was queued
-        if (fast_) reject_later_.push_back(r);
-        continue;
-      }
-      if (!serving_ || serving_index_ != r.piece.value()) {
-        auto piece = s_.upload->get(r.piece);
-        if (!piece) {
-          if (s_.on_piece_lost) s_.on_piece_lost(r.piece, piece.status());
-          if (fast_) reject_later_.push_back(r);
-          continue;
-        }
-        serving_ = std::move(*piece);
-        serving_index_ = r.piece.value();
-      }
-      if (s_.upload_limit) s_.upload_limit->acquire(r.length, s_.stop);
-      held_[count] = serving_;  // alive until the write is done
-      wire::encode_piece_header(r, heads_[count].data());
-      iov_.push_back({heads_[count].data(), heads_[count].size()});
-      iov_.push_back({const_cast<std::uint8_t*>(serving_->data()) + r.begin, r.length});
-      bytes += r.length;
-      ++count;
-    }
-    if (!iov_.empty()) {
-      Status st = sock_->send_all(iov_);
-      out_.clear();
-      for (std::size_t i = 0; i < count; ++i) held_[i].reset();
-      if (!st) return st;
-      last_send_ = Clock::now();
-      link_->uploaded.fetch_add(bytes, std::memory_order_relaxed);
-      s_.counters.uploaded.fetch_add(bytes, std::memory_order_relaxed);
-    }
-    for (const auto& r : reject_later_) put_block_ref(MsgId::reject, r);
-    reject_later_.clear();
-    return flush();
   }
 
   void update_interest() {
@@ -697,18 +593,7 @@ class Session {
   Bitfield allowed_offer_;  // has_ and allowed_, rebuilt while choked
   bool snubbed_ = false;
   std::shared_ptr<PeerLink> link_;  // registered with the roster after the handshake
-  bool am_choking_ = true;
-  std::deque<BlockRef> uploads_;    // requests to serve, in order
-  std::shared_ptr<const std::vector<std::uint8_t>> serving_;  // the piece being served
-  std::uint32_t serving_index_ = 0;
-  std::uint32_t last_prefetch_ = UINT32_MAX;
-  // serve()'s scratch: one gathered write per batch.
-  std::vector<iovec> iov_;
-  std::array<std::array<std::uint8_t, wire::kPieceHeaderSize>, kServeBatch> heads_{};
-  std::array<std::shared_ptr<const std::vector<std::uint8_t>>, kServeBatch> held_;
-  std::vector<BlockRef> reject_later_;
-  std::uint32_t bad_requests_ = 0;
-  std::uint32_t stray_cancels_ = 0;
+  std::optional<UploadQueue> upload_;  // from the handshake on
   std::uint32_t keepalives_in_row_ = 0;
   bool any_message_ = false;
   bool peer_choking_ = true;
@@ -717,7 +602,6 @@ class Session {
   bool endgame_ = false;
   bool delivered_ = false;
   std::uint32_t unrequested_ = 0;
-  std::uint32_t requests_while_choked_ = 0;
   std::uint32_t haves_sent_ = 0;
   RequestDepth depth_;
   std::minstd_rand rng_;

@@ -148,6 +148,15 @@ PiecePipeline::~PiecePipeline() {
   impl_->kicks.fetch_add(1, std::memory_order_acq_rel);
   impl_->kicks.notify_one();
   impl_->driver.join();
+  // Drain the graph before its nodes go: members die in reverse order, nodes
+  // before the graph, and a task still queued for a node would run on freed
+  // memory inside ~graph (ASan caught it once, on a run with nothing to fetch).
+  Impl* d = impl_.get();
+  d->arena.execute([d] { d->graph->wait_for_all(); });
+  d->write.reset();
+  d->order.reset();
+  d->hash.reset();
+  d->graph.reset();
 }
 
 void PiecePipeline::submit(std::shared_ptr<ActivePiece> piece) {

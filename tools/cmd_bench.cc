@@ -54,11 +54,7 @@ constexpr const char* kUsage =
     "exit codes: 0 done and identical, 1 the download failed or differs,\n"
     "2 bad command line, 4 file system error, 130 interrupted\n";
 
-int usage_error(const std::string& msg) {
-  print_error(msg);
-  std::fputs("(see fluxo bench --help)\n", stderr);
-  return kExitUsage;
-}
+int usage_error(const std::string& msg) { return print_usage_error("bench", msg); }
 
 std::string self_exe() {
   std::error_code ec;

@@ -56,11 +56,7 @@ int fail(const Status& s) {
   return exit_code_for(s.code());
 }
 
-int usage_error(const std::string& msg) {
-  print_error(msg);
-  std::fputs("(see fluxo create --help)\n", stderr);
-  return kExitUsage;
-}
+int usage_error(const std::string& msg) { return print_usage_error("create", msg); }
 
 }  // namespace
 

@@ -40,11 +40,7 @@ constexpr const char* kUsageTail =
     "exit codes: 0 done, 2 bad command line, 3 invalid torrent, 4 file system\n"
     "error, 5 no usable peers, 130 interrupted\n";
 
-int usage_error(const std::string& msg) {
-  print_error(msg);
-  std::fputs("(see fluxo download --help)\n", stderr);
-  return kExitUsage;
-}
+int usage_error(const std::string& msg) { return print_usage_error("download", msg); }
 
 }  // namespace
 

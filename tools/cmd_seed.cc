@@ -35,11 +35,7 @@ constexpr const char* kUsageTail =
     "3 invalid torrent, 4 file system error, 5 cannot listen, 6 no piece of the\n"
     "data verifies\n";
 
-int usage_error(const std::string& msg) {
-  print_error(msg);
-  std::fputs("(see fluxo seed --help)\n", stderr);
-  return kExitUsage;
-}
+int usage_error(const std::string& msg) { return print_usage_error("seed", msg); }
 
 }  // namespace
 

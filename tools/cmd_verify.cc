@@ -35,11 +35,7 @@ constexpr const char* kUsage =
     "exit codes: 0 every piece verifies, 2 bad command line, 3 invalid torrent,\n"
     "4 file system error, 6 pieces missing or corrupt, 130 interrupted\n";
 
-int usage_error(const std::string& msg) {
-  print_error(msg);
-  std::fputs("(see fluxo verify --help)\n", stderr);
-  return kExitUsage;
-}
+int usage_error(const std::string& msg) { return print_usage_error("verify", msg); }
 
 struct FileVerdict {
   std::uint32_t missing = 0;

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "tools/exit_codes.h"
+
 namespace fluxo::cli {
 
 std::string human_bytes(std::int64_t n) {
@@ -25,6 +27,12 @@ std::string human_bytes(std::int64_t n) {
 
 void print_error(std::string_view message) {
   std::fprintf(stderr, "fluxo: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+int print_usage_error(std::string_view command, std::string_view message) {
+  print_error(message);
+  std::fprintf(stderr, "(see fluxo %.*s --help)\n", static_cast<int>(command.size()), command.data());
+  return kExitUsage;
 }
 
 ProgressLine::ProgressLine(std::string label, bool enabled)

@@ -13,6 +13,9 @@ namespace fluxo::cli {
 std::string human_bytes(std::int64_t n);
 // Writes "fluxo: <message>" and a newline to stderr.
 void print_error(std::string_view message);
+// A bad command line: the error, a pointer to `fluxo COMMAND --help`, and
+// the exit code for it (2).
+int print_usage_error(std::string_view command, std::string_view message);
 
 class ProgressLine {
  public:
