@@ -34,7 +34,7 @@ TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   expect_same_tree(payload, path("lt-out/multi"));
 }
 
-TEST_F(SeedTest, Aria2cLeechesFromAFluxoSeederFoundThroughOpentracker) {
+TEST_F(SeedTest, Aria2cAndLibtorrentLeechFromAFluxoSeederFoundThroughOpentracker) {
   std::string payload = single_payload("aria.bin", 7'000'003);
   std::string url = "http://127.0.31.250:6969/announce";
   std::string torrent = make_torrent(payload, url, "64KiB");
@@ -50,6 +50,10 @@ TEST_F(SeedTest, Aria2cLeechesFromAFluxoSeederFoundThroughOpentracker) {
                         "--bt-stop-timeout=60", "-q", torrent});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("aria-out/aria.bin"));
+  // libtorrent too, with no address but the tracker's.
+  auto lt = lt_leech(torrent, "127.0.31.2", {});
+  ASSERT_EQ(lt.exit_code, 0) << lt.out << lt.err << "seeder:\n" << seeder->output();
+  expect_same_tree(payload, path("lt-out/aria.bin"));
 }
 
 TEST_F(SeedTest, FluxoLeechersTradePiecesWithEachOther) {
