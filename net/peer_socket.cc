@@ -99,16 +99,7 @@ Status PeerSocket::send_all(std::span<const std::uint8_t> data) {
 }
 
 Result<std::size_t> PeerSocket::receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait) {
-  try {
-    set_wait(wait);
-    int n = socket_.receiveBytes(buf.data(), static_cast<int>(buf.size()));
-    if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed by peer");
-    return static_cast<std::size_t>(n);
-  } catch (const Poco::TimeoutException&) {
-    return std::size_t{0};
-  } catch (const Poco::Exception& e) {
-    return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
-  }
+  return receive_some(buf, {}, wait);
 }
 
 Result<std::size_t> PeerSocket::receive_some(std::span<std::uint8_t> buf, std::span<std::uint8_t> spill,

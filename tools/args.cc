@@ -1,6 +1,8 @@
 #include "tools/args.h"
 
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <limits>
 
 namespace fluxo::cli {
@@ -80,6 +82,40 @@ std::optional<std::int64_t> parse_size(std::string_view text) {
   else return std::nullopt;
   if (n > (std::numeric_limits<std::int64_t>::max() >> shift)) return std::nullopt;
   return n << shift;
+}
+
+bool parse_uint(const std::string& s, unsigned long max, unsigned long& out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long v = std::strtoul(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v > max || s[0] == '-') return false;
+  out = v;
+  return true;
+}
+
+std::optional<std::string> uint_option(const ParsedArgs& args, std::string_view name, unsigned long min,
+                                       unsigned long max, unsigned long& out, std::string_view what) {
+  auto v = args.value(name);
+  if (!v) return std::nullopt;
+  unsigned long n = 0;
+  if (!parse_uint(*v, max, n) || n < min) {
+    return "--" + std::string(name) + " must be " + std::to_string(min) + ".." + std::to_string(max) +
+           (what.empty() ? "" : " " + std::string(what));
+  }
+  out = n;
+  return std::nullopt;
+}
+
+std::optional<std::string> size_option(const ParsedArgs& args, std::string_view name, std::int64_t min,
+                                       std::int64_t& out) {
+  auto v = args.value(name);
+  if (!v) return std::nullopt;
+  auto size = parse_size(*v);
+  if (!size || *size < min) {
+    return "--" + std::string(name) + " must be a size of at least " + std::to_string(min >> 20) + "MiB";
+  }
+  out = *size;
+  return std::nullopt;
 }
 
 }  // namespace fluxo::cli

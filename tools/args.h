@@ -37,4 +37,15 @@ Result<ParsedArgs> parse_args(std::span<const std::string> args, std::span<const
 // "16KiB", "4M", "1GiB", "12345": a byte count; nullopt if malformed or overflowing.
 std::optional<std::int64_t> parse_size(std::string_view text);
 
+// An unsigned decimal no larger than `max`.
+bool parse_uint(const std::string& s, unsigned long max, unsigned long& out);
+
+// Checked numeric options: when --name is given and valid, `out` is set;
+// when it is given and invalid, the message for the user. `what` follows
+// the range in that message ("seconds", "minutes"; may be empty).
+std::optional<std::string> uint_option(const ParsedArgs& args, std::string_view name, unsigned long min,
+                                       unsigned long max, unsigned long& out, std::string_view what = {});
+std::optional<std::string> size_option(const ParsedArgs& args, std::string_view name, std::int64_t min,
+                                       std::int64_t& out);
+
 }  // namespace fluxo::cli

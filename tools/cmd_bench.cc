@@ -187,16 +187,11 @@ int run_bench(std::span<const std::string> args) {
     if (!s || *s < 1) return usage_error("--size must be a size such as 256MiB or 1GiB");
     size = *s;
   }
-  if (auto v = parsed->value("seeders"); v && (!parse_uint(*v, 200, seeders) || seeders == 0)) {
-    return usage_error("--seeders must be 1..200");
-  }
-  if (auto v = parsed->value("files"); v && (!parse_uint(*v, 10000, files) || files == 0)) {
-    return usage_error("--files must be 1..10000");
+  for (auto err : {uint_option(*parsed, "seeders", 1, 200, seeders), uint_option(*parsed, "files", 1, 10000, files),
+                   uint_option(*parsed, "port", 1, 65535, port)}) {
+    if (err) return usage_error(*err);
   }
   if (static_cast<std::int64_t>(files) > size) return usage_error("--files is larger than --size");
-  if (auto v = parsed->value("port"); v && (!parse_uint(*v, 65535, port) || port == 0)) {
-    return usage_error("--port must be 1..65535");
-  }
   std::string piece_size;
   if (auto v = parsed->value("piece-size")) piece_size = *v;
   const bool json = parsed->has("json");

@@ -69,30 +69,24 @@ int run_download(std::span<const std::string> args) {
   if (auto err = apply_swarm_options(*parsed, o)) return usage_error(*err);
   if (auto d = parsed->value("output")) o.directory = *d;
   o.direct_io = !parsed->has("buffered-io");
-  unsigned long n = 0;
   if (auto v = parsed->value("seed-ratio")) {
     char* end = nullptr;
     double r = std::strtod(v->c_str(), &end);
     if (v->empty() || *end != '\0' || !(r > 0) || r > 1e6) return usage_error("--seed-ratio must be a number above 0");
     o.seed_ratio = r;
   }
-  if (auto v = parsed->value("seed-time")) {
-    if (!parse_uint(*v, 525600, n) || n == 0) return usage_error("--seed-time must be 1..525600 minutes");
-    o.seed_time = std::chrono::minutes(n);
+  unsigned long seed_minutes = 0, hash_threads = 0, stall = o.stall_timeout.count();
+  std::int64_t memory = static_cast<std::int64_t>(o.max_memory);
+  for (auto err : {uint_option(*parsed, "seed-time", 1, 525600, seed_minutes, "minutes"),
+                   size_option(*parsed, "max-memory", 1 << 20, memory),
+                   uint_option(*parsed, "hash-threads", 1, 256, hash_threads),
+                   uint_option(*parsed, "stall-timeout", 1, 86400, stall, "seconds")}) {
+    if (err) return usage_error(*err);
   }
-  if (auto v = parsed->value("max-memory")) {
-    auto size = parse_size(*v);
-    if (!size || *size < (1 << 20)) return usage_error("--max-memory must be a size of at least 1MiB");
-    o.max_memory = static_cast<std::size_t>(*size);
-  }
-  if (auto v = parsed->value("hash-threads")) {
-    if (!parse_uint(*v, 256, n) || n == 0) return usage_error("--hash-threads must be 1..256");
-    o.hash_threads = static_cast<unsigned>(n);
-  }
-  if (auto v = parsed->value("stall-timeout")) {
-    if (!parse_uint(*v, 86400, n) || n == 0) return usage_error("--stall-timeout must be 1..86400 seconds");
-    o.stall_timeout = std::chrono::seconds(n);
-  }
+  o.seed_time = std::chrono::minutes(seed_minutes);
+  o.max_memory = static_cast<std::size_t>(memory);
+  o.hash_threads = static_cast<unsigned>(hash_threads);
+  o.stall_timeout = std::chrono::seconds(stall);
   const bool quiet = parsed->has("quiet");
   const bool json = parsed->has("json");
 

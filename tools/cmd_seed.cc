@@ -56,17 +56,13 @@ int run_seed(std::span<const std::string> args) {
   DownloadOptions o;
   if (auto err = apply_swarm_options(*parsed, o)) return usage_error(*err);
   if (auto d = parsed->value("dir")) o.directory = *d;
-  unsigned long n = 0;
   HashOptions hash;
-  if (auto v = parsed->value("hash-threads")) {
-    if (!parse_uint(*v, 256, n) || n == 0) return usage_error("--hash-threads must be 1..256");
-    hash.threads = static_cast<unsigned>(n);
-  }
-  if (auto v = parsed->value("upload-cache")) {
-    auto size = parse_size(*v);
-    if (!size || *size < (1 << 20)) return usage_error("--upload-cache must be a size of at least 1MiB");
-    o.upload_cache = static_cast<std::size_t>(*size);
-  }
+  unsigned long threads = 0;
+  std::int64_t cache = static_cast<std::int64_t>(o.upload_cache);
+  if (auto err = uint_option(*parsed, "hash-threads", 1, 256, threads)) return usage_error(*err);
+  if (auto err = size_option(*parsed, "upload-cache", 1 << 20, cache)) return usage_error(*err);
+  hash.threads = static_cast<unsigned>(threads);
+  o.upload_cache = static_cast<std::size_t>(cache);
   if (!o.listen && o.peers.empty()) return usage_error("--no-listen without --peer: no peer could ever reach us");
   const bool quiet = parsed->has("quiet");
   const bool json = parsed->has("json");

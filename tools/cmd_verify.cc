@@ -72,16 +72,12 @@ int run_verify(std::span<const std::string> args) {
   if (parsed->positional.size() != 1) return usage_error("verify takes exactly one .torrent file");
   std::string dir = parsed->value("dir").value_or(".");
   HashOptions hash;
-  unsigned long n = 0;
-  if (auto v = parsed->value("hash-threads")) {
-    if (!parse_uint(*v, 256, n) || n == 0) return usage_error("--hash-threads must be 1..256");
-    hash.threads = static_cast<unsigned>(n);
-  }
-  if (auto v = parsed->value("max-memory")) {
-    auto size = parse_size(*v);
-    if (!size || *size < (1 << 20)) return usage_error("--max-memory must be a size of at least 1MiB");
-    hash.max_bytes_in_flight = static_cast<std::size_t>(*size);
-  }
+  unsigned long threads = 0;
+  std::int64_t memory = static_cast<std::int64_t>(hash.max_bytes_in_flight);
+  if (auto err = uint_option(*parsed, "hash-threads", 1, 256, threads)) return usage_error(*err);
+  if (auto err = size_option(*parsed, "max-memory", 1 << 20, memory)) return usage_error(*err);
+  hash.threads = static_cast<unsigned>(threads);
+  hash.max_bytes_in_flight = static_cast<std::size_t>(memory);
   const bool quiet = parsed->has("quiet");
   const bool json = parsed->has("json");
   auto meta = load_torrent_file(parsed->positional[0]);

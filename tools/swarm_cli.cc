@@ -52,14 +52,6 @@ void install_signal_handlers() {
   ::signal(SIGPIPE, SIG_IGN);
 }
 
-bool parse_uint(const std::string& s, unsigned long max, unsigned long& out) {
-  char* end = nullptr;
-  errno = 0;
-  unsigned long v = std::strtoul(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno != 0 || v > max || s[0] == '-') return false;
-  out = v;
-  return true;
-}
 
 std::vector<OptionSpec> swarm_option_specs() {
   return {
@@ -101,29 +93,23 @@ std::optional<std::string> apply_swarm_options(const ParsedArgs& args, DownloadO
     o.peers.push_back(a);
   }
   o.use_trackers = !args.has("no-trackers");
-  unsigned long n = 0;
-  if (auto v = args.value("max-peers")) {
-    if (!parse_uint(*v, 2000, n) || n == 0) return std::string("--max-peers must be 1..2000");
-    o.max_peers = static_cast<unsigned>(n);
+  unsigned long peers = o.max_peers, port = o.port, slots = o.upload_slots,
+                request_timeout = static_cast<unsigned long>(o.session.request_timeout.count() / 1000);
+  for (auto err : {uint_option(args, "max-peers", 1, 2000, peers), uint_option(args, "port", 1, 65535, port),
+                   uint_option(args, "upload-slots", 1, 1000, slots),
+                   uint_option(args, "request-timeout", 1, 3600, request_timeout, "seconds")}) {
+    if (err) return err;
   }
-  if (auto v = args.value("port")) {
-    if (!parse_uint(*v, 65535, n) || n == 0) return std::string("--port must be 1..65535");
-    o.port = static_cast<std::uint16_t>(n);
-  }
+  o.max_peers = static_cast<unsigned>(peers);
+  o.port = static_cast<std::uint16_t>(port);
+  o.upload_slots = static_cast<unsigned>(slots);
+  o.session.request_timeout = std::chrono::seconds(request_timeout);
   if (auto v = args.value("listen")) o.listen_address = *v;
   o.listen = !args.has("no-listen");
-  if (auto v = args.value("upload-slots")) {
-    if (!parse_uint(*v, 1000, n) || n == 0) return std::string("--upload-slots must be 1..1000");
-    o.upload_slots = static_cast<unsigned>(n);
-  }
   if (auto v = args.value("upload-limit")) {
     auto rate = parse_size(*v);
     if (!rate || *rate < 1024) return std::string("--upload-limit must be at least 1KiB (per second)");
     o.upload_limit = static_cast<double>(*rate);
-  }
-  if (auto v = args.value("request-timeout")) {
-    if (!parse_uint(*v, 3600, n) || n == 0) return std::string("--request-timeout must be 1..3600 seconds");
-    o.session.request_timeout = std::chrono::seconds(n);
   }
   if (auto v = args.value("tracker-ca")) o.tracker.ca_file = *v;
   o.tracker.insecure = args.has("insecure-tracker");

@@ -22,9 +22,6 @@ extern const char* const kSwarmOptionsHelp;
 // Applies the shared options; an error message for a bad value.
 std::optional<std::string> apply_swarm_options(const ParsedArgs& args, DownloadOptions& o);
 
-// Parses an unsigned decimal no larger than `max`.
-bool parse_uint(const std::string& s, unsigned long max, unsigned long& out);
-
 // SIGINT/SIGTERM set the flag (a second one exits at once); SIGPIPE ignored.
 extern std::atomic<bool> g_interrupt;
 void install_signal_handlers();
