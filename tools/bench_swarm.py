@@ -73,9 +73,7 @@ class Seeders:
 
     def cpu_seconds(self):
         """User + system CPU seconds the seeders' process has used so far."""
-        with open("/proc/%d/stat" % self.p.pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return proc_cpu(self.p.pid)
 
     def close(self):
         self.p.stdin.close()
@@ -218,15 +216,8 @@ def upload(args):
                     if '"listening"' in line:
                         break
             else:
-                p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "seed", torrent, data,
-                                      "--count", "1", "--ip-base", "127.0.55.", "--lifetime", "3600"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
-                while True:
-                    line = p.stdout.readline()
-                    if not line:
-                        raise SystemExit("libtorrent seeder failed to start")
-                    if line.startswith("ready"):
-                        break
+                lt_seeder = Seeders(torrent, data, 1, "127.0.55.", log)
+                p = lt_seeder.p
             time.sleep(1)
             out = os.path.join(work, "out-" + kind)
             cpu0 = proc_cpu(p.pid)
@@ -241,9 +232,9 @@ def upload(args):
             print("# %s seeder: %.2f s%s" % (kind, wall, "" if ok else " FAILED"), file=sys.stderr)
             if kind == "fluxo":
                 p.terminate()
+                p.wait(timeout=30)
             else:
-                p.stdin.close()
-            p.wait(timeout=30)
+                lt_seeder.close()
             log.close()
             shutil.rmtree(out, ignore_errors=True)
     finally:
