@@ -1,5 +1,7 @@
 // A piece being downloaded: its buffer, which of its 16 KiB blocks are
-// requested (and how many times, for end-game) and which have arrived.
+// requested (and how many times, for end-game), which have arrived, and who
+// sent each one (the source's IP address), so that a piece that fails its
+// hash can be blamed on the peers whose blocks were wrong and no one else.
 //
 // Thread-safety: the block table is guarded by `mu_`; any peer task may call
 // any member. A block's bytes are written by exactly one peer: the one whose
@@ -7,12 +9,19 @@
 // discard theirs). The buffer belongs to the pool and is returned when the
 // piece leaves the pipeline; the ActivePiece itself is shared by the peers
 // working on it and the pipeline job (shared_ptr).
+//
+// Single-source pieces: a piece that failed its hash with blocks from several
+// peers is fetched again from one peer only (see pipeline/blame.h). Such a
+// piece has at most one owner session at a time; only the owner requests its
+// blocks, and when the owner leaves, the blocks it left are discarded so the
+// next owner fetches the whole piece itself.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/types.h"
@@ -22,13 +31,14 @@ namespace fluxo {
 
 class ActivePiece {
  public:
-  ActivePiece(PieceIndex index, std::uint32_t size, std::uint8_t* buffer)
-      : index_(index), size_(size), data_(buffer),
+  ActivePiece(PieceIndex index, std::uint32_t size, std::uint8_t* buffer, bool single_source = false)
+      : index_(index), size_(size), data_(buffer), single_source_(single_source),
         blocks_((size + wire::kBlockSize - 1) / wire::kBlockSize) {}
 
   PieceIndex index() const { return index_; }
   std::uint32_t size() const { return size_; }
   std::uint8_t* data() const { return data_; }
+  bool single_source() const { return single_source_; }
   std::uint32_t block_count() const { return static_cast<std::uint32_t>(blocks_.size()); }
   wire::BlockRef block_ref(std::uint32_t block) const {
     std::uint32_t begin = block * wire::kBlockSize;
@@ -36,42 +46,65 @@ class ActivePiece {
   }
 
   // Marks and returns the first block nobody has requested (max_requests = 1)
-  // or, in end-game, one requested fewer than max_requests times and not in
-  // `mine`. nullopt when there is none.
+  // or, in end-game, one requested fewer than max_requests times; blocks in
+  // `exclude` (the caller's own requests, blocks the peer rejected) are
+  // skipped. nullopt when there is none.
   std::optional<wire::BlockRef> request_block(unsigned max_requests,
-                                              const std::vector<wire::BlockRef>* mine = nullptr);
+                                              const std::vector<wire::BlockRef>* exclude = nullptr);
   // A request for the block was rejected, choked away or abandoned.
   void return_block(std::uint32_t begin);
 
+  // Single-source pieces: whether `session` may work on it (it becomes the
+  // owner if there is none: `adopted`). Always `shared` for other pieces.
+  enum class Access { denied, shared, owner, adopted };
+  Access adopt(std::uint32_t session);
+  // The owner is leaving: what it left is discarded, and the piece waits
+  // for a new owner. No effect for other sessions or pieces.
+  void disown(std::uint32_t session);
+
   enum class Arrival { write, duplicate, invalid };
-  // Called when a block arrives: `write` means the caller now owns the block
-  // and must copy it into data() + begin, then call block_written().
-  Arrival begin_block(std::uint32_t begin, std::uint32_t length, std::uint32_t peer);
-  // Returns true when this was the last block: the piece is complete.
-  bool block_written();
+  // Called when a block arrives from `source` (an IP address): `write` means
+  // the caller now owns the block and must copy it into data() + begin, then
+  // call block_written().
+  Arrival begin_block(std::uint32_t begin, std::uint32_t length, std::string_view source);
+  enum class Written { more, complete, discarded };
+  // The copy is done. `complete` when this was the last block; `discarded`
+  // when the source was dropped (banned) while it was copying.
+  Written block_written(std::uint32_t begin);
   // The writer of a block could not finish it (the peer went away mid-block).
   void abort_block(std::uint32_t begin);
   // True when the block has arrived (used to cancel end-game duplicates).
   bool has_block(std::uint32_t begin) const;
+  // Forgets every block `source` sent (it was banned): they are fetched again
+  // from others. Returns how many were dropped.
+  std::uint32_t drop_source(std::string_view source);
 
   // "index: r=requests/a=arrived per block", for debugging stalls.
   std::string debug_string() const;
 
-  // Peers that delivered blocks of this piece (for blame on a hash failure).
-  std::vector<std::uint32_t> contributors() const;
+  // The distinct sources that wrote blocks, and the source of each block
+  // (an index into sources()), for blame when the piece fails its hash.
+  // Call once the piece is complete.
+  std::vector<std::string> sources() const;
+  std::vector<std::uint16_t> block_sources() const;
 
  private:
+  enum class State : std::uint8_t { empty, writing, done, dropped };  // dropped: while writing
   struct Block {
     std::uint8_t requests = 0;
-    bool arrived = false;  // claimed by a writer (possibly still copying)
+    State state = State::empty;
+    std::uint16_t source = 0;  // index into sources_ once written
   };
+  void reset_locked();
   const PieceIndex index_;
   const std::uint32_t size_;
   std::uint8_t* const data_;
+  const bool single_source_;
   mutable std::mutex mu_;
-  std::vector<Block> blocks_;              // guarded by mu_
-  std::uint32_t written_ = 0;              // guarded by mu_
-  std::vector<std::uint32_t> contributors_;  // guarded by mu_
+  std::vector<Block> blocks_;          // guarded by mu_
+  std::uint32_t written_ = 0;          // guarded by mu_
+  std::vector<std::string> sources_;   // guarded by mu_; at most 65,535
+  std::optional<std::uint32_t> owner_;  // guarded by mu_; single-source pieces only
 };
 
 }  // namespace fluxo

@@ -1,6 +1,5 @@
 #include "pipeline/download_engine.h"
 
-#include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/task_arena.h>
 
@@ -13,6 +12,9 @@
 #include <thread>
 
 #include "net/listener.h"
+#include "core/sha1.h"
+#include "pipeline/announcer.h"
+#include "pipeline/blame.h"
 #include "pipeline/choker.h"
 #include "pipeline/piece_pipeline.h"
 #include "pipeline/rate_limiter.h"
@@ -46,11 +48,18 @@ class EventQueue {
 };
 
 // Commit and failure handling, called on the pipeline's serial writer stage.
+// Blame follows the evidence (pipeline/blame.h): a piece that failed with
+// blocks from one peer bans that peer; one with blocks from several is
+// fetched again from a single peer, and when it passes, the peers whose
+// recorded blocks differ from the good ones are banned.
 class Committer : public PieceSink {
  public:
-  Committer(SwarmState& s, EventQueue& q, unsigned ban_after) : s_(s), q_(q), ban_after_(ban_after) {}
+  Committer(SwarmState& s, EventQueue& q) : s_(s), q_(q) {}
 
   void on_verified(const std::shared_ptr<ActivePiece>& p) override {
+    if (s_.single_source.clear(p->index()) || blame_.has_evidence(p->index())) {
+      for (const auto& ip : blame_.resolve(p->index(), block_digests(*p))) ban(ip, "sent blocks that differ from the verified piece");
+    }
     s_.have.set(p->index());
     s_.completed.append(p->index());
     s_.counters.verified_bytes.fetch_add(p->size(), std::memory_order_relaxed);
@@ -59,18 +68,20 @@ class Committer : public PieceSink {
 
   void on_hash_failed(const std::shared_ptr<ActivePiece>& p) override {
     s_.counters.hash_failures.fetch_add(1);
-    auto who = p->contributors();
-    for (std::uint32_t id : who) {
-      std::string address;
-      {
-        std::lock_guard lock(s_.blame_mu);
-        address = s_.session_address[id];
-      }
-      if (s_.peers.strike(address, ban_after_)) q_.push({DownloadEvent::Kind::peer_banned, address});
+    auto sources = p->sources();
+    if (sources.size() == 1) {
+      ban(sources.front(), "sent a piece that failed verification");
+    } else if (!sources.empty()) {
+      auto digests = block_digests(*p);
+      auto who = p->block_sources();
+      std::vector<BlockEvidence> evidence;
+      evidence.reserve(digests.size());
+      for (std::uint32_t b = 0; b < digests.size(); ++b) evidence.push_back({b, sources[who[b]], digests[b]});
+      blame_.record_failure(p->index(), std::move(evidence));
+      s_.single_source.set(p->index());
     }
     s_.pool.release(p->data());
-    // Fetch it again, preferably from someone else.
-    s_.picker.unclaim(p->index(), who.empty() ? UINT32_MAX : who.front());
+    s_.picker.unclaim(p->index());  // fetched again
   }
 
   void on_write_failed(const std::shared_ptr<ActivePiece>& p, const Status& error) override {
@@ -89,9 +100,24 @@ class Committer : public PieceSink {
   }
 
  private:
+  std::vector<Sha1Digest> block_digests(const ActivePiece& p) {
+    std::vector<Sha1Digest> out;
+    out.reserve(p.block_count());
+    for (std::uint32_t b = 0; b < p.block_count(); ++b) {
+      auto ref = p.block_ref(b);
+      sha1_.update(std::span<const std::uint8_t>(p.data() + ref.begin, ref.length));
+      out.push_back(sha1_.finish());
+    }
+    return out;
+  }
+  void ban(const std::string& ip, const char* why) {
+    if (s_.ban(ip)) q_.push({DownloadEvent::Kind::peer_banned, ip + " (" + why + ")"});
+  }
+
   SwarmState& s_;
   EventQueue& q_;
-  unsigned ban_after_;
+  BlameBook blame_;  // writer stage only
+  Sha1 sha1_;        // writer stage only
   std::mutex mu_;
   Status error_;  // guarded by mu_
 };
@@ -121,86 +147,6 @@ class TaskCounter {
   std::condition_variable cv_;
   std::size_t n_ = 0;  // guarded by mu_
 };
-
-// BEP 12: tiers in order, trackers shuffled within a tier, a tracker that
-// answers moves to the front of its tier. Runs as one blocking task.
-void tracker_loop(SwarmState& s, const DownloadOptions& o, EventQueue& q, std::uint32_t key, std::uint16_t port,
-                  std::atomic<int>& working) {
-  std::vector<std::vector<std::string>> tiers = s.meta.trackers;
-  std::minstd_rand rng(key);
-  for (auto& t : tiers) std::shuffle(t.begin(), t.end(), rng);
-
-  AnnounceRequest req;
-  req.info_hash = s.meta.info_hash;
-  req.peer_id = s.our_id;
-  req.port = port;
-  req.key = key;
-  auto total = s.meta.total_size;
-  auto fill = [&](AnnounceEvent e) {
-    req.event = e;
-    req.downloaded = static_cast<std::int64_t>(s.counters.payload_received.load());
-    req.uploaded = static_cast<std::int64_t>(s.counters.uploaded.load());
-    req.left = total - static_cast<std::int64_t>(s.counters.verified_bytes.load());
-  };
-
-  bool started = false;
-  bool completed_sent = s.have.all();  // a seed from the start never 'completes' 
-  std::string last_good;
-  auto backoff = std::chrono::seconds(15);
-  auto next = Clock::now();
-  auto announce_once = [&](AnnounceEvent event) -> bool {
-    for (auto& tier : tiers) {
-      for (std::size_t i = 0; i < tier.size(); ++i) {
-        if (s.stop.load() && event != AnnounceEvent::stopped) return false;
-        fill(event);
-        auto r = announce(tier[i], req, o.tracker);
-        if (!r) {
-          q.push({DownloadEvent::Kind::tracker_error, r.status().message()});
-          continue;
-        }
-        std::rotate(tier.begin(), tier.begin() + static_cast<std::ptrdiff_t>(i),
-                    tier.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-        if (!r->tracker_id.empty()) req.tracker_id = r->tracker_id;
-        std::size_t added = s.peers.add(r->peers);
-        DownloadEvent ev{DownloadEvent::Kind::tracker_ok, tier.front()};
-        ev.peers_known = added;
-        if (!r->warning.empty()) ev.text += " (warning: " + r->warning + ")";
-        q.push(std::move(ev));
-        last_good = tier.front();
-        next = Clock::now() + std::chrono::seconds(r->interval);
-        if (added == 0 && s.counters.connected.load() == 0 && !s.have.all()) {
-          // Nobody to download from: ask again soon (within min interval).
-          next = Clock::now() + std::chrono::seconds(std::max<std::int64_t>(30, r->min_interval));
-        }
-        backoff = std::chrono::seconds(15);
-        working.store(1);
-        return true;
-      }
-    }
-    working.store(0);
-    next = Clock::now() + backoff;
-    backoff = std::min<std::chrono::seconds>(backoff * 2, std::chrono::seconds(300));
-    return false;
-  };
-
-  while (!s.stop.load()) {
-    if (s.have.all() && !completed_sent && started) {
-      announce_once(AnnounceEvent::completed);
-      completed_sent = true;
-    }
-    if (Clock::now() >= next) {
-      bool ok = announce_once(started ? AnnounceEvent::none : AnnounceEvent::started);
-      started = started || ok;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (started && !last_good.empty()) {
-    TrackerOptions quick = o.tracker;
-    quick.timeout = std::chrono::milliseconds(2000);
-    fill(AnnounceEvent::stopped);
-    (void)announce(last_good, req, quick);
-  }
-}
 
 }  // namespace
 
@@ -264,7 +210,13 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     }
   }
 
-  SwarmState swarm(meta, pool_pieces);
+  ConnectionLimits limits;
+  limits.total = max_peers;
+  // Peers that connect to us may take half the slots while we download
+  // (the rest are ours to dial out with), all of them when we only serve.
+  limits.incoming = o.download ? std::max(1u, max_peers / 2) : max_peers;
+  limits.per_ip = std::max(1u, o.max_per_ip);
+  SwarmState swarm(meta, pool_pieces, limits);
   swarm.our_id = make_peer_id();
   if (initial) {
     for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
@@ -297,16 +249,14 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     if (o.download) swarm.claimed.clear(p);  // fetch it again
     events.push({DownloadEvent::Kind::piece_lost, why.message()});
   };
-  Committer committer(swarm, events, o.session.ban_after);
-  // Peers block in recv; each needs a thread of its own. oneTBB allots its
-  // workers to arenas by demand, and a worker blocked in a peer task cannot
-  // be lent elsewhere, so the limit is set well above peers + hashing threads.
-  oneapi::tbb::global_control threads(oneapi::tbb::global_control::max_allowed_parallelism,
-                                      2 * max_peers + hash_threads + 8);
+  Committer committer(swarm, events);
   PiecePipeline pipeline(meta, **storage, committer, hash_threads);
   swarm.pipeline = &pipeline;
-  // Slots: one per peer, the tracker task and the listener.
-  oneapi::tbb::task_arena peer_arena(static_cast<int>(max_peers + 2), 0);
+  // Slots: one per peer, the listener, and a few for sessions that were
+  // evicted or banned and have not noticed yet (they leave the roster at
+  // once, their tasks within a receive timeout). The process-wide thread
+  // limit is the caller's ThreadBudget.
+  oneapi::tbb::task_arena peer_arena(static_cast<int>(max_peers + 8), 0);
   TaskCounter tasks;
 
   std::optional<Listener> listener;
@@ -326,27 +276,14 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       if (a != "0.0.0.0" && a != "::") swarm.bind_ip = a;
     }
   }
-  DownloadOptions tracker_options = o;
-  tracker_options.tracker.source_address = swarm.bind_ip;
 
   swarm.peers.add(o.peers);
-  std::atomic<int> tracker_working{0};
   const bool trackers = o.use_trackers && !meta.trackers.empty();
-  if (trackers) {
-    tasks.start();
-    std::uint32_t key = std::random_device{}();
-    peer_arena.enqueue([&, key] {
-      tracker_loop(swarm, tracker_options, events, key, announced_port, tracker_working);
-      tasks.done();
-    });
-  }
 
-  std::atomic<std::uint32_t> sessions{0};
   auto session_done = [&](const Status& st, const std::optional<PeerAddress>& addr) {
     bool failed = !st && st.code() != ErrorCode::cancelled;
     if (failed) events.push({DownloadEvent::Kind::peer_error, st.message()});
     if (addr) swarm.peers.disconnected(*addr, failed, Clock::now());
-    sessions.fetch_sub(1);
     tasks.done();
   };
   if (listener) {
@@ -361,11 +298,17 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
         }
         if (!*conn) continue;
         swarm.counters.incoming.fetch_add(1);
-        if (sessions.load() >= max_peers) continue;  // full: the socket closes here
-        sessions.fetch_add(1);
+        // Banned addresses and connections beyond the budget are closed
+        // here, before the handshake.
+        const std::string ip = ip_of((*conn)->remote());
+        auto link = std::make_shared<PeerLink>(swarm.next_session.fetch_add(1), ip, /*incoming=*/true);
+        if (swarm.peers.banned(ip) || !swarm.roster.admit(link, Clock::now())) {
+          swarm.counters.refused.fetch_add(1);
+          continue;  // the socket closes here
+        }
         tasks.start();
-        peer_arena.enqueue([&, sock = std::make_shared<PeerSocket>(std::move(**conn))] {
-          session_done(run_incoming_session(swarm, std::move(*sock), o.session), std::nullopt);
+        peer_arena.enqueue([&, link, sock = std::make_shared<PeerSocket>(std::move(**conn))] {
+          session_done(run_incoming_session(swarm, std::move(*sock), link, o.session), std::nullopt);
         });
       }
       tasks.done();
@@ -406,12 +349,29 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     return Status::ok();
   };
 
+  // Trackers on a thread of their own; destroyed (stopped announce sent) at
+  // the end, after `stop` is set.
+  std::optional<Announcer> announcer;
+  if (trackers) {
+    TrackerOptions t = o.tracker;
+    t.source_address = swarm.bind_ip;
+    announcer.emplace(swarm, t, announced_port, [&](Announcer::Report r) {
+      DownloadEvent ev{r.ok ? DownloadEvent::Kind::tracker_ok : DownloadEvent::Kind::tracker_error, std::move(r.text)};
+      ev.peers_known = r.new_peers;
+      events.push(std::move(ev));
+    });
+  }
+
   Choker choker(ChokerConfig{.slots = std::max(1u, o.upload_slots)});
   auto last_choke = start - std::chrono::seconds(1);
   auto last_progress = start;
   std::int64_t last_bytes = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
   std::uint64_t last_uploaded = 0;
+  // Activity, for the stall timeout: payload arriving. Connected peers that
+  // send nothing useful do not count.
   auto last_activity = start;
+  std::uint64_t last_payload = 0;
+  auto last_eviction = start;
   std::optional<Clock::time_point> completed_at;
   auto summary = [&](DownloadEvent::Kind kind) {
     DownloadEvent e = base;
@@ -463,19 +423,37 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
         on_event({DownloadEvent::Kind::resume, "cannot save resume data: " + s.message()});
       }
     }
-    // Start sessions up to the peer limit.
-    while (sessions.load() < max_peers) {
+    // A full roster makes room, once a second, by evicting the least
+    // useful peer: for an address waiting to be dialled, and to keep a slot
+    // free for peers that connect to us.
+    if (now - last_eviction >= std::chrono::seconds(1)) {
+      last_eviction = now;
+      bool evicted = false;
+      if (swarm.roster.full() && swarm.peers.candidate_due(now)) evicted = swarm.roster.evict_one(false, now);
+      if (listener && swarm.roster.incoming_full()) evicted = swarm.roster.evict_one(true, now) || evicted;
+      if (evicted) swarm.counters.evicted.fetch_add(1);
+    }
+    // Dial out while the budget allows.
+    while (!swarm.roster.full()) {
       auto cand = swarm.peers.next_candidate(now);
       if (!cand) break;
-      sessions.fetch_add(1);
+      auto link = std::make_shared<PeerLink>(swarm.next_session.fetch_add(1), cand->host, /*incoming=*/false);
+      if (!swarm.roster.admit(link, now)) {  // another connection from that IP already
+        swarm.peers.disconnected(*cand, false, now);
+        break;
+      }
       tasks.start();
-      peer_arena.enqueue([&, addr = *cand] { session_done(run_peer_session(swarm, addr, o.session), addr); });
+      peer_arena.enqueue([&, addr = *cand, link] { session_done(run_peer_session(swarm, addr, link, o.session), addr); });
     }
-    if (sessions.load() > 0 || complete || !o.download) last_activity = now;
+    if (std::uint64_t got = swarm.counters.payload_received.load(); got != last_payload) {
+      last_payload = got;
+      last_activity = now;
+    }
+    if (complete || !o.download) last_activity = now;
     if (now - last_activity > o.stall_timeout) {
       result.status = Status(ErrorCode::network_error,
                              std::string("no peers to download from for ") + std::to_string(o.stall_timeout.count()) +
-                                 " s" + (trackers && !tracker_working.load() ? " (no tracker answered)" : ""));
+                                 " s" + (announcer && !announcer->working() ? " (no tracker answered)" : ""));
       break;
     }
     {
@@ -523,8 +501,8 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       on_event(e);
       if (std::getenv("FLUXO_DEBUG")) {
         auto ps = pipeline.stats();
-        std::fprintf(stderr, "debug: tasks %zu sessions %u claimed %u have %u pool %zu pipeline %llu/%llu/%llu/%llu active [%s]\n",
-                     tasks.running(), sessions.load(), swarm.claimed.count(), swarm.have.count(), swarm.pool.in_use(),
+        std::fprintf(stderr, "debug: tasks %zu sessions %zu claimed %u have %u pool %zu pipeline %llu/%llu/%llu/%llu active [%s]\n",
+                     tasks.running(), swarm.roster.size(), swarm.claimed.count(), swarm.have.count(), swarm.pool.in_use(),
                      (unsigned long long)ps.submitted, (unsigned long long)ps.hashed,
                      (unsigned long long)ps.processed, (unsigned long long)ps.pieces_written,
                      swarm.active.debug_string().c_str());
@@ -536,9 +514,11 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 
-  // Shut down: peers notice `stop` within a poll interval; the tracker task
-  // sends its 'stopped' announce; then the pipeline drains.
+  // Shut down: peers notice `stop` within a receive timeout; an announce in
+  // flight is abandoned and `stopped` sent with a short deadline; then the
+  // pipeline drains (every write done and committed).
   swarm.stop.store(true);
+  announcer.reset();
   tasks.wait_idle();
   pipeline.wait();
   for (auto& e : events.take()) on_event(e);

@@ -31,7 +31,10 @@ struct DownloadOptions {
   std::filesystem::path directory = ".";
   std::vector<PeerAddress> peers;     // added directly, before any tracker answers
   bool use_trackers = true;
+  // Connections in all (at most half of them incoming while downloading),
+  // and from one IP address.
   unsigned max_peers = 50;
+  unsigned max_per_ip = 2;
   // Incoming connections: `port` (the next free one if taken), announced to
   // trackers. listen_address "" is every IPv4 address; a specific one is also
   // where outgoing connections and plain-HTTP announces come from.
@@ -101,6 +104,8 @@ struct DownloadResult {
 // `interrupt` is polled; setting it stops cleanly (the result's status is
 // then ErrorCode::cancelled). `on_event` is called from the calling thread
 // only.
+// The caller holds a ThreadBudget (pipeline/thread_budget.h) for at least
+// options.max_peers, created before anything used oneTBB.
 DownloadResult run_download(const Metainfo& meta, const DownloadOptions& options,
                             const std::function<void(const DownloadEvent&)>& on_event,
                             const std::atomic<bool>& interrupt);

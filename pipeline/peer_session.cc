@@ -27,6 +27,10 @@ constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ign
 constexpr std::uint32_t kMaxIdleKeepAlives = 1024;  // keep-alives in a row, nothing else
 constexpr std::size_t kEndgameIdle = 4;       // duplicate only below this many requests
 constexpr std::uint32_t kEndgameDepth = 16;   // and keep at most this many
+// Rejects while unchoked with no block in between: a peer that rejects
+// everything loses the connection after this many.
+constexpr std::uint32_t kMaxRejectsInRow = 256;
+constexpr std::size_t kMaxRejectedKept = 4096;  // blocks never asked of this peer again
 
 Status violation(const std::string& who, const std::string& what) {
   return Status(ErrorCode::protocol_error, who + ": " + what);
@@ -39,22 +43,20 @@ struct Outstanding {
 
 class Session {
  public:
-  Session(SwarmState& s, const PeerAddress& a, const SessionConfig& c, std::optional<PeerSocket> accepted)
+  Session(SwarmState& s, const PeerAddress& a, std::shared_ptr<PeerLink> link, const SessionConfig& c,
+          std::optional<PeerSocket> accepted)
       : s_(s), addr_(a), who_(accepted ? accepted->remote() : a.to_string()), cfg_(c),
-        id_(s.next_session.fetch_add(1)), sock_(std::move(accepted)), incoming_(sock_.has_value()),
+        id_(link->id), link_(std::move(link)), sock_(std::move(accepted)), incoming_(sock_.has_value()),
         has_(s.meta.piece_count()), allowed_(s.meta.piece_count()), depth_(c.initial_depth, c.max_requests),
         rng_(std::random_device{}() ^ id_),
         max_len_(wire::max_message_length(s.meta.piece_count())),
-        in_(std::max<std::size_t>(256 * 1024, max_len_ + 64)) {
-    std::lock_guard lock(s_.blame_mu);
-    s_.session_address[id_] = who_;
-  }
+        in_(std::max<std::size_t>(256 * 1024, max_len_ + 64)) {}
 
   ~Session() {
-    if (link_) s_.roster.remove(link_.get());
+    s_.roster.remove(link_.get());
     release_all();
     if (counted_) s_.counters.connected.fetch_sub(1);
-    if (id_claimed_) s_.peers.release_peer_id(peer_id_, id_);
+    if (id_claimed_) s_.peers.release_peer_id(link_->ip, peer_id_, id_);
     s_.picker.remove_peer(has_);  // exactly what add_peer/add_have counted
   }
 
@@ -73,16 +75,25 @@ class Session {
  private:
   // Complete: stay only to seed, and only for peers that lack something.
   bool stopping() const {
-    if (s_.stop.load(std::memory_order_relaxed) || dropped_->load(std::memory_order_relaxed)) return true;
+    if (halted()) return true;
     if (!s_.have.all()) return false;
     return !s_.seeding.load(std::memory_order_relaxed) || has_.all();
+  }
+
+  // The whole download stops, or this connection was dropped (banned,
+  // evicted, replaced by a crossed connection).
+  bool halted() const {
+    return s_.stop.load(std::memory_order_relaxed) || link_->drop->load(std::memory_order_relaxed);
+  }
+  Status halt_status() const {
+    return Status(ErrorCode::cancelled, who_ + (s_.stop.load() ? ": stopped" : ": dropped"));
   }
 
   // Reads exactly buf.size() bytes, waking up to notice a stop.
   Status read_exact(std::span<std::uint8_t> buf, Clock::time_point deadline) {
     std::size_t got = 0;
     while (got < buf.size()) {
-      if (s_.stop.load(std::memory_order_relaxed)) return Status(ErrorCode::cancelled, who_ + ": stopped");
+      if (halted()) return halt_status();
       if (Clock::now() > deadline) return Status(ErrorCode::network_error, who_ + ": timed out mid-message");
       auto r = sock_->receive_some(buf.subspan(got), kPoll);
       if (!r) return r.status();
@@ -101,7 +112,7 @@ class Session {
     const auto deadline = Clock::now() + cfg_.request_timeout;
     std::size_t got = 0;
     while (got < target.size()) {
-      if (s_.stop.load(std::memory_order_relaxed)) return Status(ErrorCode::cancelled, who_ + ": stopped");
+      if (halted()) return halt_status();
       if (Clock::now() > deadline) return Status(ErrorCode::network_error, who_ + ": timed out mid-message");
       auto r = sock_->receive_some(target.subspan(got), std::span(in_).first(kPieceHeaderSize), kPoll);
       if (!r) return r.status();
@@ -130,6 +141,7 @@ class Session {
     auto theirs = wire::decode_handshake(buf);
     if (!theirs) return violation(who_, theirs.status().message());
     if (theirs->info_hash != s_.meta.info_hash) return violation(who_, "handshake for another torrent");
+    if (s_.peers.banned(link_->ip)) return violation(who_, "banned");
     if (incoming_) {
       if (Status st = sock_->send_all(mine); !st) return st;
     }
@@ -138,14 +150,12 @@ class Session {
       return violation(who_, "connected to ourselves");
     }
     peer_id_ = theirs->peer_id;
-    if (!s_.peers.claim_peer_id(peer_id_, s_.our_id, !incoming_, id_, dropped_)) {
+    if (!s_.peers.claim_peer_id(link_->ip, peer_id_, s_.our_id, !incoming_, id_, link_->drop)) {
       return violation(who_, "second connection from one peer id");
     }
     id_claimed_ = true;
     fast_ = theirs->supports_fast();
-    link_ = std::make_shared<PeerLink>();
-    link_->id = id_;
-    s_.roster.add(link_);
+    link_->ready.store(true, std::memory_order_release);
     upload_.emplace(s_, who_, *link_, fast_);
 
     // What we have. Pieces completed after this point get a HAVE (perhaps
@@ -195,7 +205,6 @@ class Session {
   }
 
   Status loop() {
-    auto last_ban_check = Clock::now();
     while (!stopping()) {
       auto now = Clock::now();
       send_haves();
@@ -211,14 +220,13 @@ class Session {
       if (upload_) {
         auto sent = upload_->serve(*sock_, out_);
         if (!sent) return sent.status();
-        if (*sent) last_send_ = Clock::now();
+        if (*sent) {
+          last_send_ = Clock::now();
+          link_->mark_useful(last_send_);
+        }
         if (Status st = flush(); !st) return st;  // rejects for what it could not serve
       }
 
-      if (now - last_ban_check > std::chrono::seconds(1)) {
-        last_ban_check = now;
-        if (s_.peers.banned(who_)) return violation(who_, "banned for sending bad data");
-      }
       if (!outstanding_.empty() && now - last_block_ > cfg_.request_timeout) {
         if (peer_choking_) {
           return_outstanding();  // choked and the requests will never be served
@@ -317,7 +325,7 @@ class Session {
     }
     std::uint8_t* dest = nullptr;
     if (piece) {
-      auto arrival = piece->begin_block(ref.begin, ref.length, id_);
+      auto arrival = piece->begin_block(ref.begin, ref.length, link_->ip);
       if (arrival == ActivePiece::Arrival::write) dest = piece->data() + ref.begin;
     } else if (!forget_cancelled(ref) && ++unrequested_ > kMaxUnrequestedBlocks) {
       return violation(who_, "too many blocks we never requested");
@@ -341,6 +349,7 @@ class Session {
     }
     auto now = Clock::now();
     last_block_ = now;
+    rejects_in_row_ = 0;
     if (snubbed_) {
       snubbed_ = false;
       link_->snubbed.store(false, std::memory_order_relaxed);
@@ -349,6 +358,9 @@ class Session {
       s_.counters.wasted.fetch_add(ref.length, std::memory_order_relaxed);
       return Status::ok();
     }
+    auto written = piece->block_written(ref.begin);
+    if (written == ActivePiece::Written::discarded) return Status::ok();  // we were banned meanwhile
+    link_->mark_useful(now);
     if (!delivered_) {
       delivered_ = true;
       s_.counters.peers_used.fetch_add(1);
@@ -356,7 +368,7 @@ class Session {
     s_.counters.payload_received.fetch_add(ref.length, std::memory_order_relaxed);
     link_->downloaded.fetch_add(ref.length, std::memory_order_relaxed);
     depth_.on_block(ref.length, now);
-    if (piece->block_written()) {
+    if (written == ActivePiece::Written::complete) {
       s_.active.remove(piece.get());
       std::erase(mine_, piece);
       s_.pipeline->submit(std::move(piece));
@@ -375,6 +387,7 @@ class Session {
       case MsgId::unchoke:
         peer_choking_ = false;
         last_block_ = Clock::now();
+        rejects_in_row_ = 0;
         break;
       case MsgId::interested:
       case MsgId::not_interested:
@@ -415,11 +428,21 @@ class Session {
         BlockRef ref{m.piece, m.begin, m.length};
         for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
           if (it->ref == ref) {
+            // The block goes to other peers first: it is never asked of
+            // this peer again, and the peer's depth shrinks.
             it->piece->return_block(ref.begin);
             outstanding_.erase(it);
+            rejected_.push_back(ref);
+            if (rejected_.size() > kMaxRejectedKept) rejected_.pop_front();
+            depth_.on_loss();
             break;
           }
           // (a reject for a block we no longer wait for is harmless)
+        }
+        // Rejects after a choke are the fast extension's answer to it; while
+        // unchoked, a peer that rejects everything is of no use.
+        if (!peer_choking_ && ++rejects_in_row_ > kMaxRejectsInRow) {
+          return violation(who_, "rejects every request");
         }
         break;
       }
@@ -447,6 +470,7 @@ class Session {
     if (am_interested_ && s_.have.all()) {
       put_simple(MsgId::not_interested);
       am_interested_ = false;
+      link_->wanted.store(false, std::memory_order_relaxed);
       return;
     }
     if (!want_interest_ || am_interested_ || !s_.downloading) return;
@@ -455,6 +479,7 @@ class Session {
       if (has_.test(PieceIndex(i)) && !s_.have.test(PieceIndex(i))) {
         put_simple(MsgId::interested);
         am_interested_ = true;
+        link_->wanted.store(true, std::memory_order_relaxed);
         return;
       }
     }
@@ -483,32 +508,37 @@ class Session {
   }
 
   // The next block to request from the pieces in `offer` (what the peer
-  // has; while choked, only its allowed-fast pieces).
+  // has; while choked, only its allowed-fast pieces). Blocks the peer
+  // rejected are not asked of it again.
   std::optional<Outstanding> next_block(const Bitfield& offer, bool choked) {
+    std::vector<BlockRef> exclude(rejected_.begin(), rejected_.end());
+    const std::vector<BlockRef>* skip = exclude.empty() ? nullptr : &exclude;
     // 1. Pieces this peer claimed.
     for (auto it = mine_.begin(); it != mine_.end();) {
       if (!offer.test((*it)->index())) {
         ++it;
         continue;
       }
-      if (auto b = (*it)->request_block(1)) return Outstanding{*b, *it};
+      if (auto b = (*it)->request_block(1, skip)) return Outstanding{*b, *it};
+      (*it)->disown(id_);  // a single-source piece it cannot finish goes to another peer
       it = mine_.erase(it);
     }
-    std::vector<BlockRef> refs;
     // 2. Partial pieces left behind by other peers.
     BlockRef ref;
-    if (auto p = s_.active.find_work(offer, 1, refs, ref)) {
-      mine_.push_back(p);
+    if (auto p = s_.active.find_work(offer, 1, exclude, id_, ref)) {
+      if (std::find(mine_.begin(), mine_.end(), p) == mine_.end()) mine_.push_back(p);
       return Outstanding{ref, p};
     }
     // 3. A new piece, if a buffer is free.
     if (std::uint8_t* buf = s_.pool.try_acquire()) {
-      if (auto idx = s_.picker.pick(offer, rng_, id_)) {
-        auto piece = std::make_shared<ActivePiece>(
-            *idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)), buf);
+      if (auto idx = s_.picker.pick(offer, rng_)) {
+        const bool single = s_.single_source.test(*idx);
+        auto piece = std::make_shared<ActivePiece>(*idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)), buf,
+                                                   single);
+        (void)piece->adopt(id_);
         s_.active.add(piece);
         mine_.push_back(piece);
-        if (auto b = piece->request_block(1)) return Outstanding{*b, piece};
+        if (auto b = piece->request_block(1, skip)) return Outstanding{*b, piece};
       } else {
         s_.pool.release(buf);
         if (choked) return std::nullopt;
@@ -518,9 +548,8 @@ class Session {
         if (!s_.picker.anything_to_claim(has_)) {
           endgame_ = true;
           if (outstanding_.size() >= kEndgameIdle) return std::nullopt;
-          refs.reserve(outstanding_.size());
-          for (const auto& o : outstanding_) refs.push_back(o.ref);
-          if (auto p = s_.active.find_work(offer, 2, refs, ref)) return Outstanding{ref, p};
+          for (const auto& o : outstanding_) exclude.push_back(o.ref);
+          if (auto p = s_.active.find_work(offer, 2, exclude, id_, ref)) return Outstanding{ref, p};
         }
       }
     }
@@ -572,7 +601,10 @@ class Session {
 
   void release_all() {
     return_outstanding();
-    mine_.clear();  // the pieces stay in the registry for other peers
+    // The pieces stay in the registry for other peers; what this peer left
+    // of a single-source piece is discarded.
+    for (const auto& p : mine_) p->disown(id_);
+    mine_.clear();
   }
 
   SwarmState& s_;
@@ -580,10 +612,9 @@ class Session {
   std::string who_;
   SessionConfig cfg_;
   std::uint32_t id_;
+  std::shared_ptr<PeerLink> link_;  // in the roster from admission to the end
   std::optional<PeerSocket> sock_;
   bool incoming_ = false;  // it connected to us
-  // Set when a simultaneous connection from the same peer replaces this one.
-  std::shared_ptr<std::atomic<bool>> dropped_ = std::make_shared<std::atomic<bool>>(false);
   wire::PeerId peer_id_{};
   bool id_claimed_ = false;
   bool counted_ = false;
@@ -592,7 +623,6 @@ class Session {
   Bitfield allowed_;        // allowed-fast pieces (BEP 6), at most kMaxAllowedFast
   Bitfield allowed_offer_;  // has_ and allowed_, rebuilt while choked
   bool snubbed_ = false;
-  std::shared_ptr<PeerLink> link_;  // registered with the roster after the handshake
   std::optional<UploadQueue> upload_;  // from the handshake on
   std::uint32_t keepalives_in_row_ = 0;
   bool any_message_ = false;
@@ -607,6 +637,8 @@ class Session {
   std::minstd_rand rng_;
   std::deque<Outstanding> outstanding_;
   std::deque<BlockRef> cancelled_;
+  std::deque<BlockRef> rejected_;  // at most kMaxRejectedKept
+  std::uint32_t rejects_in_row_ = 0;
   std::vector<std::shared_ptr<ActivePiece>> mine_;
   std::uint32_t max_len_;
   std::vector<std::uint8_t> in_;
@@ -619,22 +651,28 @@ class Session {
 
 }  // namespace
 
-Status run_peer_session(SwarmState& swarm, const PeerAddress& address, const SessionConfig& config) {
+Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shared_ptr<PeerLink> link,
+                        const SessionConfig& config) {
+  const PeerLink* l = link.get();
   try {
-    Session session(swarm, address, config, std::nullopt);
+    Session session(swarm, address, std::move(link), config, std::nullopt);
     return session.run();
   } catch (const std::exception& e) {
     // Nothing may escape a peer task.
+    swarm.roster.remove(l);
     return Status(ErrorCode::network_error, address.to_string() + ": " + e.what());
   }
 }
 
-Status run_incoming_session(SwarmState& swarm, PeerSocket socket, const SessionConfig& config) {
+Status run_incoming_session(SwarmState& swarm, PeerSocket socket, std::shared_ptr<PeerLink> link,
+                            const SessionConfig& config) {
   std::string who = socket.remote();
+  const PeerLink* l = link.get();
   try {
-    Session session(swarm, PeerAddress{}, config, std::move(socket));
+    Session session(swarm, PeerAddress{}, std::move(link), config, std::move(socket));
     return session.run();
   } catch (const std::exception& e) {
+    swarm.roster.remove(l);
     return Status(ErrorCode::network_error, who + ": " + e.what());
   }
 }

@@ -6,9 +6,11 @@
 // pipeline, and sends HAVE for pieces committed by anyone.
 //
 // It gives everything back when it ends, whatever the reason (choke without
-// the fast extension, reject, timeout, protocol violation, ban, stop):
-// outstanding requests are returned to their pieces, which stay in the
-// registry for other peers to finish.
+// the fast extension, reject, timeout, protocol violation, ban, eviction,
+// stop): outstanding requests are returned to their pieces, which stay in
+// the registry for other peers to finish (except single-source pieces, see
+// pipeline/active_piece.h). Rejected blocks are not asked of the same peer
+// again; a peer that rejects every request while unchoking us is dropped.
 #pragma once
 
 #include <chrono>
@@ -33,13 +35,16 @@ struct SessionConfig {
   std::chrono::milliseconds idle_timeout{120000};
   std::uint32_t max_requests = 1000;
   std::uint32_t initial_depth = 16;
-  unsigned ban_after = 2;  // hash failures before a peer is banned
 };
 
 // Runs the whole session; returns why it ended (ok when the download
-// completed or was stopped).
-Status run_peer_session(SwarmState& swarm, const PeerAddress& address, const SessionConfig& config);
+// completed or was stopped). `link` was admitted to swarm.roster by the
+// caller; the session removes it when it ends, and ends soon after
+// link->drop is set (a ban, an eviction).
+Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shared_ptr<PeerLink> link,
+                        const SessionConfig& config);
 // The same for a peer that connected to us (accepted by the listener).
-Status run_incoming_session(SwarmState& swarm, PeerSocket socket, const SessionConfig& config);
+Status run_incoming_session(SwarmState& swarm, PeerSocket socket, std::shared_ptr<PeerLink> link,
+                            const SessionConfig& config);
 
 }  // namespace fluxo

@@ -50,8 +50,10 @@ struct PiecePipeline::Impl {
     processed_seen.store(processed, std::memory_order_relaxed);
     if (!job.verified) {
       sink.on_hash_failed(job.piece);
+      settle(1);
     } else if (!failed.is_ok()) {
       sink.on_write_failed(job.piece, failed);
+      settle(1);
     } else {
       if (!run.empty() && (job.piece->index().value() != run.back()->index().value() + 1 ||
                            run_bytes + job.piece->size() > max_batch || run.size() >= 512)) {
@@ -80,8 +82,16 @@ struct PiecePipeline::Impl {
         sink.on_write_failed(p, s);
       }
     }
+    settle(run.size());
     run.clear();
     run_bytes = 0;
+  }
+
+  // `n` more pieces have reached the sink (written and committed, or
+  // failed): wait() may return once every issued piece has.
+  void settle(std::size_t n) {
+    settled.fetch_add(n, std::memory_order_acq_rel);
+    settled.notify_all();
   }
 
   const Metainfo& meta;
@@ -94,6 +104,7 @@ struct PiecePipeline::Impl {
   std::atomic<std::uint64_t> written_calls{0};
   std::atomic<std::uint64_t> hashed{0};
   std::atomic<std::uint64_t> processed_seen{0};
+  std::atomic<std::uint64_t> settled{0};  // pieces whose sink callback has run
   std::atomic<bool> running{true};
   std::atomic<std::uint64_t> kicks{0};  // bumped by every submit; the driver sleeps on it
   std::thread driver;  // the arena's own thread: see the constructor
@@ -133,9 +144,14 @@ PiecePipeline::PiecePipeline(const Metainfo& meta, FileStorage& storage, PieceSi
   // drains the graph whenever it has work; workers join it under load.
   // It sleeps on `kicks` between bursts: a submit after it read `seen` makes
   // the wait return at once, one before was already visible to wait_for_all.
+  // `seen` is read before `running`: the destructor clears `running` and
+  // then bumps `kicks`, so either the loop sees running == false or its
+  // wait sees the bump; reading them the other way round could sleep
+  // through both and hang join().
   d->driver = std::thread([d] {
-    while (d->running.load(std::memory_order_acquire)) {
+    while (true) {
       std::uint64_t seen = d->kicks.load(std::memory_order_acquire);
+      if (!d->running.load(std::memory_order_acquire)) break;
       d->arena.execute([d] { d->graph->wait_for_all(); });
       d->kicks.wait(seen, std::memory_order_acquire);
     }
@@ -169,8 +185,10 @@ void PiecePipeline::submit(std::shared_ptr<ActivePiece> piece) {
 
 void PiecePipeline::wait() {
   Impl* d = impl_.get();
-  while (d->processed_seen.load(std::memory_order_acquire) < d->issued.load(std::memory_order_acquire)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::uint64_t target = d->issued.load(std::memory_order_acquire);
+  for (std::uint64_t n = d->settled.load(std::memory_order_acquire); n < target;
+       n = d->settled.load(std::memory_order_acquire)) {
+    d->settled.wait(n, std::memory_order_acquire);
   }
 }
 

@@ -57,7 +57,8 @@ class PiecePipeline {
   PiecePipeline& operator=(const PiecePipeline&) = delete;
 
   void submit(std::shared_ptr<ActivePiece> piece);
-  // Returns when every piece submitted so far has reached the sink.
+  // Returns when every piece submitted so far has reached the sink: its
+  // write returned and on_verified ran (or it failed and its callback ran).
   void wait();
   PipelineStats stats() const;
 

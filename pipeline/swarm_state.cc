@@ -1,6 +1,7 @@
 #include "pipeline/swarm_state.h"
 
 #include <algorithm>
+#include <bit>
 
 namespace fluxo {
 
@@ -19,17 +20,27 @@ void ActiveRegistry::remove(const ActivePiece* p) {
 }
 
 std::shared_ptr<ActivePiece> ActiveRegistry::find_work(const Bitfield& has, unsigned max_requests,
-                                                       const std::vector<wire::BlockRef>& mine,
-                                                       wire::BlockRef& out) {
+                                                       const std::vector<wire::BlockRef>& exclude,
+                                                       std::uint32_t session, wire::BlockRef& out) {
   std::lock_guard lock(mu_);
   for (const auto& p : pieces_) {
     if (!has.test(p->index())) continue;
-    if (auto b = p->request_block(max_requests, &mine)) {
+    auto access = p->adopt(session);
+    if (access == ActivePiece::Access::denied) continue;
+    if (auto b = p->request_block(max_requests, &exclude)) {
       out = *b;
       return p;
     }
+    if (access == ActivePiece::Access::adopted) p->disown(session);  // nothing for it here after all
   }
   return nullptr;
+}
+
+std::uint32_t ActiveRegistry::drop_source(const std::string& ip) {
+  std::lock_guard lock(mu_);
+  std::uint32_t n = 0;
+  for (const auto& p : pieces_) n += p->drop_source(ip);
+  return n;
 }
 
 std::string ActiveRegistry::debug_string() const {
@@ -44,124 +55,50 @@ std::size_t ActiveRegistry::size() const {
   return pieces_.size();
 }
 
-std::size_t PeerBook::add(const std::vector<PeerAddress>& peers) {
-  std::lock_guard lock(mu_);
-  std::size_t added = 0;
-  for (const auto& a : peers) {
-    std::string key = a.to_string();
-    if (records_.count(key)) continue;
-    records_[key].address = a;
-    queue_.push_back(key);
-    ++added;
-  }
-  return added;
-}
-
-std::optional<PeerAddress> PeerBook::next_candidate(Clock::time_point now) {
-  std::lock_guard lock(mu_);
-  for (std::size_t n = queue_.size(); n > 0; --n) {
-    std::string key = std::move(queue_.front());
-    queue_.pop_front();
-    Record& r = records_[key];
-    if (r.banned || r.connecting) continue;
-    if (r.next_try > now) {
-      queue_.push_back(std::move(key));
-      continue;
-    }
-    r.connecting = true;
-    return r.address;
-  }
-  return std::nullopt;
-}
-
-void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point now) {
-  std::lock_guard lock(mu_);
-  std::string key = a.to_string();
-  Record& r = records_[key];
-  r.connecting = false;
-  if (r.banned || r.forgotten) return;
-  r.failures = failed ? r.failures + 1 : 0;
-  if (r.failures >= 3) return;  // given up on
-  r.next_try = now + std::chrono::seconds(failed ? 1 << r.failures : 2);  // 2 s, 4 s, then give up
-  queue_.push_back(key);
-}
-
-void PeerBook::forget(const PeerAddress& a) {
-  std::lock_guard lock(mu_);
-  records_[a.to_string()].forgotten = true;
-}
-
-bool PeerBook::claim_peer_id(const wire::PeerId& id, const wire::PeerId& ours, bool outgoing, std::uint32_t session,
-                             std::shared_ptr<std::atomic<bool>> drop) {
-  std::lock_guard lock(mu_);
-  auto [it, inserted] = ids_.try_emplace(id, Owner{session, outgoing, drop});
-  if (inserted) return true;
-  Owner& old = it->second;
-  if (old.outgoing == outgoing) return false;  // a plain duplicate: the first stays
-  // One connection each way: keep the one the lower peer id initiated.
-  const wire::PeerId& initiator = outgoing ? ours : id;
-  const wire::PeerId& other = outgoing ? id : ours;
-  if (!(initiator < other)) return false;
-  if (old.drop) old.drop->store(true);
-  old = Owner{session, outgoing, std::move(drop)};
-  return true;
-}
-
-void PeerBook::release_peer_id(const wire::PeerId& id, std::uint32_t session) {
-  std::lock_guard lock(mu_);
-  auto it = ids_.find(id);
-  if (it != ids_.end() && it->second.session == session) ids_.erase(it);
-}
-
-bool PeerBook::strike(const std::string& address, unsigned ban_after) {
-  std::lock_guard lock(mu_);
-  Record& r = records_[address];
-  if (r.banned) return false;
-  if (++r.strikes >= ban_after) {
-    r.banned = true;
-    return true;
-  }
-  return false;
-}
-
-bool PeerBook::banned(const std::string& address) const {
-  std::lock_guard lock(mu_);
-  auto it = records_.find(address);
-  return it != records_.end() && it->second.banned;
-}
-
-std::size_t PeerBook::known() const {
-  std::lock_guard lock(mu_);
-  return records_.size();
-}
-
-std::size_t PeerBook::banned_count() const {
-  std::lock_guard lock(mu_);
-  return static_cast<std::size_t>(std::count_if(records_.begin(), records_.end(),
-                                                [](const auto& e) { return e.second.banned; }));
-}
-
-SwarmState::SwarmState(const Metainfo& m, std::size_t pool_pieces)
+SwarmState::SwarmState(const Metainfo& m, std::size_t pool_pieces, ConnectionLimits limits)
     : meta(m),
       have(m.piece_count()),
       claimed(m.piece_count()),
+      single_source(m.piece_count()),
       picker(m.piece_count(), have, claimed),
       pool(static_cast<std::size_t>(m.piece_length), pool_pieces),
-      completed(m.piece_count()) {}
+      completed(m.piece_count()),
+      roster(limits) {}
 
-void PeerRoster::add(std::shared_ptr<PeerLink> p) {
-  std::lock_guard lock(mu_);
-  links_.push_back(std::move(p));
+bool SwarmState::ban(const std::string& ip) {
+  if (!peers.ban(ip)) return false;
+  roster.drop_ip(ip);
+  active.drop_source(ip);
+  return true;
 }
 
-void PeerRoster::remove(const PeerLink* p) {
-  std::lock_guard lock(mu_);
-  std::erase_if(links_, [p](const auto& l) { return l.get() == p; });
+CompletionLog::~CompletionLog() {
+  for (auto& s : segments_) delete[] s.load(std::memory_order_relaxed);
 }
 
-std::vector<std::shared_ptr<PeerLink>> PeerRoster::snapshot() const {
-  std::lock_guard lock(mu_);
-  return links_;
+std::pair<int, std::uint64_t> CompletionLog::locate(std::uint64_t i) const {
+  // Slot i is in segment k where base x (2^k - 1) <= i < base x (2^(k+1) - 1).
+  std::uint64_t q = i / base_ + 1;  // 2^k <= q < 2^(k+1)
+  int k = 63 - std::countl_zero(q);
+  return {k, i - std::uint64_t{base_} * ((std::uint64_t{1} << k) - 1)};
+}
+
+void CompletionLog::append(PieceIndex p) {
+  std::uint32_t n = size_.load(std::memory_order_relaxed);
+  auto [k, off] = locate(n);
+  if (k >= kSegments) return;  // unreachable in practice: 2^26 x base commits
+  auto* seg = segments_[k].load(std::memory_order_acquire);
+  if (seg == nullptr) {
+    seg = new std::atomic<std::uint32_t>[std::uint64_t{base_} << k];
+    segments_[k].store(seg, std::memory_order_release);
+  }
+  seg[off].store(p.value(), std::memory_order_relaxed);
+  size_.store(n + 1, std::memory_order_release);
+}
+
+PieceIndex CompletionLog::at(std::uint32_t i) const {
+  auto [k, off] = locate(i);
+  return PieceIndex(segments_[k].load(std::memory_order_acquire)[off].load(std::memory_order_relaxed));
 }
 
 }  // namespace fluxo

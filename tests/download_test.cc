@@ -59,7 +59,7 @@ TEST_F(SwarmTest, PeerOnlyWithNoTrackerFromAria2Seeder) {
                           "--bt-detach-seed-only=false", "--enable-color=false", torrent},
                          path("aria2.log"));
   // aria2c prints nothing when ready; wait for its port.
-  std::this_thread::sleep_for(2s);
+  ASSERT_TRUE(wait_for_port("127.0.0.1", 7001)) << test::read_file(path("aria2.log"));
   auto r = download(torrent, {"--peer", "127.0.0.1:7001"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << test::read_file(path("aria2.log"));
   expect_same_tree(payload, path("out/aria.bin"));
@@ -76,7 +76,8 @@ TEST_F(SwarmTest, LiarIsBannedAndTheDownloadCompletesFromHonestSeeders) {
   auto ev = parse_events(r.out);
   auto banned = ev.last("peer_banned");
   ASSERT_TRUE(banned) << r.out;
-  EXPECT_EQ(banned->getValue<std::string>("message"), "127.0.15.1:6881");
+  EXPECT_EQ(banned->getValue<std::string>("message").rfind("127.0.15.1 (", 0), 0u) << r.out;
+  EXPECT_EQ(ev.count("peer_banned"), 1) << r.out;  // the liar only
   EXPECT_GE(ev.last("finished")->getValue<int>("hash_failures"), 1);
   expect_same_tree(payload, path("out/liar.bin"));
 }
@@ -115,9 +116,9 @@ TEST_F(SwarmTest, TwoHundredPeersAtOnceOnTwoCores) {
   auto r = download(torrent, args);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto ev = parse_events(r.out);
+  // Every peer is connected at once (they all wait 3 s before unchoking);
+  // how many end up delivering blocks is up to the picker, not promised.
   EXPECT_GE(ev.max_int("progress", "peers_connected"), 190) << r.out;
-  // Each peer claims several pieces at once, so a dozen or so carry most of it.
-  EXPECT_GE(ev.last("finished")->getValue<int>("peers_used"), 10);
   expect_same_tree(payload, path("out/many.bin"));
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "pipeline/active_piece.h"
+#include "pipeline/swarm_state.h"
 #include "pipeline/request_depth.h"
 
 namespace fluxo {
@@ -99,23 +100,90 @@ TEST(ActivePiece, OnlyTheFirstArrivalWritesAndTheLastCompletes) {
   ActivePiece p(PieceIndex(0), 32768, buf.data());
   (void)p.request_block(1);
   (void)p.request_block(1);
-  EXPECT_EQ(p.begin_block(0, 16384, 1), ActivePiece::Arrival::write);
-  EXPECT_EQ(p.begin_block(0, 16384, 2), ActivePiece::Arrival::duplicate);
-  EXPECT_EQ(p.begin_block(100, 16384, 2), ActivePiece::Arrival::invalid);
-  EXPECT_EQ(p.begin_block(16384, 100, 2), ActivePiece::Arrival::invalid);
-  EXPECT_FALSE(p.block_written());
-  EXPECT_EQ(p.begin_block(16384, 16384, 2), ActivePiece::Arrival::write);
-  EXPECT_TRUE(p.block_written());
-  EXPECT_EQ(p.contributors(), (std::vector<std::uint32_t>{1, 2}));
+  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
+  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.2"), ActivePiece::Arrival::duplicate);
+  EXPECT_EQ(p.begin_block(100, 16384, "10.0.0.2"), ActivePiece::Arrival::invalid);
+  EXPECT_EQ(p.begin_block(16384, 100, "10.0.0.2"), ActivePiece::Arrival::invalid);
+  EXPECT_EQ(p.block_written(0), ActivePiece::Written::more);
+  EXPECT_EQ(p.begin_block(16384, 16384, "10.0.0.2"), ActivePiece::Arrival::write);
+  EXPECT_EQ(p.block_written(16384), ActivePiece::Written::complete);
+  EXPECT_EQ(p.sources(), (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
+  EXPECT_EQ(p.block_sources(), (std::vector<std::uint16_t>{0, 1}));
 }
 
 TEST(ActivePiece, AnAbortedBlockCanBeFetchedAgain) {
   std::vector<std::uint8_t> buf(16384);
   ActivePiece p(PieceIndex(0), 16384, buf.data());
   (void)p.request_block(1);
-  EXPECT_EQ(p.begin_block(0, 16384, 1), ActivePiece::Arrival::write);
+  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
   p.abort_block(0);
   EXPECT_TRUE(p.request_block(1));
+}
+
+TEST(ActivePiece, ABannedSourcesBlocksLeaveThePieceEvenMidCopy) {
+  std::vector<std::uint8_t> buf(3 * 16384);
+  ActivePiece p(PieceIndex(0), 3 * 16384, buf.data());
+  for (int i = 0; i < 3; ++i) (void)p.request_block(1);
+  ASSERT_EQ(p.begin_block(0, 16384, "10.0.0.9"), ActivePiece::Arrival::write);
+  ASSERT_EQ(p.block_written(0), ActivePiece::Written::more);
+  ASSERT_EQ(p.begin_block(16384, 16384, "10.0.0.9"), ActivePiece::Arrival::write);  // still copying
+  ASSERT_EQ(p.begin_block(32768, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
+  ASSERT_EQ(p.block_written(32768), ActivePiece::Written::more);
+  EXPECT_EQ(p.drop_source("10.0.0.9"), 2u);
+  EXPECT_EQ(p.block_written(16384), ActivePiece::Written::discarded);
+  EXPECT_FALSE(p.has_block(0));
+  EXPECT_TRUE(p.has_block(32768));
+  // Both come back for others to fetch, and the piece completes only with them.
+  auto a = p.request_block(1);
+  auto b = p.request_block(1);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->begin, 0u);
+  EXPECT_EQ(b->begin, 16384u);
+  ASSERT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
+  EXPECT_EQ(p.block_written(0), ActivePiece::Written::more);
+  ASSERT_EQ(p.begin_block(16384, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
+  EXPECT_EQ(p.block_written(16384), ActivePiece::Written::complete);
+}
+
+TEST(ActivePiece, ASingleSourcePieceServesOnlyItsOwnerAndStartsOverWhenItLeaves) {
+  std::vector<std::uint8_t> buf(2 * 16384);
+  ActivePiece p(PieceIndex(0), 2 * 16384, buf.data(), /*single_source=*/true);
+  EXPECT_EQ(p.adopt(1), ActivePiece::Access::adopted);
+  EXPECT_EQ(p.adopt(2), ActivePiece::Access::denied);
+  EXPECT_EQ(p.adopt(1), ActivePiece::Access::owner);
+  (void)p.request_block(1);
+  ASSERT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
+  ASSERT_EQ(p.block_written(0), ActivePiece::Written::more);
+  p.disown(2);  // not the owner: nothing happens
+  EXPECT_TRUE(p.has_block(0));
+  p.disown(1);
+  EXPECT_FALSE(p.has_block(0));  // the next owner fetches the whole piece
+  EXPECT_EQ(p.adopt(2), ActivePiece::Access::adopted);
+  EXPECT_TRUE(p.sources().empty());
+}
+
+TEST(ActiveRegistry, FindWorkSkipsSingleSourcePiecesOfOthersAndLeavesNoStrayOwner) {
+  std::vector<std::uint8_t> buf(16384);
+  ActiveRegistry reg;
+  auto piece = std::make_shared<ActivePiece>(PieceIndex(0), 16384, buf.data(), true);
+  reg.add(piece);
+  Bitfield has(1);
+  has.set(PieceIndex(0));
+  wire::BlockRef ref;
+  std::vector<wire::BlockRef> exclude{piece->block_ref(0)};
+  // Session 5 finds nothing it may request: it must not stay the owner.
+  EXPECT_EQ(reg.find_work(has, 1, exclude, 5, ref), nullptr);
+  EXPECT_EQ(reg.find_work(has, 1, {}, 6, ref), piece);
+  EXPECT_EQ(piece->adopt(6), ActivePiece::Access::owner);
+  piece->return_block(0);
+  EXPECT_EQ(reg.find_work(has, 1, {}, 7, ref), nullptr);
+}
+
+TEST(CompletionLog, GrowsPastThePieceCountWithoutLosingEntries) {
+  CompletionLog log(4);  // rounded up to 64 slots in the first segment
+  for (std::uint32_t i = 0; i < 10'000; ++i) log.append(PieceIndex(i % 7));
+  ASSERT_EQ(log.size(), 10'000u);
+  for (std::uint32_t i = 0; i < 10'000; ++i) ASSERT_EQ(log.at(i), PieceIndex(i % 7)) << i;
 }
 
 TEST(RequestDepth, SlowStartGrowsThenFollowsTheRate) {

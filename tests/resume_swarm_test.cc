@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "core/resume.h"
 #include "tests/support/swarm_fixture.h"
 
 namespace fluxo {
@@ -21,12 +22,41 @@ class ResumeTest : public SwarmTest {
     return {FLUXO_BINARY, "download", torrent, "-o", path("out"), "--json", "--no-listen", "--peer", seeder,
             "--max-memory", "4MiB", "--stall-timeout", "30"};
   }
-  // Bytes the seeder has sent, from its latest progress event.
+  // Bytes the seeder has sent: its progress events (one a second) until
+  // two in a row report the same count.
   static std::uint64_t uploaded(BackgroundProcess& seeder) {
-    std::this_thread::sleep_for(1500ms);  // a progress event after the last block
-    auto ev = parse_events(seeder.output());
-    auto last = ev.last("progress");
-    return last ? last->getValue<std::uint64_t>("uploaded_bytes") : 0;
+    std::string out;
+    std::uint64_t last = UINT64_MAX;
+    for (int i = 0; i < 100; ++i) {
+      out += seeder.output();
+      std::vector<std::uint64_t> counts;
+      for (const auto& e : parse_events(out).events) {
+        if (e->getValue<std::string>("event") == "progress") counts.push_back(e->getValue<std::uint64_t>("uploaded_bytes"));
+      }
+      if (counts.size() >= 2 && counts.back() == counts[counts.size() - 2]) return counts.back();
+      last = counts.empty() ? last : counts.back();
+      std::this_thread::sleep_for(100ms);
+    }
+    return last;
+  }
+  // Every piece the resume data lists (if there is any) holds the original
+  // bytes: nothing unverified or unwritten is ever reported complete.
+  void expect_resume_pieces_on_disk(const std::string& torrent, const std::string& original,
+                                    const std::string& downloaded) {
+    auto meta = parse_metainfo(read_file(torrent));
+    ASSERT_TRUE(meta);
+    std::string resume_path = path("out/.fluxo/" + meta->info_hash.hex() + ".resume");
+    if (!std::filesystem::exists(resume_path)) return;
+    auto r = decode_resume(read_file(resume_path), *meta);
+    ASSERT_TRUE(r) << r.status().message();
+    std::string want = read_file(original), got = read_file(downloaded);
+    for (std::uint32_t i = 0; i < meta->piece_count(); ++i) {
+      if (!r->pieces.test(PieceIndex(i))) continue;
+      auto at = static_cast<std::size_t>(i) * static_cast<std::size_t>(meta->piece_length);
+      auto len = static_cast<std::size_t>(meta->piece_size(PieceIndex(i)));
+      ASSERT_LE(at + len, got.size()) << "piece " << i << " listed but the file is short";
+      ASSERT_TRUE(want.compare(at, len, got, at, len) == 0) << "piece " << i << " listed but not on disk";
+    }
   }
 };
 
@@ -41,6 +71,7 @@ TEST_F(ResumeTest, KilledFiveTimesThenCompletesWithoutFetchingVerifiedPiecesTwic
     BackgroundProcess dl(download_args(torrent, "127.0.35.1:7206"), path("dl.log"));
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 600));
     dl.kill_now();  // SIGKILL: no chance to save anything
+    expect_resume_pieces_on_disk(torrent, payload, path("out/kill.bin"));
   }
   auto r = run_process(download_args(torrent, "127.0.35.1:7206"));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -61,7 +92,8 @@ TEST_F(ResumeTest, InterruptedDownloadContinuesFromItsResumeData) {
   auto seeder = fluxo_seeder(torrent, "127.0.36.1", 7207, {"--upload-limit", "6MiB"});
   {
     BackgroundProcess dl(download_args(torrent, "127.0.36.1:7207"), path("dl.log"));
-    std::this_thread::sleep_for(1200ms);
+    // Mid-download: the first progress event (after a second at ~6 MB/s).
+    ASSERT_TRUE(dl.wait_for_line("{\"event\":\"progress\"", 20s)) << dl.output();
     EXPECT_EQ(dl.stop(SIGINT, 10s), 130);  // interrupted, cleanly
   }
   auto r = run_process(download_args(torrent, "127.0.36.1:7207"));

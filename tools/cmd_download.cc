@@ -4,6 +4,7 @@
 
 #include "core/metainfo.h"
 #include "pipeline/download_engine.h"
+#include "pipeline/thread_budget.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -100,6 +101,7 @@ int run_download(std::span<const std::string> args) {
   }
 
   install_signal_handlers();
+  ThreadBudget budget(o.max_peers, o.hash_threads);  // before anything uses oneTBB (a recheck may)
   EventPrinter printer(*meta, "downloading", quiet, json);
   auto result = fluxo::run_download(*meta, o, std::ref(printer), g_interrupt);
   printer.finish();

@@ -4,6 +4,7 @@
 
 #include "core/metainfo.h"
 #include "pipeline/download_engine.h"
+#include "pipeline/thread_budget.h"
 #include "pipeline/verifier.h"
 #include "storage/file_storage.h"
 #include "tools/args.h"
@@ -73,6 +74,7 @@ int run_seed(std::span<const std::string> args) {
     return exit_code_for(meta.status().code());
   }
   install_signal_handlers();
+  ThreadBudget budget(o.max_peers, hash.threads);  // before the recheck first uses oneTBB
 
   // Recheck: only what verifies is served.
   auto storage = FileStorage::open(*meta, o.directory, {.read_only = true});

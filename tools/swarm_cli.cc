@@ -59,6 +59,7 @@ std::vector<OptionSpec> swarm_option_specs() {
       {"port", 0, true, false},         {"listen", 0, true, false},       {"no-listen", 0, false, false},
       {"upload-slots", 0, true, false}, {"request-timeout", 0, true, false}, {"upload-limit", 0, true, false},
       {"tracker-ca", 0, true, false},   {"insecure-tracker", 0, false, false},
+      {"max-peers-per-ip", 0, true, false}, {"tracker-timeout", 0, true, false},
       {"quiet", 'q', false, false},     {"json", 0, false, false},        {"help", 'h', false, false},
   };
 }
@@ -67,7 +68,11 @@ const char* const kSwarmOptionsHelp =
     "      --peer HOST:PORT     connect to this peer too; repeatable; works with\n"
     "                           no tracker at all\n"
     "      --no-trackers        do not announce (use only --peer addresses)\n"
-    "      --max-peers N        connections at once (default 50)\n"
+    "      --max-peers N        connections at once (default 50); while\n"
+    "                           downloading at most half of them incoming; a\n"
+    "                           useless peer (nothing to trade, idle) makes room\n"
+    "                           for a new one when all are taken\n"
+    "      --max-peers-per-ip N  connections from one IP address (default 2)\n"
     "      --port N             listen for peers on N, or the next free port\n"
     "                           (default 6881); announced to trackers\n"
     "      --listen ADDR        listen on this address only (default: all IPv4);\n"
@@ -82,6 +87,8 @@ const char* const kSwarmOptionsHelp =
     "                           peers; twice as long and it is dropped (default 20)\n"
     "      --tracker-ca FILE    also trust this CA (PEM) for HTTPS trackers\n"
     "      --insecure-tracker   accept any HTTPS tracker certificate (self-signed)\n"
+    "      --tracker-timeout SECS  deadline for a whole announce; a tracker that\n"
+    "                           misses it is skipped for the next (default 15)\n"
     "  -q, --quiet              print nothing but errors\n"
     "      --json               newline-delimited JSON events on stdout\n"
     "  -h, --help               this text\n";
@@ -93,14 +100,19 @@ std::optional<std::string> apply_swarm_options(const ParsedArgs& args, DownloadO
     o.peers.push_back(a);
   }
   o.use_trackers = !args.has("no-trackers");
-  unsigned long peers = o.max_peers, port = o.port, slots = o.upload_slots,
-                request_timeout = static_cast<unsigned long>(o.session.request_timeout.count() / 1000);
+  unsigned long peers = o.max_peers, port = o.port, slots = o.upload_slots, per_ip = o.max_per_ip,
+                request_timeout = static_cast<unsigned long>(o.session.request_timeout.count() / 1000),
+                tracker_timeout = static_cast<unsigned long>(o.tracker.timeout.count() / 1000);
   for (auto err : {uint_option(args, "max-peers", 1, 2000, peers), uint_option(args, "port", 1, 65535, port),
                    uint_option(args, "upload-slots", 1, 1000, slots),
-                   uint_option(args, "request-timeout", 1, 3600, request_timeout, "seconds")}) {
+                   uint_option(args, "max-peers-per-ip", 1, 2000, per_ip),
+                   uint_option(args, "request-timeout", 1, 3600, request_timeout, "seconds"),
+                   uint_option(args, "tracker-timeout", 1, 3600, tracker_timeout, "seconds")}) {
     if (err) return err;
   }
   o.max_peers = static_cast<unsigned>(peers);
+  o.max_per_ip = static_cast<unsigned>(per_ip);
+  o.tracker.timeout = std::chrono::seconds(tracker_timeout);
   o.port = static_cast<std::uint16_t>(port);
   o.upload_slots = static_cast<unsigned>(slots);
   o.session.request_timeout = std::chrono::seconds(request_timeout);
@@ -190,7 +202,7 @@ void EventPrinter::operator()(const DownloadEvent& e) {
       break;
     case DownloadEvent::Kind::peer_banned:
       line_.finish();
-      std::fprintf(stderr, "fluxo: banned peer %s (sent data that failed verification)\n", e.text.c_str());
+      std::fprintf(stderr, "fluxo: banned peer %s\n", e.text.c_str());
       break;
     case DownloadEvent::Kind::resume:
       line_.finish();

@@ -3,8 +3,10 @@
 misbehaving on purpose or many peers at once (asyncio, one process).
 
   py_peer.py TORRENT DATA_PARENT --count N [--ip-base 127.0.3.] [--port P]
-             [--corrupt-every K] [--unchoke-delay S] [--fast]
-             [--allowed-fast N] [--stall-after N] [--block-delay S]
+             [--corrupt-every K] [--random-data] [--push N] [--unchoke-delay S]
+             [--fast] [--allowed-fast N] [--reject-all] [--stall-after N]
+             [--block-delay S] [--squat] [--peer-id ID]
+             [--connect HOST:PORT [--reconnect]]
 
 Serves every piece from the files under DATA_PARENT on N addresses
 (ip-base + 1..N). With --corrupt-every K, pieces whose index is a multiple
@@ -13,9 +15,21 @@ REJECT for requests it will not serve) and --allowed-fast N sends
 ALLOWED_FAST for pieces 0..N-1 and serves them while choking. --stall-after N
 stops answering requests after N blocks on a connection (keeping it open, with
 keep-alives). --block-delay S sleeps S seconds before each block (a slow
-peer). Prints "seeder IP:PORT" lines, then
-"ready"; exits when stdin closes. Reports "connections N" (peak concurrent
-connections) on stderr at exit.
+peer).
+
+Hostile modes: --random-data answers every request with random bytes (a
+liar); --push N sends N blocks of garbage nobody asked for after each block
+it serves; --reject-all (with --fast) unchokes and rejects every request;
+--squat completes the handshake and then sends only a keep-alive every 20 s;
+--peer-id ID (20 characters) instead of a random id. --connect HOST:PORT dials
+that peer from each address instead of listening (--reconnect: again, from a
+new port, whenever the connection ends).
+
+Prints "seeder IP:PORT" lines (or "peer IP" with --connect), then "ready";
+exits when stdin closes. Reports on stderr at exit: "connections N" (peak
+concurrent), "accepted N" (in all), "dialled N" (connections made with
+--connect), "requests N"
+(requests received).
 """
 import argparse
 import asyncio
@@ -61,16 +75,39 @@ class Server:
         self.args = args
         self.active = 0
         self.peak = 0
+        self.dialled = 0
+        self.accepted = 0
+        self.requests = 0
 
-    async def handle(self, reader, writer):
+    def handshake(self):
+        peer_id = self.args.peer_id.encode() if self.args.peer_id else os.urandom(20)
+        return PSTR + (bytes(7) + b"\x04" if self.args.fast else bytes(8)) + self.p.info_hash + peer_id
+
+    async def handle(self, reader, writer, outgoing=False):
         self.active += 1
         self.peak = max(self.peak, self.active)
+        if not outgoing:
+            self.accepted += 1
         try:
+            if outgoing:
+                writer.write(self.handshake())
             hs = await reader.readexactly(68)
             if hs[:20] != PSTR or hs[28:48] != self.p.info_hash:
                 return
             fast = self.args.fast and (hs[27] & 0x04)
-            writer.write(PSTR + (bytes(7) + b"\x04" if self.args.fast else bytes(8)) + self.p.info_hash + os.urandom(20))
+            if not outgoing:
+                writer.write(self.handshake())
+            if self.args.squat:
+                await writer.drain()
+                while True:
+                    try:
+                        await asyncio.wait_for(reader.read(65536), timeout=20)
+                    except asyncio.TimeoutError:
+                        pass
+                    if reader.at_eof():
+                        return
+                    writer.write(bytes(4))
+                    await writer.drain()
             if fast:
                 writer.write(struct.pack(">IB", 1, 0x0E))  # have all
                 for i in range(min(self.args.allowed_fast, self.p.num_pieces)):
@@ -108,17 +145,30 @@ class Server:
                 if body[0] != 6:
                     continue
                 index, begin, blen = struct.unpack(">III", body[1:13])
+                self.requests += 1
+                if fast and self.args.reject_all:
+                    writer.write(struct.pack(">IBIII", 13, 0x10, index, begin, blen))
+                    await writer.drain()
+                    continue
                 if self.args.stall_after and served >= self.args.stall_after:
                     continue  # snubbing: the request is never answered
                 if unchoked or (fast and index < self.args.allowed_fast):
                     served += 1
                     if self.args.block_delay:
                         await asyncio.sleep(self.args.block_delay)
-                    data = self.p.read(index * self.p.piece_length + begin, blen)
+                    if self.args.random_data:
+                        data = os.urandom(blen)
+                    else:
+                        data = self.p.read(index * self.p.piece_length + begin, blen)
                     k = self.args.corrupt_every
                     if k and index % k == 0:
                         data = bytes(b ^ 0x5A for b in data)
                     writer.write(struct.pack(">IBII", 9 + len(data), 7, index, begin) + data)
+                    for j in range(self.args.push):
+                        # A block nobody asked for, of garbage, at a plausible place.
+                        pi = (index + 1 + j) % self.p.num_pieces
+                        plen = min(16384, self.p.piece_length)
+                        writer.write(struct.pack(">IBII", 9 + plen, 7, pi, 0) + os.urandom(plen))
                     await writer.drain()
                 elif fast:
                     writer.write(struct.pack(">IBIII", 13, 0x10, index, begin, blen))  # reject
@@ -143,17 +193,50 @@ async def main():
     ap.add_argument("--allowed-fast", type=int, default=0)
     ap.add_argument("--stall-after", type=int, default=0)
     ap.add_argument("--block-delay", type=float, default=0)
+    ap.add_argument("--random-data", action="store_true")
+    ap.add_argument("--push", type=int, default=0)
+    ap.add_argument("--reject-all", action="store_true")
+    ap.add_argument("--squat", action="store_true")
+    ap.add_argument("--peer-id", default="")
+    ap.add_argument("--connect", default="")
+    ap.add_argument("--reconnect", action="store_true")
     args = ap.parse_args()
+    if args.peer_id and len(args.peer_id) != 20:
+        ap.error("--peer-id must be 20 characters")
     server = Server(Payload(args.torrent, args.data_parent), args)
     servers = []
+    dialers = []
+
+    async def dial(ip):
+        host, port = args.connect.rsplit(":", 1)
+        while True:
+            try:
+                reader, writer = await asyncio.open_connection(host, int(port), local_addr=(ip, 0))
+                server.dialled += 1
+                await server.handle(reader, writer, outgoing=True)
+            except OSError:
+                await asyncio.sleep(0.2)  # refused (banned before the handshake) or reset
+            if not args.reconnect:
+                return
+            await asyncio.sleep(0.05)
+
     for i in range(args.count):
         ip = "%s%d" % (args.ip_base, i + 1)
-        servers.append(await asyncio.start_server(server.handle, ip, args.port, backlog=64))
-        print("seeder %s:%d" % (ip, args.port), flush=True)
+        if args.connect:
+            dialers.append(asyncio.ensure_future(dial(ip)))
+            print("peer %s" % ip, flush=True)
+        else:
+            servers.append(await asyncio.start_server(server.handle, ip, args.port, backlog=64))
+            print("seeder %s:%d" % (ip, args.port), flush=True)
     print("ready", flush=True)
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)
     print("connections %d" % server.peak, file=sys.stderr, flush=True)
+    print("dialled %d" % server.dialled, file=sys.stderr, flush=True)
+    print("accepted %d" % server.accepted, file=sys.stderr, flush=True)
+    print("requests %d" % server.requests, file=sys.stderr, flush=True)
+    for d in dialers:
+        d.cancel()
     for s in servers:
         s.close()
 

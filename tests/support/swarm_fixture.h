@@ -8,6 +8,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -59,6 +61,22 @@ inline JsonEvents parse_events(const std::string& out) {
     ev.events.push_back(Poco::JSON::Parser().parse(line).extract<Poco::JSON::Object::Ptr>());
   }
   return ev;
+}
+
+// Waits until something accepts TCP connections on ip:port (a peer that
+// prints nothing when it is ready).
+inline bool wait_for_port(const std::string& ip, int port, std::chrono::milliseconds timeout = 30s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      Poco::Net::StreamSocket s;
+      s.connect(Poco::Net::SocketAddress(ip, static_cast<Poco::UInt16>(port)), Poco::Timespan(1, 0));
+      return true;
+    } catch (const std::exception&) {
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
 }
 
 // Seeders announce in the background after they start; a test that relies
@@ -139,9 +157,12 @@ class SwarmTest : public ::testing::Test {
     std::vector<std::string> argv{kPython, kSrc + "/tests/interop/py_peer.py", torrent, path("data"),
                                   "--count", std::to_string(count), "--ip-base", ip_base};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    auto p = std::make_unique<BackgroundProcess>(argv, path("py-seeders.log"));
-    EXPECT_TRUE(p->wait_for_line("ready", 60s)) << read_file(path("py-seeders.log"));
+    auto p = std::make_unique<BackgroundProcess>(argv, py_log(ip_base));
+    EXPECT_TRUE(p->wait_for_line("ready", 60s)) << read_file(py_log(ip_base));
     return p;
+  }
+  // Where the py_peer.py process on `ip_base` writes its stderr.
+  std::string py_log(const std::string& ip_base) const { return path("py-" + ip_base + "log");
   }
 
   ProcessResult download(const std::string& torrent, std::vector<std::string> extra) {
@@ -149,11 +170,24 @@ class SwarmTest : public ::testing::Test {
     if (std::find(extra.begin(), extra.end(), "--stall-timeout") == extra.end()) {
       argv.insert(argv.end(), {"--stall-timeout", "30"});
     }
-    // Tests run in parallel: listening on every address at 6881 would take
-    // the port from seeders that bind a 127.x address of their own.
-    if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) argv.push_back("--no-listen");
+    // The downloader listens too (peers that learn of it connect to it), on
+    // an address of this test's own: listening on every address at 6881
+    // would take the port from seeders that bind a 127.x address of theirs.
+    if (std::find(extra.begin(), extra.end(), "--listen") == extra.end() &&
+        std::find(extra.begin(), extra.end(), "--no-listen") == extra.end()) {
+      argv.insert(argv.end(), {"--listen", own_ip()});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     return run_process(argv);
+  }
+
+  // An address for this test's fluxo to listen on, from its name: tests run
+  // in parallel, each on addresses of its own.
+  std::string own_ip() const {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::size_t h = std::hash<std::string>{}(std::string(info->test_suite_name()) + "." + info->name());
+    return "127." + std::to_string(100 + h % 100) + "." + std::to_string(1 + h / 100 % 250) + "." +
+           std::to_string(1 + h / 25000 % 250);
   }
 
   // `fluxo seed` of data/ on ip:port; returns once it listens (its stdout

@@ -1,0 +1,95 @@
+// The connections of a download, like a server's: what a session and the
+// supervisor (choker, eviction) share about each connected peer, and the
+// connection budget.
+//
+// Budget: at most `total` connections; at most `incoming` of them accepted
+// (so peers that connect to us cannot take the slots we dial out with, and
+// the reverse is bounded by `total`); at most `per_ip` from one IP address.
+// A connection that does not fit may take the place of the least useful
+// peer: one that for `useless_after` has neither sent nor been sent a block,
+// is not interested in us, and has nothing we need (or had, and sent nothing
+// for `stingy_after`). Such a peer's `drop` flag is set and it leaves the
+// roster at once, so its slot is free before its task notices.
+//
+// Thread-safety: all members lock; PeerLink's fields are atomics written by
+// its session (counters, flags) or by the supervisor (unchoke).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace fluxo {
+
+struct PeerLink {
+  using Clock = std::chrono::steady_clock;
+  PeerLink(std::uint32_t session, std::string address, bool in, Clock::time_point now = Clock::now())
+      : id(session), ip(std::move(address)), incoming(in), connected_at(now),
+        useful_at(connected_at.time_since_epoch().count()) {}
+  const std::uint32_t id;
+  const std::string ip;
+  const bool incoming;
+  const Clock::time_point connected_at;
+  // The session ends soon after this is set: a ban, an eviction, or a
+  // crossed connection that lost (see PeerBook::claim_peer_id).
+  const std::shared_ptr<std::atomic<bool>> drop = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<bool> ready{false};       // handshake done: the choker considers it
+  std::atomic<bool> interested{false};  // the peer wants something we have
+  std::atomic<bool> wanted{false};      // it has something we need (we are interested)
+  std::atomic<bool> snubbed{false};     // it stopped sending to us
+  std::atomic<bool> unchoke{false};     // the choker's decision
+  std::atomic<std::uint64_t> downloaded{0};  // block bytes it sent us
+  std::atomic<std::uint64_t> uploaded{0};    // block bytes we sent it
+  std::atomic<Clock::rep> useful_at;         // last block either way (connection time at first)
+  void mark_useful(Clock::time_point now) { useful_at.store(now.time_since_epoch().count(), std::memory_order_relaxed); }
+  Clock::time_point last_useful() const {
+    return Clock::time_point(Clock::duration(useful_at.load(std::memory_order_relaxed)));
+  }
+  // The supervisor's own, for rates: counters at the last look.
+  std::uint64_t seen_down = 0, seen_up = 0;
+  double down_rate = 0, up_rate = 0;
+};
+
+struct ConnectionLimits {
+  unsigned total = 50;
+  unsigned incoming = 25;
+  unsigned per_ip = 2;
+  std::chrono::seconds useless_after{5};
+  std::chrono::seconds stingy_after{30};
+};
+
+class PeerRoster {
+ public:
+  using Clock = PeerLink::Clock;
+  explicit PeerRoster(ConnectionLimits limits) : limits_(limits) {}
+
+  // Admits a new connection if it fits the budget, evicting the least useful
+  // peer if that makes it fit. False: it must be closed.
+  bool admit(const std::shared_ptr<PeerLink>& link, Clock::time_point now);
+  // Frees one slot of the given direction (or any, when both) by evicting the
+  // least useful peer; false if no peer is useless enough.
+  bool evict_one(bool incoming_only, Clock::time_point now);
+  void remove(const PeerLink* p);
+  // Drops every connection from `ip` (it was banned). Returns how many.
+  std::size_t drop_ip(const std::string& ip);
+
+  std::vector<std::shared_ptr<PeerLink>> snapshot() const;  // handshaken peers only
+  std::size_t size() const;
+  std::size_t incoming() const;
+  bool full() const;
+  bool incoming_full() const;
+  const ConnectionLimits& limits() const { return limits_; }
+  bool useless(const PeerLink& l, Clock::time_point now) const;
+
+ private:
+  bool evict_locked(bool incoming_only, Clock::time_point now);
+  ConnectionLimits limits_;
+  mutable std::mutex mu_;
+  std::vector<std::shared_ptr<PeerLink>> links_;  // guarded by mu_
+};
+
+}  // namespace fluxo

@@ -1,0 +1,134 @@
+// The attacker's tests, against the fluxo binary on loopback: liars beside a
+// single honest libtorrent seeder, a liar that keeps reconnecting to the
+// downloader under new ports, a peer that rejects everything, connection
+// squatters, a borrowed peer id, and more peers than oneTBB's default
+// worker cap after a recheck. Each test has its own 127.x addresses.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+
+#include "tests/support/swarm_fixture.h"
+
+namespace fluxo {
+namespace {
+
+using namespace std::chrono_literals;
+using namespace fluxo::test;
+
+// A number printed by py_peer.py at exit ("requests 12").
+long stat_of(const std::string& log, const std::string& name) {
+  std::smatch m;
+  if (!std::regex_search(log, m, std::regex(name + " (\\d+)"))) return -1;
+  return std::stol(m[1]);
+}
+
+TEST_F(SwarmTest, LiarsNeverCostTheOneHonestSeeder) {
+  std::string payload = single_payload("liars.bin", 8'000'009);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  auto honest = lt_seeders(torrent, 1, "127.0.40.");
+  // Three answer every request with random bytes, two push garbage nobody
+  // asked for, and one dials the downloader's listener, lies, and comes back
+  // from a new port whenever it is dropped.
+  auto liars = py_seeders(torrent, 3, "127.0.41.", {"--random-data", "--fast"});
+  auto pushers = py_seeders(torrent, 2, "127.0.42.", {"--push", "4"});
+  const std::string me = own_ip();
+  auto returning = py_seeders(torrent, 1, "127.0.43.",
+                              {"--random-data", "--fast", "--connect", me + ":6881", "--reconnect"});
+  auto r = download(torrent, {"--listen", me, "--port", "6881", "--peer", "127.0.40.1:6881", "--peer",
+                              "127.0.41.1:6881", "--peer", "127.0.41.2:6881", "--peer", "127.0.41.3:6881", "--peer",
+                              "127.0.42.1:6881", "--peer", "127.0.42.2:6881"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("out/liars.bin"));
+  auto ev = parse_events(r.out);
+  for (const auto& e : ev.events) {
+    if (e->getValue<std::string>("event") != "peer_banned") continue;
+    std::string who = e->getValue<std::string>("message");
+    // (A pusher may be banned: garbage that happens to match a block we did
+    // ask it for is a lie like any other.)
+    EXPECT_EQ(who.find("127.0.40.1"), std::string::npos) << "the honest seeder was banned: " << r.out;
+  }
+  // A liar is banned by the first piece that proves it lied; until then it
+  // can spoil only the few pieces it had in flight.
+  auto fin = ev.last("finished");
+  ASSERT_TRUE(fin);
+  EXPECT_LE(fin->getValue<int>("hash_failures"), 40) << r.out;
+  EXPECT_GE(ev.count("peer_banned"), 1) << r.out;
+}
+
+TEST_F(SwarmTest, APeerThatRejectsEverythingIsAskedABoundedNumberOfTimes) {
+  std::string payload = single_payload("reject.bin", 4'000'037);
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  auto rejecter = py_seeders(torrent, 1, "127.0.45.", {"--fast", "--reject-all"});
+  auto honest = py_seeders(torrent, 1, "127.0.46.", {"--block-delay", "0.002"});
+  auto r = download(torrent, {"--peer", "127.0.45.1:6881", "--peer", "127.0.46.1:6881"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("out/reject.bin"));
+  rejecter.reset();  // it reports what it was asked at exit
+  const std::string log = read_file(py_log("127.0.45."));
+  long asked = stat_of(log, "requests");
+  ASSERT_GE(asked, 1) << log;
+  // Each block at most once, and the connection goes after a few hundred
+  // rejects in a row (it used to be 181,209 round trips in 3 s).
+  EXPECT_LE(asked, 300) << log;
+}
+
+TEST_F(SwarmTest, SquattersDoNotCountAsActivityForTheStallTimeout) {
+  std::string payload = single_payload("squat.bin", 1'000'000);
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  auto squatters = py_seeders(torrent, 4, "127.0.47.", {"--squat"});
+  auto start = std::chrono::steady_clock::now();
+  auto r = download(torrent, {"--peer", "127.0.47.1:6881", "--peer", "127.0.47.2:6881", "--peer", "127.0.47.3:6881",
+                              "--peer", "127.0.47.4:6881", "--stall-timeout", "3"});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_LT(took, 30s);  // keep-alives every 20 s would otherwise keep it alive for ever
+}
+
+TEST_F(SwarmTest, ABorrowedPeerIdDoesNotPushTheRealPeerOut) {
+  std::string payload = single_payload("borrow.bin", 3'000'017);
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  // The real peer's id sorts below ours ("-AA" < "-FX"), so under the
+  // crossed-connection rule a connection *to us* with that id would win.
+  const std::string id = "-AA0000-000000000000";
+  auto real = py_seeders(torrent, 1, "127.0.48.", {"--peer-id=" + id, "--block-delay", "0.004"});
+  const std::string me = own_ip();
+  auto thief = py_seeders(torrent, 3, "127.0.49.",
+                          {"--peer-id=" + id, "--squat", "--connect", me + ":6881", "--reconnect"});
+  auto r = download(torrent, {"--listen", me, "--port", "6881", "--peer", "127.0.48.1:6881"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("out/borrow.bin"));
+  real.reset();
+  // One connection did it all: it was never dropped for the thieves.
+  const std::string log = read_file(py_log("127.0.48."));
+  EXPECT_EQ(stat_of(log, "accepted"), 1) << log;
+}
+
+TEST_F(SwarmTest, MorePeersThanTheDefaultWorkerCapAfterARecheckAllRun) {
+  std::string payload = single_payload("three.bin", 12'000'000);
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  // Some data is there already, so a recheck (oneTBB's first use) runs first.
+  {
+    std::string data = read_file(payload);
+    std::filesystem::create_directories(path("out"));
+    std::ofstream(path("out/three.bin"), std::ios::binary).write(data.data(), 2'000'000);
+  }
+  auto a = py_seeders(torrent, 150, "127.0.50.", {"--unchoke-delay", "4"});
+  auto b = py_seeders(torrent, 150, "127.0.51.", {"--unchoke-delay", "4"});
+  std::vector<std::string> args{"--max-peers", "300"};
+  for (const char* base : {"127.0.50.", "127.0.51."}) {
+    for (int i = 1; i <= 150; ++i) {
+      args.push_back("--peer");
+      args.push_back(base + std::to_string(i) + ":6881");
+    }
+  }
+  auto r = download(torrent, args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  ASSERT_TRUE(ev.last("resume")) << r.out;  // the recheck ran
+  EXPECT_GE(ev.max_int("progress", "peers_connected"), 290) << r.out;
+  expect_same_tree(payload, path("out/three.bin"));
+}
+
+}  // namespace
+}  // namespace fluxo
