@@ -423,15 +423,15 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
         on_event({DownloadEvent::Kind::resume, "cannot save resume data: " + s.message()});
       }
     }
-    // A full roster makes room, once a second, by evicting the least
-    // useful peer: for an address waiting to be dialled, and to keep a slot
-    // free for peers that connect to us.
+    // Once a second: connections on probation that did not prove useful in
+    // time go, and a full roster makes room for an address waiting to be
+    // dialled by evicting the least useful peer.
     if (now - last_eviction >= std::chrono::seconds(1)) {
       last_eviction = now;
-      bool evicted = false;
-      if (swarm.roster.full() && swarm.peers.candidate_due(now)) evicted = swarm.roster.evict_one(false, now);
-      if (listener && swarm.roster.incoming_full()) evicted = swarm.roster.evict_one(true, now) || evicted;
-      if (evicted) swarm.counters.evicted.fetch_add(1);
+      swarm.counters.refused.fetch_add(static_cast<std::uint32_t>(swarm.roster.expire_probation(now)));
+      if (swarm.roster.full() && swarm.peers.candidate_due(now) && swarm.roster.evict_one(false, now)) {
+        swarm.counters.evicted.fetch_add(1);
+      }
     }
     // Dial out while the budget allows.
     while (!swarm.roster.full()) {

@@ -15,7 +15,7 @@ bool PeerRoster::useless(const PeerLink& l, Clock::time_point now) const {
 bool PeerRoster::evict_locked(bool incoming_only, Clock::time_point now) {
   auto victim = links_.end();
   for (auto it = links_.begin(); it != links_.end(); ++it) {
-    if (incoming_only && !(*it)->incoming) continue;
+    if ((*it)->provisional.load() || (incoming_only && !(*it)->incoming)) continue;
     if (!useless(**it, now)) continue;
     if (victim == links_.end() || (*it)->last_useful() < (*victim)->last_useful()) victim = it;
   }
@@ -25,17 +25,58 @@ bool PeerRoster::evict_locked(bool incoming_only, Clock::time_point now) {
   return true;
 }
 
+bool PeerRoster::fits_locked(const PeerLink& link) const {
+  std::size_t regular = 0, in = 0;
+  for (const auto& l : links_) {
+    if (l.get() == &link || l->provisional.load()) continue;
+    ++regular;
+    in += l->incoming;
+  }
+  return regular < limits_.total && (!link.incoming || in < limits_.incoming);
+}
+
 bool PeerRoster::admit(const std::shared_ptr<PeerLink>& link, Clock::time_point now) {
+  (void)now;
   std::lock_guard lock(mu_);
   auto same_ip = std::count_if(links_.begin(), links_.end(), [&](const auto& l) { return l->ip == link->ip; });
   if (static_cast<unsigned>(same_ip) >= limits_.per_ip) return false;
-  if (link->incoming) {
-    auto in = std::count_if(links_.begin(), links_.end(), [](const auto& l) { return l->incoming; });
-    if (static_cast<unsigned>(in) >= limits_.incoming && !evict_locked(true, now)) return false;
+  if (!fits_locked(*link)) {
+    auto waiting = std::count_if(links_.begin(), links_.end(), [](const auto& l) { return l->provisional.load(); });
+    if (static_cast<unsigned>(waiting) >= limits_.probation) return false;
+    link->provisional.store(true);
   }
-  if (links_.size() >= limits_.total && !evict_locked(false, now)) return false;
   links_.push_back(link);
   return true;
+}
+
+bool PeerRoster::promote(PeerLink& link, Clock::time_point now) {
+  if (!link.provisional.load()) return true;
+  std::lock_guard lock(mu_);
+  if (link.drop->load()) return false;
+  if (!fits_locked(link)) {
+    // Make room: first among connections of its own direction if that is
+    // what is full, else among all.
+    std::size_t in = 0;
+    for (const auto& l : links_) in += !l->provisional.load() && l->incoming;
+    const bool incoming_full = link.incoming && in >= limits_.incoming;
+    if (!evict_locked(incoming_full, now)) return false;
+    if (!fits_locked(link) && !evict_locked(false, now)) return false;
+  }
+  link.provisional.store(false);
+  return true;
+}
+
+std::size_t PeerRoster::expire_probation(Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& l : links_) {
+    if (l->provisional.load() && now - l->connected_at >= limits_.probation_time) {
+      l->drop->store(true);
+      ++n;
+    }
+  }
+  std::erase_if(links_, [](const auto& l) { return l->drop->load(); });
+  return n;
 }
 
 bool PeerRoster::evict_one(bool incoming_only, Clock::time_point now) {
@@ -75,12 +116,12 @@ std::size_t PeerRoster::size() const {
   return links_.size();
 }
 
-std::size_t PeerRoster::incoming() const {
-  std::lock_guard lock(mu_);
-  return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& l) { return l->incoming; }));
-}
 
-bool PeerRoster::full() const { return size() >= limits_.total; }
-bool PeerRoster::incoming_full() const { return incoming() >= limits_.incoming; }
+bool PeerRoster::full() const {
+  std::lock_guard lock(mu_);
+  return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& l) {
+           return !l->provisional.load();
+         })) >= limits_.total;
+}
 
 }  // namespace fluxo

@@ -5,10 +5,16 @@
 // Budget: at most `total` connections; at most `incoming` of them accepted
 // (so peers that connect to us cannot take the slots we dial out with, and
 // the reverse is bounded by `total`); at most `per_ip` from one IP address.
-// A connection that does not fit may take the place of the least useful
-// peer: one that for `useless_after` has neither sent nor been sent a block,
-// is not interested in us, and has nothing we need (or had, and sent nothing
-// for `stingy_after`). Such a peer's `drop` flag is set and it leaves the
+//
+// A connection that arrives when the budget is spent is taken on probation
+// (at most `probation` at once): it may shake hands, and if within
+// `probation_time` it shows it is worth a slot (it is interested in us, or
+// has something we need), it takes the place of the least useful peer: one
+// that for `useless_after` has neither sent nor been sent a block, is not
+// interested in us, and has nothing we need (or had, and sent nothing for
+// `stingy_after`). Otherwise it is dropped. So squatters that shake hands
+// and idle hold no slot an honest peer needs, and cannot push out anyone
+// useful either. An evicted peer's `drop` flag is set and it leaves the
 // roster at once, so its slot is free before its task notices.
 //
 // Thread-safety: all members lock; PeerLink's fields are atomics written by
@@ -38,6 +44,7 @@ struct PeerLink {
   // crossed connection that lost (see PeerBook::claim_peer_id).
   const std::shared_ptr<std::atomic<bool>> drop = std::make_shared<std::atomic<bool>>(false);
   std::atomic<bool> ready{false};       // handshake done: the choker considers it
+  std::atomic<bool> provisional{false};  // on probation: beyond the budget until promoted
   std::atomic<bool> interested{false};  // the peer wants something we have
   std::atomic<bool> wanted{false};      // it has something we need (we are interested)
   std::atomic<bool> snubbed{false};     // it stopped sending to us
@@ -58,6 +65,8 @@ struct ConnectionLimits {
   unsigned total = 50;
   unsigned incoming = 25;
   unsigned per_ip = 2;
+  unsigned probation = 8;
+  std::chrono::seconds probation_time{10};
   std::chrono::seconds useless_after{5};
   std::chrono::seconds stingy_after{30};
 };
@@ -67,9 +76,15 @@ class PeerRoster {
   using Clock = PeerLink::Clock;
   explicit PeerRoster(ConnectionLimits limits) : limits_(limits) {}
 
-  // Admits a new connection if it fits the budget, evicting the least useful
-  // peer if that makes it fit. False: it must be closed.
+  // Admits a new connection: within the budget, or on probation (then
+  // link->provisional is set). False: it must be closed.
   bool admit(const std::shared_ptr<PeerLink>& link, Clock::time_point now);
+  // A connection on probation proved useful: it gets a slot, evicting the
+  // least useful peer if need be. False if no slot could be had (it stays on
+  // probation). True at once for a connection not on probation.
+  bool promote(PeerLink& link, Clock::time_point now);
+  // Drops connections whose probation ran out; returns how many.
+  std::size_t expire_probation(Clock::time_point now);
   // Frees one slot of the given direction (or any, when both) by evicting the
   // least useful peer; false if no peer is useless enough.
   bool evict_one(bool incoming_only, Clock::time_point now);
@@ -78,15 +93,14 @@ class PeerRoster {
   std::size_t drop_ip(const std::string& ip);
 
   std::vector<std::shared_ptr<PeerLink>> snapshot() const;  // handshaken peers only
-  std::size_t size() const;
-  std::size_t incoming() const;
-  bool full() const;
-  bool incoming_full() const;
+  std::size_t size() const;  // probation included
+  bool full() const;         // no regular slot left
   const ConnectionLimits& limits() const { return limits_; }
   bool useless(const PeerLink& l, Clock::time_point now) const;
 
  private:
   bool evict_locked(bool incoming_only, Clock::time_point now);
+  bool fits_locked(const PeerLink& link) const;  // a regular slot is free for it
   ConnectionLimits limits_;
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<PeerLink>> links_;  // guarded by mu_

@@ -392,6 +392,7 @@ class Session {
       case MsgId::interested:
       case MsgId::not_interested:
         link_->interested.store(m.id == MsgId::interested, std::memory_order_relaxed);
+        if (m.id == MsgId::interested) promote();
         break;
       case MsgId::have:
         if (!has_.test(m.piece)) {
@@ -480,9 +481,17 @@ class Session {
         put_simple(MsgId::interested);
         am_interested_ = true;
         link_->wanted.store(true, std::memory_order_relaxed);
+        promote();
         return;
       }
     }
+  }
+
+  // A connection on probation (it came when every slot was taken) that
+  // turns out useful takes the slot of the least useful peer, if there is
+  // one; otherwise its probation runs out (see pipeline/peer_roster.h).
+  void promote() {
+    if (link_->provisional.load(std::memory_order_relaxed)) (void)s_.roster.promote(*link_, Clock::now());
   }
 
   void send_haves() {

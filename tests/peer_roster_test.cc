@@ -23,16 +23,18 @@ ConnectionLimits limits(unsigned total, unsigned incoming, unsigned per_ip = 2) 
 }
 
 TEST(PeerRoster, IncomingConnectionsCannotTakeMoreThanTheirShare) {
-  PeerRoster r(limits(4, 2));
+  ConnectionLimits l = limits(4, 2);
+  l.probation = 0;
+  PeerRoster r(l);
   auto now = PeerLink::Clock::now();
   EXPECT_TRUE(r.admit(link(1, "10.0.0.1", true), now));
   EXPECT_TRUE(r.admit(link(2, "10.0.0.2", true), now));
-  EXPECT_FALSE(r.admit(link(3, "10.0.0.3", true), now));  // fresh peers are not evicted
+  EXPECT_FALSE(r.admit(link(3, "10.0.0.3", true), now));
   EXPECT_TRUE(r.admit(link(4, "10.0.0.4", false), now));
   EXPECT_TRUE(r.admit(link(5, "10.0.0.5", false), now));
   EXPECT_FALSE(r.admit(link(6, "10.0.0.6", false), now));
   EXPECT_EQ(r.size(), 4u);
-  EXPECT_EQ(r.incoming(), 2u);
+  EXPECT_TRUE(r.full());
 }
 
 TEST(PeerRoster, OneAddressGetsAtMostPerIpConnections) {
@@ -43,21 +45,48 @@ TEST(PeerRoster, OneAddressGetsAtMostPerIpConnections) {
   EXPECT_FALSE(r.admit(link(3, "10.0.0.1", true), now));
 }
 
-TEST(PeerRoster, AnIdleUninterestedPeerMakesRoomButAUsefulOneDoesNot) {
+TEST(PeerRoster, ANewcomerOnProbationTakesASquattersSlotOnlyOnceItProvesUseful) {
   PeerRoster r(limits(2, 2));
   auto t0 = PeerLink::Clock::now();
-  auto squatter = link(1, "10.0.0.1", true);
-  auto leecher = link(2, "10.0.0.2", true);
+  auto squatter = link(1, "10.0.0.1", true, t0);
+  auto leecher = link(2, "10.0.0.2", true, t0);
   ASSERT_TRUE(r.admit(squatter, t0));
   ASSERT_TRUE(r.admit(leecher, t0));
   leecher->interested.store(true);  // waits for an unchoke: not useless
   auto later = t0 + 6s;
-  auto newcomer = link(3, "10.0.0.3", true, later);
-  EXPECT_TRUE(r.admit(newcomer, later));
+  auto idler = link(3, "10.0.0.3", true, later);
+  auto newcomer = link(4, "10.0.0.4", true, later);
+  ASSERT_TRUE(r.admit(idler, later));  // on probation, evicting nobody yet
+  ASSERT_TRUE(r.admit(newcomer, later));
+  EXPECT_TRUE(newcomer->provisional.load());
+  EXPECT_FALSE(squatter->drop->load());
+  newcomer->interested.store(true);
+  EXPECT_TRUE(r.promote(*newcomer, later));
+  EXPECT_FALSE(newcomer->provisional.load());
   EXPECT_TRUE(squatter->drop->load());
   EXPECT_FALSE(leecher->drop->load());
-  // Nobody else is useless yet: the next one is refused.
-  EXPECT_FALSE(r.admit(link(4, "10.0.0.4", true), later));
+  // The idler never proves anything: its probation runs out.
+  EXPECT_EQ(r.expire_probation(later + 5s), 0u);
+  EXPECT_EQ(r.expire_probation(later + 10s), 1u);
+  EXPECT_TRUE(idler->drop->load());
+  EXPECT_EQ(r.size(), 2u);
+}
+
+TEST(PeerRoster, ProbationIsBoundedAndUsefulPeersAreNeverEvicted) {
+  ConnectionLimits l = limits(1, 1);
+  l.probation = 1;
+  PeerRoster r(l);
+  auto t0 = PeerLink::Clock::now();
+  auto busy = link(1, "10.0.0.1", true, t0);
+  ASSERT_TRUE(r.admit(busy, t0));
+  busy->interested.store(true);
+  auto later = t0 + 60s;
+  auto a = link(2, "10.0.0.2", true, later);
+  ASSERT_TRUE(r.admit(a, later));
+  EXPECT_FALSE(r.admit(link(3, "10.0.0.3", true, later), later));  // probation is full
+  a->interested.store(true);
+  EXPECT_FALSE(r.promote(*a, later));  // nobody useless to replace
+  EXPECT_FALSE(busy->drop->load());
 }
 
 TEST(PeerRoster, APeerWithWhatWeNeedIsKeptUntilItProvesStingy) {

@@ -133,5 +133,30 @@ TEST_F(SeedTest, BenchRunsAWholeSwarmAndChecksEveryByte) {
   EXPECT_FALSE(std::filesystem::exists(o->getValue<std::string>("directory")));
 }
 
+TEST_F(SeedTest, SquattersHoldNoSlotAnHonestLeecherNeeds) {
+  std::string payload = single_payload("squat.bin", 5'000'011);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  auto seeder = fluxo_seeder(torrent, "127.0.54.1", 7221, {"--max-peers", "20"});
+  // 50 peers that shake hands and then only send keep-alives take every
+  // slot (and the probation ones, until their probation runs out).
+  auto squatters = py_seeders(torrent, 50, "127.0.55.", {"--squat", "--connect", "127.0.54.1:7221"});
+  std::string out;
+  int seen_full = 0, settled = 0;
+  for (int i = 0; i < 300 && !settled; ++i) {
+    out += seeder->output();
+    for (const auto& e : parse_events(out).events) {
+      if (e->getValue<std::string>("event") != "progress") continue;
+      int n = e->getValue<int>("peers_connected");
+      if (n >= 20) seen_full = 1;
+      if (seen_full && n <= 20) settled = n;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ(settled, 20) << out;
+  auto r = lt_leech(torrent, "127.0.54.2", {"127.0.54.1:7221"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << "seeder:\n" << seeder->output();
+  expect_same_tree(payload, path("lt-out/squat.bin"));
+}
+
 }  // namespace
 }  // namespace fluxo
