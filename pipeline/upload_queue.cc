@@ -11,8 +11,9 @@ namespace {
 using wire::BlockRef;
 using wire::MsgId;
 
+// Per UploadQueue::kAbuseWindow:
 constexpr std::uint32_t kMaxRequestsWhileChoked = 2048;  // it may not have seen our choke yet
-constexpr std::uint32_t kMaxBadRequests = 64;            // for pieces we do not have
+constexpr std::uint32_t kMaxBadRequests = 64;            // for pieces we do not have (or lost)
 constexpr std::uint32_t kMaxStrayCancels = 4096;         // cancels for requests we do not hold
 
 Status violation(const std::string& who, const std::string& what) {
@@ -55,12 +56,16 @@ Status UploadQueue::on_request(const BlockRef& r, std::vector<std::uint8_t>& out
     return violation(who_, "request past the end of piece " + std::to_string(r.piece.value()));
   }
   if (choking_) {
-    if (++requests_while_choked_ > kMaxRequestsWhileChoked) return violation(who_, "request flood while choked");
+    if (requests_while_choked_.add(WindowCounter::Clock::now()) > kMaxRequestsWhileChoked) {
+      return violation(who_, "request flood while choked");
+    }
     reject(r, out);
     return Status::ok();
   }
   if (s_.upload == nullptr || !s_.have.test(r.piece)) {
-    if (++bad_requests_ > kMaxBadRequests) return violation(who_, "requests for pieces we do not have");
+    if (bad_requests_.add(WindowCounter::Clock::now()) > kMaxBadRequests) {
+      return violation(who_, "requests for pieces we do not have");
+    }
     reject(r, out);
     return Status::ok();
   }
@@ -78,7 +83,7 @@ Status UploadQueue::on_cancel(const BlockRef& r, std::vector<std::uint8_t>& out)
   auto it = std::find(queue_.begin(), queue_.end(), r);
   if (it == queue_.end()) {
     // Already sent, or never asked: harmless unless it is a flood.
-    if (++stray_cancels_ > kMaxStrayCancels) return violation(who_, "cancel flood");
+    if (stray_cancels_.add(WindowCounter::Clock::now()) > kMaxStrayCancels) return violation(who_, "cancel flood");
     return Status::ok();
   }
   queue_.erase(it);

@@ -4,15 +4,19 @@
 //
 // Rules: a request of 0 or more than 16 KiB, or past the end of its piece,
 // is a violation (the session ends); requests while choked and for pieces we
-// do not have are rejected (BEP 6) and, past a limit, a violation; at most
-// kMaxQueue requests wait; a cancel removes its request (answered with a
-// reject under BEP 6), and floods of cancels for nothing are a violation.
+// do not have are rejected (BEP 6) and, past a limit within a sliding
+// window, a violation; at most kMaxQueue requests wait; a cancel removes its
+// request (answered with a reject under BEP 6), and floods of cancels for
+// nothing (again within a window) are a violation. The windows make the
+// limits about rates: a long-lived peer is not dropped for what ordinary
+// rechokes add up to over hours.
 // Owned and used by one session's thread.
 #pragma once
 
 #include <sys/uio.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -26,10 +30,39 @@
 
 namespace fluxo {
 
+// Events within the last `window` (two buckets: the current one and, scaled
+// down by how far the window has moved on, the previous one). Pure; time is
+// passed in.
+class WindowCounter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit WindowCounter(Clock::duration window) : window_(window) {}
+  // Counts one event at `now`; returns the count within the window.
+  std::uint32_t add(Clock::time_point now) {
+    if (now - start_ >= 2 * window_) {
+      start_ = now;
+      previous_ = current_ = 0;
+    } else if (now - start_ >= window_) {
+      start_ += window_;
+      previous_ = current_;
+      current_ = 0;
+    }
+    ++current_;
+    auto into = std::chrono::duration<double>(now - start_) / std::chrono::duration<double>(window_);
+    return current_ + static_cast<std::uint32_t>(previous_ * (1.0 - into));
+  }
+
+ private:
+  Clock::duration window_;
+  Clock::time_point start_{};
+  std::uint32_t previous_ = 0, current_ = 0;
+};
+
 class UploadQueue {
  public:
   static constexpr std::size_t kMaxQueue = 2048;  // requests queued from one peer
   static constexpr std::size_t kBatch = 16;       // blocks per gathered write
+  static constexpr std::chrono::seconds kAbuseWindow{10};
 
   UploadQueue(SwarmState& swarm, std::string who, PeerLink& link, bool fast)
       : s_(swarm), who_(std::move(who)), link_(link), fast_(fast) {}
@@ -62,9 +95,10 @@ class UploadQueue {
   std::shared_ptr<const std::vector<std::uint8_t>> serving_;  // the piece being served
   std::uint32_t serving_index_ = 0;
   std::uint32_t last_prefetch_ = UINT32_MAX;
-  std::uint32_t requests_while_choked_ = 0;
-  std::uint32_t bad_requests_ = 0;
-  std::uint32_t stray_cancels_ = 0;
+  // Abuse, counted over the last kAbuseWindow.
+  WindowCounter requests_while_choked_{kAbuseWindow};
+  WindowCounter bad_requests_{kAbuseWindow};
+  WindowCounter stray_cancels_{kAbuseWindow};
   // serve()'s scratch.
   std::vector<iovec> iov_;
   std::array<std::array<std::uint8_t, wire::kPieceHeaderSize>, kBatch> heads_{};

@@ -1,4 +1,5 @@
 #include "pipeline/choker.h"
+#include "pipeline/upload_queue.h"
 
 #include <gtest/gtest.h>
 
@@ -126,6 +127,31 @@ TEST(Choker, NewcomersAreThreeTimesAsLikelyToBeTheOptimisticUnchoke) {
   // Expected 3/4 of the draws.
   EXPECT_GT(newcomer, trials * 65 / 100);
   EXPECT_LT(newcomer, trials * 85 / 100);
+}
+
+}  // namespace
+}  // namespace fluxo
+
+namespace fluxo {
+namespace {
+
+TEST(WindowCounter, CountsOnlyTheRecentPast) {
+  using namespace std::chrono_literals;
+  WindowCounter c(10s);
+  auto t = WindowCounter::Clock::time_point{} + 1000s;
+  std::uint32_t n = 0;
+  for (int i = 0; i < 100; ++i) n = c.add(t);
+  EXPECT_EQ(n, 100u);
+  // Half a window later the old events count for half.
+  n = c.add(t + 15s);
+  EXPECT_GE(n, 45u);
+  EXPECT_LE(n, 55u);
+  // Hours of ordinary bursts never add up.
+  for (int h = 0; h < 1000; ++h) {
+    auto at = t + 60s + std::chrono::seconds(30 * h);
+    for (int i = 0; i < 100; ++i) n = c.add(at);
+    EXPECT_LE(n, 101u);
+  }
 }
 
 }  // namespace
