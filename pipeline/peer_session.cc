@@ -5,6 +5,7 @@
 #include <deque>
 #include <random>
 
+#include "net/message_reader.h"
 #include "net/peer_socket.h"
 #include "net/wire.h"
 #include "pipeline/piece_pipeline.h"
@@ -20,7 +21,6 @@ using wire::MsgId;
 
 constexpr std::chrono::milliseconds kPoll{200};
 constexpr std::chrono::milliseconds kShortPoll{20};
-constexpr std::size_t kPieceHeaderSize = 13;  // length, id, index, begin
 constexpr std::chrono::seconds kKeepAlive{60};
 constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
 constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ignored
@@ -114,7 +114,7 @@ class Session {
     while (got < target.size()) {
       if (halted()) return halt_status();
       if (Clock::now() > deadline) return Status(ErrorCode::network_error, who_ + ": timed out mid-message");
-      auto r = sock_->receive_some(target.subspan(got), std::span(in_).first(kPieceHeaderSize), kPoll);
+      auto r = sock_->receive_some(target.subspan(got), std::span(in_).first(wire::kPieceHeaderSize), kPoll);
       if (!r) return r.status();
       std::size_t into_target = std::min(*r, target.size() - got);
       got += into_target;
@@ -275,36 +275,23 @@ class Session {
 
   Status process_input() {
     while (true) {
-      std::size_t avail = in_end_ - in_begin_;
-      if (avail < 4) break;
-      const std::uint8_t* p = in_.data() + in_begin_;
-      std::uint32_t len = wire::read_u32(p);
-      if (len == 0) {
-        in_begin_ += 4;
+      auto f = wire::next_frame(std::span<const std::uint8_t>(in_).subspan(in_begin_, in_end_ - in_begin_),
+                                s_.meta.piece_count(), max_len_);
+      if (f.kind == wire::Frame::Kind::need_more) break;
+      if (f.kind == wire::Frame::Kind::error) return violation(who_, f.error);
+      in_begin_ += f.size;
+      if (f.kind == wire::Frame::Kind::keep_alive) {
         if (++keepalives_in_row_ > kMaxIdleKeepAlives) return violation(who_, "keep-alive flood");
         continue;
       }
       keepalives_in_row_ = 0;
-      if (len > max_len_) {
-        return violation(who_, "message of " + std::to_string(len) + " bytes exceeds the limit");
+      if (f.kind == wire::Frame::Kind::piece) {
+        if (Status st = receive_block(f.block); !st) return st;
+      } else {
+        auto msg = wire::decode_message(f.body, s_.meta.piece_count());
+        if (!msg) return violation(who_, msg.status().message());
+        if (Status st = handle(*msg); !st) return st;
       }
-      if (avail < 5) break;
-      if (p[4] == static_cast<std::uint8_t>(MsgId::piece)) {
-        if (len < 10 || len - 9 > wire::kMaxBlockLength) return violation(who_, "piece message of bad length");
-        if (avail < 13) break;
-        std::uint32_t index = wire::read_u32(p + 5);
-        std::uint32_t begin = wire::read_u32(p + 9);
-        if (index >= s_.meta.piece_count()) return violation(who_, "block for a piece out of range");
-        in_begin_ += 13;
-        if (Status st = receive_block(BlockRef{PieceIndex(index), begin, len - 9}); !st) return st;
-        any_message_ = true;
-        continue;
-      }
-      if (avail < 4 + std::size_t{len}) break;
-      auto msg = wire::decode_message(std::span<const std::uint8_t>(p + 4, len), s_.meta.piece_count());
-      if (!msg) return violation(who_, msg.status().message());
-      in_begin_ += 4 + std::size_t{len};
-      if (Status st = handle(*msg); !st) return st;
       any_message_ = true;
     }
     if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
