@@ -14,7 +14,10 @@ Result<Listener> Listener::open(const std::string& address, std::uint16_t port, 
     auto p = static_cast<std::uint16_t>(port + i);
     try {
       Poco::Net::ServerSocket s;
-      s.bind(Poco::Net::SocketAddress(host, p), /*reuseAddress=*/true);
+      // SO_REUSEADDR (a port in TIME_WAIT after a restart is free to take)
+      // but not SO_REUSEPORT, which POCO's two-argument bind also sets: with
+      // it a second process would share the port instead of moving on.
+      s.bind(Poco::Net::SocketAddress(host, p), /*reuseAddress=*/true, /*reusePort=*/false);
       s.listen(128);
       std::uint16_t bound = s.address().port();  // the real one when port was 0
       return Listener(std::move(s), host, bound);

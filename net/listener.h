@@ -2,7 +2,8 @@
 //
 // open() binds `address` (default: every IPv4 address) at `port`; when the
 // port is taken and `try_next` is set it tries the next ones, as users expect
-// from a client's default port. accept() waits in short steps, so the task
+// from a client's default port. Taken means by anyone, this process or
+// another: the port is never shared (no SO_REUSEPORT). accept() waits in short steps, so the task
 // that runs it notices a stop request.
 #pragma once
 

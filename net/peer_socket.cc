@@ -3,6 +3,12 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SocketAddress.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
 
 namespace fluxo {
 namespace {
@@ -22,7 +28,7 @@ Result<PeerSocket> PeerSocket::connect(const PeerAddress& to, std::chrono::milli
     s.connect(Poco::Net::SocketAddress(to.host, to.port), to_timespan(timeout));
     s.setNoDelay(true);
     s.setBlocking(true);
-    s.setSendTimeout(Poco::Timespan(30, 0));
+    s.setSendTimeout(to_timespan(kSendStep));
     return PeerSocket(std::move(s), remote);
   } catch (const Poco::Exception& e) {
     return Status(ErrorCode::network_error, remote + ": " + e.displayText());
@@ -44,35 +50,59 @@ PeerSocket PeerSocket::adopt(Poco::Net::StreamSocket s) {
     remote = s.peerAddress().toString();
     s.setNoDelay(true);
     s.setBlocking(true);
-    s.setSendTimeout(Poco::Timespan(30, 0));
+    s.setSendTimeout(to_timespan(kSendStep));
   } catch (const Poco::Exception&) {
     remote = "(unknown peer)";  // the next read or write reports the real error
   }
   return PeerSocket(std::move(s), std::move(remote));
 }
 
-Status PeerSocket::send_all(std::span<iovec> parts) {
-  try {
-    std::size_t i = 0;
-    while (i < parts.size()) {
-      Poco::Net::SocketBufVec v(parts.begin() + static_cast<std::ptrdiff_t>(i),
-                                parts.begin() + static_cast<std::ptrdiff_t>(std::min(parts.size(), i + IOV_MAX)));
-      int n = socket_.sendBytes(v);
-      if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed while sending");
-      auto left = static_cast<std::size_t>(n);
-      while (i < parts.size() && left >= parts[i].iov_len) {
-        left -= parts[i].iov_len;
-        ++i;
-      }
-      if (left > 0) {
-        parts[i].iov_base = static_cast<std::uint8_t*>(parts[i].iov_base) + left;
-        parts[i].iov_len -= left;
-      }
-    }
-    return Status::ok();
-  } catch (const Poco::Exception& e) {
-    return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
+Status PeerSocket::may_continue(bool progress, Clock::time_point& last_progress) const {
+  if (stop_ != nullptr && stop_->load()) return Status(ErrorCode::cancelled, remote_ + ": stopped while sending");
+  auto now = Clock::now();
+  if (progress) {
+    last_progress = now;
+  } else if (now - last_progress >= stall_) {
+    return Status(ErrorCode::network_error,
+                  remote_ + ": no progress sending for " + std::to_string(stall_.count()) + " ms");
   }
+  return Status::ok();
+}
+
+// One sendmsg per step, straight on the descriptor: POCO's gathered send
+// reports a send timeout as a generic I/O error, and MSG_NOSIGNAL keeps a
+// peer that closed from raising SIGPIPE. Each call blocks at most kSendStep
+// (SO_SNDTIMEO) and then returns what it moved, or EAGAIN if nothing.
+Status PeerSocket::send_all(std::span<iovec> parts) {
+  const int fd = socket_.impl()->sockfd();
+  std::size_t i = 0;
+  auto last_progress = Clock::now();  // vDSO, not a system call
+  while (i < parts.size()) {
+    msghdr msg{};
+    msg.msg_iov = parts.data() + i;
+    msg.msg_iovlen = std::min<std::size_t>(parts.size() - i, IOV_MAX);
+    ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      int err = errno;
+      if (err == EINTR) continue;
+      if (err != EAGAIN && err != EWOULDBLOCK) {
+        return Status(ErrorCode::network_error, remote_ + ": " + std::strerror(err));
+      }
+      n = 0;
+    }
+    auto left = static_cast<std::size_t>(n);
+    while (i < parts.size() && left >= parts[i].iov_len) {
+      left -= parts[i].iov_len;
+      ++i;
+    }
+    if (left > 0) {
+      parts[i].iov_base = static_cast<std::uint8_t*>(parts[i].iov_base) + left;
+      parts[i].iov_len -= left;
+    }
+    if (i == parts.size()) break;
+    if (Status st = may_continue(n > 0, last_progress); !st) return st;
+  }
+  return Status::ok();
 }
 
 std::size_t PeerSocket::available() {
@@ -85,17 +115,8 @@ std::size_t PeerSocket::available() {
 }
 
 Status PeerSocket::send_all(std::span<const std::uint8_t> data) {
-  try {
-    std::size_t sent = 0;
-    while (sent < data.size()) {
-      int n = socket_.sendBytes(data.data() + sent, static_cast<int>(data.size() - sent));
-      if (n <= 0) return Status(ErrorCode::network_error, remote_ + ": connection closed while sending");
-      sent += static_cast<std::size_t>(n);
-    }
-    return Status::ok();
-  } catch (const Poco::Exception& e) {
-    return Status(ErrorCode::network_error, remote_ + ": " + e.displayText());
-  }
+  iovec one{const_cast<std::uint8_t*>(data.data()), data.size()};
+  return send_all(std::span<iovec>(&one, data.empty() ? 0 : 1));
 }
 
 Result<std::size_t> PeerSocket::receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait) {

@@ -1,6 +1,10 @@
 // A blocking TCP connection to one peer (Poco::Net::StreamSocket) with
 // deadlines on every operation. Owned and used by one peer task, which reads
 // with short timeouts so it notices a stop request without help from outside.
+// Sends wait in 200 ms steps (SO_SNDTIMEO) and, between steps, look at the
+// stop flag given to watch(): a peer that stops reading delays a shutdown by
+// at most one step, and one that makes no progress at all for the stall
+// bound (30 s) is an error.
 #pragma once
 
 #include <Poco/Net/StreamSocket.h>
@@ -8,6 +12,7 @@
 
 #include <sys/uio.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <span>
@@ -29,9 +34,25 @@ class PeerSocket {
   // Takes over a connection accepted by a Listener.
   static PeerSocket adopt(Poco::Net::StreamSocket s);
 
+  // How long a send may go without moving a byte before it fails.
+  static constexpr std::chrono::milliseconds kDefaultSendStall{30000};
+  // How long one send call blocks before the stop flag is looked at again.
+  static constexpr std::chrono::milliseconds kSendStep{200};
+
+  // Sends from now on return ErrorCode::cancelled when `*stop` is true and
+  // the data did not all go out at once, and network_error after `stall`
+  // without progress. `stop` may be null (no stop) and must outlive the
+  // socket's use. Called by the owning task, before sending.
+  void watch(const std::atomic<bool>* stop, std::chrono::milliseconds stall = kDefaultSendStall) {
+    stop_ = stop;
+    stall_ = stall;
+  }
+
+  // Every byte of `data`, or an error (see watch()).
   Status send_all(std::span<const std::uint8_t> data);
   // Sends every byte of `parts` with gathered writes, resuming after partial
-  // ones. `parts` is modified (advanced) on the way.
+  // ones; one system call when the socket takes it all at once. `parts` is
+  // modified (advanced) on the way.
   Status send_all(std::span<iovec> parts);
   // Bytes that can be read without blocking.
   std::size_t available();
@@ -51,7 +72,12 @@ class PeerSocket {
   std::string remote_;
   Poco::Net::SocketBufVec scatter_{2};
   std::chrono::milliseconds wait_{0};  // the receive timeout set on the socket
+  const std::atomic<bool>* stop_ = nullptr;
+  std::chrono::milliseconds stall_ = kDefaultSendStall;
   void set_wait(std::chrono::milliseconds wait);
+  // After a send that did not take everything (`progress`: it took some):
+  // ok to go on, or why not.
+  Status may_continue(bool progress, Clock::time_point& last_progress) const;
 };
 
 }  // namespace fluxo

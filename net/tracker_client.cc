@@ -3,20 +3,24 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/AcceptCertificateHandler.h>
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/URI.h>
 
-#include <memory>
+#include <algorithm>
+#include <cstdio>
 #include <mutex>
+#include <optional>
+#include <sstream>
 
 #include "core/encoding.h"
+#include "net/deadline_watchdog.h"
+#include "net/tracker_reply.h"
 
 namespace fluxo {
 namespace {
@@ -55,6 +59,141 @@ Status net_error(const std::string& url, const std::string& what) {
   return Status(ErrorCode::network_error, "tracker " + url + ": " + what);
 }
 
+using Clock = std::chrono::steady_clock;
+
+// The one deadline of an announce, shared by its redirects.
+struct Deadline {
+  explicit Deadline(std::chrono::milliseconds limit)
+      : total(std::max(limit, std::chrono::milliseconds(1))), at(Clock::now() + total) {}
+  std::chrono::milliseconds total;
+  Clock::time_point at;
+
+  // What is left, at least 1 ms: POCO reads a zero timeout as "wait forever".
+  Poco::Timespan left() const {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(at - Clock::now()).count();
+    return Poco::Timespan(std::max<Poco::Timespan::TimeDiff>(us, 1000));
+  }
+  bool passed() const { return Clock::now() >= at; }
+  Status timed_out() const {
+    char text[48];
+    auto ms = total.count();
+    if (ms % 1000 == 0) {
+      std::snprintf(text, sizeof text, "timed out after %lld s", static_cast<long long>(ms / 1000));
+    } else {
+      std::snprintf(text, sizeof text, "timed out after %.1f s", static_cast<double>(ms) / 1000.0);
+    }
+    return Status(ErrorCode::network_error, text);
+  }
+};
+
+Status stopped() { return Status(ErrorCode::cancelled, "stopped"); }
+
+// "/path?query", never empty: the request target of an origin-form request.
+std::string request_target(const Poco::URI& uri) {
+  std::string t = uri.getPathEtc();
+  if (t.empty() || t.front() != '/') t.insert(t.begin(), '/');
+  return t;
+}
+
+// One HTTP exchange: connect (from options.source_address if set), TLS for
+// https, send the GET, read until the reply is complete or the connection
+// ends. Every blocking call gets the time left as its own timeout, and the
+// watchdog shuts the socket down at the deadline or on stop, which also
+// ends a TLS handshake or read blocked inside OpenSSL. The bytes are judged
+// by the caller. Messages carry no URL.
+Result<std::string> exchange(const Poco::URI& uri, const TrackerOptions& options, const Deadline& deadline,
+                             const std::atomic<bool>* stop, const TrackerReplyLimits& limits) {
+  if (stop != nullptr && stop->load()) return stopped();
+  if (deadline.passed()) return deadline.timed_out();
+  // Destroyed in reverse order: the watch goes before either socket closes the fd.
+  Poco::Net::StreamSocket socket;
+  std::optional<Poco::Net::SecureStreamSocket> tls;
+  DeadlineWatchdog::Watch watch;
+  std::string raw;
+  bool complete = false;
+  Status failure;
+  try {
+    // Name resolution is not bounded (see the header).
+    Poco::Net::SocketAddress to(uri.getHost(), uri.getPort());
+    socket = Poco::Net::StreamSocket(to.family());
+    if (!options.source_address.empty()) {
+      socket.impl()->bind(Poco::Net::SocketAddress(options.source_address, 0), /*reuseAddress=*/false);
+    }
+    watch = DeadlineWatchdog::instance().watch(socket.impl()->sockfd(), deadline.at, stop);
+    socket.connect(to, deadline.left());
+    socket.setReceiveTimeout(deadline.left());
+    socket.setSendTimeout(deadline.left());
+    Poco::Net::StreamSocket* conn = &socket;
+    if (uri.getScheme() == "https") {
+      init_tls_once();
+      tls = Poco::Net::SecureStreamSocket::attach(socket, uri.getHost(), make_context(options));
+      conn = &*tls;
+    }
+
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, request_target(uri),
+                                   Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setHost(uri.getHost(), uri.getPort());
+    request.set("User-Agent", "fluxo/" FLUXO_VERSION);
+    request.set("Accept-Encoding", "identity");
+    request.setKeepAlive(false);
+    std::ostringstream out;
+    request.write(out);
+    const std::string head = out.str();
+    for (std::size_t sent = 0; sent < head.size();) {
+      if (deadline.passed()) throw Poco::TimeoutException();
+      socket.setSendTimeout(deadline.left());
+      int n = conn->sendBytes(head.data() + sent, static_cast<int>(head.size() - sent));
+      if (n == 0) throw Poco::Net::ConnectionResetException("connection closed while sending");
+      if (n > 0) sent += static_cast<std::size_t>(n);
+    }
+
+    // A legitimate chunked reply has a few bytes of framing per chunk; more
+    // than this is a tracker wasting our time.
+    const std::size_t cap = limits.max_header + 2 * limits.max_body + 65536;
+    char buf[16384];
+    while (!complete) {
+      if (deadline.passed()) throw Poco::TimeoutException();
+      socket.setReceiveTimeout(deadline.left());
+      int n = 0;
+      try {
+        n = conn->receiveBytes(buf, sizeof buf);
+      } catch (const Poco::TimeoutException&) {
+        throw;
+      } catch (const Poco::Exception&) {
+        // A TLS peer that closes without close_notify looks like an error;
+        // after some bytes it is an end like any other, judged by the
+        // framing (a watchdog shutdown is told apart below).
+        if (raw.empty()) throw;
+        break;
+      }
+      if (n == 0) break;  // the end (or the watchdog's shutdown)
+      if (n < 0) continue;  // TLS wants more after a timeout: the deadline decides
+      raw.append(buf, static_cast<std::size_t>(n));
+      if (raw.size() > cap) {
+        failure = Status(ErrorCode::limit_exceeded, "reply is too large");
+        break;
+      }
+      complete = tracker_reply_complete(raw, limits);
+    }
+  } catch (const Poco::TimeoutException&) {
+    failure = deadline.timed_out();
+  } catch (const Poco::Exception& e) {
+    failure = Status(ErrorCode::network_error, e.displayText());
+  } catch (const std::exception& e) {
+    failure = Status(ErrorCode::network_error, e.what());
+  }
+  watch.reset();
+  if (!complete) {
+    switch (watch.fired()) {
+      case DeadlineWatchdog::Fired::stop: return stopped();
+      case DeadlineWatchdog::Fired::deadline: return deadline.timed_out();
+      case DeadlineWatchdog::Fired::no: break;
+    }
+  }
+  if (!failure) return failure;
+  return raw;
+}
+
 }  // namespace
 
 std::string announce_url(const std::string& base, const AnnounceRequest& req) {
@@ -78,73 +217,33 @@ std::string announce_url(const std::string& base, const AnnounceRequest& req) {
 }
 
 Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest& req,
-                                  const TrackerOptions& options) {
+                                  const TrackerOptions& options, const std::atomic<bool>* stop) {
+  const Deadline deadline(options.timeout);
+  TrackerReplyLimits limits;
+  limits.max_body = options.max_body;
   std::string target = announce_url(url, req);
   std::string scheme;
   for (int hop = 0; hop <= options.max_redirects; ++hop) {
+    Poco::URI uri;
     try {
-      Poco::URI uri(target);
-      if (scheme.empty()) scheme = uri.getScheme();
-      if (uri.getScheme() != scheme) return net_error(url, "redirect to another scheme refused");
-      std::unique_ptr<Poco::Net::HTTPClientSession> session;
-      if (scheme == "https") {
-        init_tls_once();
-        session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
-                                                                  make_context(options));
-      } else if (scheme == "http" && !options.source_address.empty()) {
-        Poco::Net::StreamSocket socket;
-        socket.impl()->bind(Poco::Net::SocketAddress(options.source_address, 0));
-        socket.connect(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()),
-                       Poco::Timespan(std::chrono::duration_cast<std::chrono::microseconds>(options.timeout).count()));
-        session = std::make_unique<Poco::Net::HTTPClientSession>(socket);  // Host header set below
-      } else if (scheme == "http") {
-        session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
-      } else {
-        return Status(ErrorCode::unsupported, "tracker " + url + ": scheme \"" + scheme + "\" is not supported");
-      }
-      Poco::Timespan t(std::chrono::duration_cast<std::chrono::microseconds>(options.timeout).count());
-      session->setTimeout(t, t, t);
-      Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, uri.getPathEtc(),
-                                     Poco::Net::HTTPMessage::HTTP_1_1);
-      request.setHost(uri.getHost(), uri.getPort());
-      request.set("User-Agent", "fluxo/" FLUXO_VERSION);
-      request.set("Accept-Encoding", "identity");
-      session->sendRequest(request);
-      Poco::Net::HTTPResponse response;
-      std::istream& body = session->receiveResponse(response);
-      int status = response.getStatus();
-      if (status >= 300 && status < 400 && response.has("Location")) {
-        Poco::URI next(uri, response.get("Location"));
-        target = next.toString();
-        continue;
-      }
-      if (status != 200) {
-        return net_error(url, "HTTP " + std::to_string(status) + " " + response.getReason());
-      }
-      if (response.has("Content-Encoding") && response.get("Content-Encoding") != "identity") {
-        return net_error(url, "unrequested content encoding \"" + response.get("Content-Encoding") + "\"");
-      }
-      if (response.hasContentLength() &&
-          response.getContentLength64() > static_cast<std::int64_t>(options.max_body)) {
-        return net_error(url, "reply of " + std::to_string(response.getContentLength64()) + " bytes is too large");
-      }
-      std::string data;
-      char buf[16384];
-      while (body.read(buf, sizeof buf) || body.gcount() > 0) {
-        data.append(buf, static_cast<std::size_t>(body.gcount()));
-        if (data.size() > options.max_body) return net_error(url, "reply is too large");
-      }
-      if (response.hasContentLength() &&
-          static_cast<std::int64_t>(data.size()) != response.getContentLength64()) {
-        return net_error(url, "truncated reply");
-      }
-      auto parsed = parse_announce_response(data);
-      if (!parsed) return Status(parsed.status().code(), "tracker " + url + ": " + parsed.status().message());
-      return parsed;
+      uri = Poco::URI(target);
     } catch (const Poco::Exception& e) {
-      return net_error(url, e.displayText());
-    } catch (const std::exception& e) {
-      return net_error(url, e.what());
+      return net_error(url, "bad URL: " + e.displayText());
+    }
+    if (scheme.empty()) scheme = uri.getScheme();
+    if (uri.getScheme() != scheme) return net_error(url, "redirect to another scheme refused");
+    if (scheme != "http" && scheme != "https") {
+      return Status(ErrorCode::unsupported, "tracker " + url + ": scheme \"" + scheme + "\" is not supported");
+    }
+    auto raw = exchange(uri, options, deadline, stop, limits);
+    if (!raw) return Status(raw.status().code(), "tracker " + url + ": " + raw.status().message());
+    auto reply = interpret_tracker_reply(*raw, limits);
+    if (!reply) return Status(reply.status().code(), "tracker " + url + ": " + reply.status().message());
+    if (reply->redirect.empty()) return std::move(reply->response);
+    try {
+      target = Poco::URI(uri, reply->redirect).toString();
+    } catch (const Poco::Exception& e) {
+      return net_error(url, "bad redirect: " + e.displayText());
     }
   }
   return net_error(url, "too many redirects");

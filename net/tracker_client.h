@@ -1,14 +1,24 @@
 // HTTP and HTTPS tracker announces (BEP 3, BEP 23) over POCO.
 //
-// One call, one announce: it blocks for at most about `timeout` per request
-// (connect, send, receive each) and follows at most `max_redirects`
-// redirects, never to another scheme. The body is capped before it is
-// parsed; content encodings are not requested and refused if sent anyway.
+// One call, one announce: it returns within `timeout` in all (connect, TLS
+// handshake, request, reply, every redirect together), however slowly the
+// tracker dribbles its bytes, and within about 100 ms of `*stop` becoming
+// true. It follows at most `max_redirects` redirects, never to another
+// scheme. The reply is judged by interpret_tracker_reply (net/tracker_reply.h):
+// body capped, content encodings not requested and refused if sent anyway.
 // HTTPS certificates are verified against the system's CA store (or
 // `ca_file`) unless `insecure` is set. Thread-safe: calls share no state
-// beyond a one-time TLS initialisation.
+// beyond a one-time TLS initialisation and the DeadlineWatchdog.
+//
+// Not bounded: resolving a host name (getaddrinfo cannot be interrupted), so
+// a name that never resolves still holds the call; numeric addresses and
+// names the resolver answers at once are bounded.
+//
+// The process must ignore SIGPIPE (fluxo's main does): a socket the watchdog
+// shut down may still be written to by OpenSSL's close_notify.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -36,20 +46,24 @@ struct AnnounceRequest {
 };
 
 struct TrackerOptions {
+  // The deadline for the whole announce, redirects included.
   std::chrono::milliseconds timeout{15000};
   std::size_t max_body = 2u << 20;
   int max_redirects = 3;
   bool insecure = false;  // accept any HTTPS certificate
   std::string ca_file;    // extra trusted CA (PEM) for HTTPS, e.g. a test CA
-  // Local address plain-HTTP announces are sent from (the listen address), so
-  // the tracker records the address peers can reach. Empty: the system's choice.
+  // Local address announces are sent from (the listen address), so the
+  // tracker records the address peers can reach. Empty: the system's choice.
   std::string source_address;
 };
 
 // The announce URL with the query for `req` appended (exposed for tests).
 std::string announce_url(const std::string& base, const AnnounceRequest& req);
 
+// Errors start with "tracker URL: "; a deadline that passed is
+// network_error "... timed out after N s", a stop request is cancelled
+// "... stopped". `stop` may be null; it must outlive the call.
 Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest& req,
-                                  const TrackerOptions& options);
+                                  const TrackerOptions& options, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace fluxo
