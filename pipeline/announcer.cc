@@ -38,7 +38,7 @@ bool Announcer::announce_round(AnnounceEvent event) {
   for (auto& tier : tiers_) {
     for (std::size_t i = 0; i < tier.size(); ++i) {
       if (s_.stop.load()) return false;
-      auto r = announce(tier[i], req_, options_);
+      auto r = announce(tier[i], req_, options_, &s_.stop);
       if (!r) {
         if (!s_.stop.load()) report_({false, r.status().message(), 0});
         continue;

@@ -66,6 +66,7 @@ class Session {
       if (!sock) return sock.status();
       sock_.emplace(std::move(*sock));
     }
+    sock_->watch(&s_.stop);  // a slow reader cannot hold up the end
     s_.counters.connected.fetch_add(1);
     counted_ = true;
     if (Status st = handshake(); !st) return st;
