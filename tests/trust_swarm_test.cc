@@ -5,6 +5,7 @@
 // worker cap after a recheck. Each test has its own 127.x addresses.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <regex>
 
@@ -128,6 +129,65 @@ TEST_F(SwarmTest, MorePeersThanTheDefaultWorkerCapAfterARecheckAllRun) {
   ASSERT_TRUE(ev.last("resume")) << r.out;  // the recheck ran
   EXPECT_GE(ev.max_int("progress", "peers_connected"), 290) << r.out;
   expect_same_tree(payload, path("out/three.bin"));
+}
+
+class DribblingTrackerTest : public SwarmTest {
+ protected:
+  // A torrent whose first tier is a tracker that answers one byte every
+  // 2 s (forever), and whose second is a real opentracker with a seeder.
+  void SetUp() override {
+    payload_ = single_payload("dribble.bin", 6'000'011);
+    std::string torrent = make_torrent(payload_, "http://127.0.56.250:6969/announce", "64KiB");
+    tracker_ = std::make_unique<OpenTracker>(path("tracker"), "127.0.56.250", 6969,
+                                             std::vector<std::string>{info_hash(torrent)});
+    seeders_ = lt_seeders(torrent, 1, "127.0.57.");
+    ASSERT_TRUE(wait_for_tracker("127.0.56.250", 6969, info_hash(torrent), 1));
+    dribbler_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{kPython, kSrc + "/tests/interop/dribble_tracker.py", "127.0.56.251", "6969", "dribble"},
+        path("dribble.log"));
+    ASSERT_TRUE(dribbler_->wait_for_line("ready", 10s)) << read_file(path("dribble.log"));
+    auto r = run_process({FLUXO_BINARY, "create", payload_, "-o", path("tiers.torrent"), "--piece-size", "64KiB", "-q",
+                          "-t", "http://127.0.56.251:6969/announce", "-t", "http://127.0.56.250:6969/announce"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    torrent_ = path("tiers.torrent");
+  }
+  std::string payload_, torrent_;
+  std::unique_ptr<OpenTracker> tracker_;
+  std::unique_ptr<BackgroundProcess> seeders_, dribbler_;
+};
+
+TEST_F(DribblingTrackerTest, TheNextTierIsTriedAfterTheDeadlineAndExitFollowsCompletion) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = download(torrent_, {"--tracker-timeout", "2"});
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload_, path("out/dribble.bin"));
+  auto ev = parse_events(r.out);
+  auto err = ev.last("tracker_error");
+  ASSERT_TRUE(err) << r.out;
+  EXPECT_NE(err->getValue<std::string>("message").find("timed out"), std::string::npos) << r.out;
+  // Done when the data is: the process ends within a couple of seconds of
+  // the last piece (the 'stopped' announce has one second).
+  double done = ev.last("finished")->getValue<double>("seconds");
+  EXPECT_LT(wall - done, 2.5) << "finished at " << done << " s, exited at " << wall << " s\n" << r.out;
+}
+
+TEST_F(DribblingTrackerTest, SigtermWhileAnnouncingEndsTheProcessWithinTwoSeconds) {
+  // Only the dribbling tier, and no peer: fluxo sits in the announce.
+  auto r0 = run_process({FLUXO_BINARY, "create", payload_, "-o", path("only.torrent"), "--piece-size", "64KiB", "-q",
+                         "-t", "http://127.0.56.251:6969/announce"});
+  ASSERT_EQ(r0.exit_code, 0) << r0.err;
+  BackgroundProcess dl({FLUXO_BINARY, "download", path("only.torrent"), "-o", path("out2"), "--json", "--listen",
+                        own_ip()},
+                       path("dl.log"));
+  ASSERT_TRUE(dl.wait_for_line("{\"event\":\"started\"", 20s)) << dl.output();
+  // Once the tracker has begun its endless reply, fluxo is in the announce.
+  ASSERT_TRUE(dribbler_->wait_for_line("answering", 20s)) << dl.output();
+  auto t0 = std::chrono::steady_clock::now();
+  int code = dl.stop(SIGTERM, 5s);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(code, 130) << dl.output();
+  EXPECT_LT(took, 2.0);
 }
 
 }  // namespace

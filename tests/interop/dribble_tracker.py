@@ -11,7 +11,8 @@ MODE
             the TLS handshake)
   redirect  answers 302 at once, to --location URL with the request's query
 
-Prints "ready" once listening; exits when stdin closes.
+Prints "ready" once listening, and "answering" each time a dribbled reply
+has begun; exits when stdin closes.
 """
 import argparse
 import socket
@@ -55,6 +56,7 @@ def serve(conn, args, tls):
                          b"\r\nContent-Length: 0\r\n\r\n")
             return
         conn.sendall(HEADER)
+        print("answering", flush=True)  # a reply is under way: tests may act now
         while True:
             time.sleep(args.interval)
             conn.sendall(b"d")
