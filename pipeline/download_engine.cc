@@ -389,6 +389,8 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     e.write_calls = pipeline.stats().write_calls;
     e.uploaded_bytes = swarm.counters.uploaded.load();
     e.incoming = swarm.counters.incoming.load();
+    e.refused = swarm.counters.refused.load();
+    e.evicted = swarm.roster.evictions();
     return e;
   };
   while (true) {
@@ -429,9 +431,7 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     if (now - last_eviction >= std::chrono::seconds(1)) {
       last_eviction = now;
       swarm.counters.refused.fetch_add(static_cast<std::uint32_t>(swarm.roster.expire_probation(now)));
-      if (swarm.roster.full() && swarm.peers.candidate_due(now) && swarm.roster.evict_one(false, now)) {
-        swarm.counters.evicted.fetch_add(1);
-      }
+      if (swarm.roster.full() && swarm.peers.candidate_due(now)) (void)swarm.roster.evict_one(false, now);
     }
     // Dial out while the budget allows.
     while (!swarm.roster.full()) {

@@ -93,6 +93,8 @@ struct DownloadEvent {
   std::uint64_t uploaded_bytes = 0;
   double upload_rate = 0;            // progress: over the last interval
   std::uint32_t incoming = 0;        // connections accepted
+  std::uint32_t refused = 0;         // closed for a ban, the budget or a failed probation
+  std::uint32_t evicted = 0;         // useless peers dropped to make room
 };
 
 struct DownloadResult {

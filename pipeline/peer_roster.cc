@@ -22,6 +22,7 @@ bool PeerRoster::evict_locked(bool incoming_only, Clock::time_point now) {
   if (victim == links_.end()) return false;
   (*victim)->drop->store(true);
   links_.erase(victim);
+  evictions_.fetch_add(1);
   return true;
 }
 

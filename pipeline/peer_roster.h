@@ -96,12 +96,14 @@ class PeerRoster {
   std::size_t size() const;  // probation included
   bool full() const;         // no regular slot left
   const ConnectionLimits& limits() const { return limits_; }
+  std::uint32_t evictions() const { return evictions_.load(); }  // useless peers dropped for others
   bool useless(const PeerLink& l, Clock::time_point now) const;
 
  private:
   bool evict_locked(bool incoming_only, Clock::time_point now);
   bool fits_locked(const PeerLink& link) const;  // a regular slot is free for it
   ConnectionLimits limits_;
+  std::atomic<std::uint32_t> evictions_{0};
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<PeerLink>> links_;  // guarded by mu_
 };

@@ -94,7 +94,6 @@ struct SwarmCounters {
   std::atomic<std::uint64_t> uploaded{0};          // block bytes sent to peers
   std::atomic<std::uint32_t> incoming{0};          // connections accepted
   std::atomic<std::uint32_t> refused{0};           // connections closed for the budget or a ban
-  std::atomic<std::uint32_t> evicted{0};           // useless peers dropped to make room
 };
 
 struct SwarmState {

@@ -159,6 +159,7 @@ void print_event_json(const DownloadEvent& e, const Metainfo& m, const Status* s
       j.key("memory_peak").value(static_cast<std::uint64_t>(e.memory_peak));
       j.key("write_calls").value(static_cast<std::uint64_t>(e.write_calls));
       j.key("uploaded_bytes").value(e.uploaded_bytes).key("incoming").value(e.incoming);
+      j.key("refused").value(e.refused).key("evicted").value(e.evicted);
       break;
     default:
       j.key("message").value(e.text);
