@@ -5,6 +5,7 @@
 // its own 127.x.y.z addresses, so tests can run in parallel.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <thread>
 
 #include "tests/support/swarm_fixture.h"
@@ -85,21 +86,29 @@ TEST_F(SwarmTest, LiarIsBannedAndTheDownloadCompletesFromHonestSeeders) {
 TEST_F(SwarmTest, SeederKilledMidTransfer) {
   std::string payload = single_payload("killed.bin", 20'000'000);
   std::string torrent = make_torrent(payload, "", "64KiB");
-  // Two slow seeders (3 MB/s each) in separate processes, so the kill lands
-  // mid-transfer and the other must finish the job.
+  // Two slow seeders (3 MB/s each) in separate processes; one is killed once
+  // the download is under way, and the other must finish the job.
   auto doomed = lt_seeders(torrent, 1, "127.0.16.", {"--upload-limit", "3000000"});
   auto survivor = lt_seeders(torrent, 1, "127.0.17.", {"--upload-limit", "3000000"});
-  std::this_thread::sleep_for(1s);  // libtorrent resets connections for a moment after it says it seeds
-  std::thread killer([&] {
-    std::this_thread::sleep_for(2000ms);
-    doomed->kill_now();
-  });
-  auto r = download(torrent, {"--peer", "127.0.16.1:6881", "--peer", "127.0.17.1:6881"});
-  killer.join();
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  auto ev = parse_events(r.out);
-  EXPECT_GE(ev.last("finished")->getValue<int>("peers_used"), 2) << r.out;
-  EXPECT_GE(ev.last("finished")->getValue<double>("seconds"), 2.0);  // the kill happened mid-download
+  BackgroundProcess dl({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--json", "--listen", own_ip(),
+                        "--stall-timeout", "30", "--peer", "127.0.16.1:6881", "--peer", "127.0.17.1:6881"},
+                       path("dl.log"));
+  // Under way: a progress event with data verified from both.
+  std::string out;
+  bool under_way = false;
+  for (int i = 0; i < 200 && !under_way; ++i) {
+    ASSERT_TRUE(dl.wait_for_line("{\"event\":\"progress\"", 30s)) << dl.output();
+    auto e = parse_events(dl.lines().back()).last("progress");
+    under_way = e && e->getValue<std::int64_t>("verified_bytes") > 2'000'000 && e->getValue<int>("peers_connected") >= 2;
+  }
+  ASSERT_TRUE(under_way);
+  doomed->kill_now();
+  ASSERT_TRUE(dl.wait_for_line("{\"event\":\"finished\"", 60s)) << dl.output();
+  auto fin = parse_events(dl.lines().back()).last("finished");
+  ASSERT_TRUE(fin);
+  EXPECT_TRUE(fin->getValue<bool>("ok")) << dl.lines().back();
+  EXPECT_GE(fin->getValue<int>("peers_used"), 2);
+  EXPECT_EQ(dl.stop(SIGTERM, 10s), 0);  // it had already exited, successfully
   expect_same_tree(payload, path("out/killed.bin"));
 }
 
