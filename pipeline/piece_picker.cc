@@ -8,12 +8,8 @@ PiecePicker::PiecePicker(std::uint32_t piece_count, AtomicBitfield& have, Atomic
       have_(have),
       claimed_(claimed),
       random_first_(random_first),
-      avail_(std::make_unique<std::atomic<std::uint32_t>[]>(piece_count)),
-      failed_by_(std::make_unique<std::atomic<std::uint32_t>[]>(piece_count)) {
-  for (std::uint32_t i = 0; i < piece_count; ++i) {
-    avail_[i].store(0, std::memory_order_relaxed);
-    failed_by_[i].store(UINT32_MAX, std::memory_order_relaxed);
-  }
+      avail_(std::make_unique<std::atomic<std::uint32_t>[]>(piece_count)) {
+  for (std::uint32_t i = 0; i < piece_count; ++i) avail_[i].store(0, std::memory_order_relaxed);
 }
 
 void PiecePicker::add_peer(const Bitfield& has) {
@@ -32,8 +28,7 @@ void PiecePicker::add_have(PieceIndex piece) {
   avail_[piece.value()].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::optional<PieceIndex> PiecePicker::scan(const Bitfield& has, std::uint32_t start,
-                                            std::uint32_t avoid, bool rarest) const {
+std::optional<PieceIndex> PiecePicker::scan(const Bitfield& has, std::uint32_t start, bool rarest) const {
   std::optional<PieceIndex> best;
   std::uint32_t best_avail = UINT32_MAX;
   for (std::uint32_t k = 0; k < count_; ++k) {
@@ -41,7 +36,6 @@ std::optional<PieceIndex> PiecePicker::scan(const Bitfield& has, std::uint32_t s
     if (i >= count_) i -= count_;
     PieceIndex p(i);
     if (!has.test(p) || claimed_.test(p) || have_.test(p)) continue;
-    if (avoid != UINT32_MAX && failed_by_[i].load(std::memory_order_relaxed) == avoid) continue;
     if (!rarest) return p;
     std::uint32_t a = avail_[i].load(std::memory_order_relaxed);
     if (a < best_avail) {
@@ -53,13 +47,11 @@ std::optional<PieceIndex> PiecePicker::scan(const Bitfield& has, std::uint32_t s
   return best;
 }
 
-std::optional<PieceIndex> PiecePicker::pick(const Bitfield& has, std::minstd_rand& rng,
-                                            std::uint32_t avoid) {
+std::optional<PieceIndex> PiecePicker::pick(const Bitfield& has, std::minstd_rand& rng) {
   const bool random_phase = have_.count() < random_first_;
   for (int attempt = 0; attempt < 64; ++attempt) {
     std::uint32_t start = count_ ? static_cast<std::uint32_t>(rng() % count_) : 0;
-    auto p = scan(has, start, avoid, !random_phase);
-    if (!p && avoid != UINT32_MAX) p = scan(has, start, UINT32_MAX, !random_phase);
+    auto p = scan(has, start, !random_phase);
     if (!p) return std::nullopt;
     if (claimed_.try_claim(*p)) return p;
     // Lost a race for it: look again.
@@ -67,8 +59,7 @@ std::optional<PieceIndex> PiecePicker::pick(const Bitfield& has, std::minstd_ran
   return std::nullopt;
 }
 
-void PiecePicker::unclaim(PieceIndex piece, std::uint32_t failed_by) {
-  if (failed_by != UINT32_MAX) failed_by_[piece.value()].store(failed_by, std::memory_order_relaxed);
+void PiecePicker::unclaim(PieceIndex piece) {
   claimed_.clear(piece);
 }
 

@@ -34,27 +34,23 @@ class PiecePicker {
   }
 
   // Claims and returns a piece `has` offers, or nullopt if every piece it
-  // offers is already had or claimed. `avoid` (a peer id) skips pieces that
-  // last failed their hash with data from that peer, unless nothing else is left.
-  std::optional<PieceIndex> pick(const Bitfield& has, std::minstd_rand& rng,
-                                 std::uint32_t avoid = UINT32_MAX);
+  // offers is already had or claimed. (Who fetches a piece again after a
+  // hash failure is decided by blame, not here: see pipeline/blame.h.)
+  std::optional<PieceIndex> pick(const Bitfield& has, std::minstd_rand& rng);
 
   // Gives a claimed piece back (after a hash failure or an abandoned fetch).
-  // `failed_by` records the peer whose data failed, for pick()'s `avoid`.
-  void unclaim(PieceIndex piece, std::uint32_t failed_by = UINT32_MAX);
+  void unclaim(PieceIndex piece);
 
   // True when some piece `has` offers is neither had nor claimed.
   bool anything_to_claim(const Bitfield& has) const;
 
  private:
-  std::optional<PieceIndex> scan(const Bitfield& has, std::uint32_t start, std::uint32_t avoid,
-                                 bool rarest) const;
+  std::optional<PieceIndex> scan(const Bitfield& has, std::uint32_t start, bool rarest) const;
   std::uint32_t count_;
   AtomicBitfield& have_;
   AtomicBitfield& claimed_;
   std::uint32_t random_first_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> avail_;
-  std::unique_ptr<std::atomic<std::uint32_t>[]> failed_by_;
 };
 
 }  // namespace fluxo

@@ -68,17 +68,6 @@ TEST(PiecePicker, OnlyPiecesThePeerHas) {
   EXPECT_FALSE(picker.pick(has, rng));
 }
 
-TEST(PiecePicker, AvoidsThePeerWhoseDataFailedWhileOthersRemain) {
-  AtomicBitfield have(2), claimed(2);
-  PiecePicker picker(2, have, claimed, 0);
-  Bitfield has = all_of(2);
-  std::minstd_rand rng(4);
-  ASSERT_TRUE(claimed.try_claim(PieceIndex(0)));
-  picker.unclaim(PieceIndex(0), /*failed_by=*/7);
-  EXPECT_EQ(picker.pick(has, rng, 7), PieceIndex(1));
-  EXPECT_EQ(picker.pick(has, rng, 7), PieceIndex(0));  // nothing else left
-}
-
 TEST(ActivePiece, BlocksAreRequestedOnceThenDuplicatedOnlyInEndgame) {
   std::vector<std::uint8_t> buf(40000);
   ActivePiece p(PieceIndex(1), 40000, buf.data());
