@@ -17,6 +17,15 @@ test::ProcessResult fluxo(std::vector<std::string> args) {
   return run_process(args);
 }
 
+// Bytes a terminal would act on: C0 controls but the newline, DEL, and the
+// C1 controls CSI and OSC as UTF-8 (U+009B, U+009D).
+bool has_terminal_controls(const std::string& s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
+  }
+  return s.find("\xc2\x9b") != std::string::npos || s.find("\xc2\x9d") != std::string::npos;
+}
+
 TEST(Cli, VersionAndHelp) {
   auto v = fluxo({"--version"});
   EXPECT_EQ(v.exit_code, 0);
@@ -135,6 +144,41 @@ TEST(Cli, JsonIsValidUtf8ForNonUtf8Names) {
   auto r = fluxo({"info", "--json", dir / "t.torrent"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"name\":\"caf\\ufffd_\""), std::string::npos) << r.out;
+}
+
+TEST(Cli, InfoEscapesControlBytesFromTheTorrent) {
+  TempDir dir;
+  bencode::Value::List path{std::string("\xc2\x9b" "2Jfile")};
+  bencode::Value::Dict info{{"name", "\x1b[31mred\x07"}, {"piece length", 16384},
+                            {"pieces", std::string(20, 'h')},
+                            {"files", bencode::Value::List{bencode::Value::Dict{{"length", 10}, {"path", path}}}}};
+  bencode::Value::Dict root{{"info", info},
+                            {"comment", "\x1b]0;owned\x07 \x1b[31mred"},
+                            {"created by", "\xc2\x9d" "0;title\x07"},
+                            {"announce", "http://t/\x1b[2J"}};
+  test::write_file(dir / "t.torrent", bencode::encode(bencode::Value(root)));
+  auto r = fluxo({"info", dir / "t.torrent"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(has_terminal_controls(r.out)) << r.out;
+  EXPECT_FALSE(has_terminal_controls(r.err)) << r.err;
+  EXPECT_NE(r.out.find("comment:      \\x1b]0;owned\\x07 \\x1b[31mred\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("created by:   \\xc2\\x9d0;title\\x07\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\xc2\\x9b2Jfile"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("http://t/\\x1b[2J"), std::string::npos) << r.out;
+  // The JSON output escapes them as JSON does.
+  auto j = fluxo({"info", "--json", dir / "t.torrent"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_FALSE(has_terminal_controls(j.out)) << j.out;
+  EXPECT_NE(j.out.find("\\u009d0;title\\u0007"), std::string::npos) << j.out;
+}
+
+TEST(Cli, ErrorLinesEscapeControlBytes) {
+  TempDir dir;
+  auto r = fluxo({"info", dir / "\x1b[2J\x1b]0;owned\x07.torrent"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_FALSE(has_terminal_controls(r.err)) << r.err;
+  EXPECT_NE(r.err.find("\\x1b[2J\\x1b]0;owned\\x07.torrent"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
 }
 
 }  // namespace

@@ -102,7 +102,7 @@ int run_create(std::span<const std::string> args) {
   auto listing = list_payload(parsed->positional[0]);
   if (!listing) return fail(listing.status());
   if (!quiet) {
-    for (const auto& s : listing->skipped) std::fprintf(stderr, "fluxo: skipped %s\n", s.c_str());
+    for (const auto& s : listing->skipped) std::fprintf(stderr, "fluxo: skipped %s\n", printable(s).c_str());
   }
   if (listing->total_size == 0) {
     return fail(Status(ErrorCode::invalid_argument,
@@ -154,8 +154,8 @@ int run_create(std::span<const std::string> args) {
   if (!check) return fail(Status(check.status().code(), "the result would be invalid: " + check.status().message()));
   if (Status s = write_file_atomically(*output, torrent); !s) return fail(s);
   if (!quiet) {
-    for (const auto& w : check->warnings) std::fprintf(stderr, "fluxo: warning: %s\n", w.c_str());
-    std::printf("created %s\n", output->c_str());
+    for (const auto& w : check->warnings) print_warning(w);
+    std::printf("created %s\n", printable(*output).c_str());
     std::printf("info-hash:  %s\n", check->info_hash.hex().c_str());
     std::printf("size:       %s in %zu file%s\n", human_bytes(check->total_size).c_str(),
                 check->files.size(), check->files.size() == 1 ? "" : "s");
