@@ -1,5 +1,7 @@
 // The fluxo command as a script sees it: exit codes, stdout, stderr.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -179,6 +181,31 @@ TEST(Cli, ErrorLinesEscapeControlBytes) {
   EXPECT_FALSE(has_terminal_controls(r.err)) << r.err;
   EXPECT_NE(r.err.find("\\x1b[2J\\x1b]0;owned\\x07.torrent"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST(Cli, CreateReportsAnUnreadableDirectoryInsteadOfLeavingItOut) {
+  // Root reads everything whatever the mode: run fluxo as nobody then.
+  std::vector<std::string> as_user;
+  if (::geteuid() == 0) as_user = {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"};
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  test::write_random_file(dir / "payload/a.bin", 40'000, 6);
+  test::write_random_file(dir / "payload/secret/b.bin", 40'000, 7);
+  std::filesystem::create_directory(dir / "out");
+  ASSERT_EQ(::chmod((dir / "out").c_str(), 0777), 0);  // so only the payload can fail
+  auto run = [&](const std::string& out) {
+    std::vector<std::string> argv = as_user;
+    argv.insert(argv.end(), {FLUXO_BINARY, "create", dir / "payload", "-o", out, "-q"});
+    return run_process(argv);
+  };
+  auto ok = run(dir / "out/all.torrent");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;  // readable: fine as that user
+  ASSERT_EQ(::chmod((dir / "payload/secret").c_str(), 0), 0);
+  auto r = run(dir / "out/partial.torrent");
+  ::chmod((dir / "payload/secret").c_str(), 0755);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find(dir / "payload/secret"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/partial.torrent"));
 }
 
 }  // namespace
