@@ -1,6 +1,7 @@
 // The fluxo command as a script sees it: exit codes, stdout, stderr.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -26,6 +27,17 @@ bool has_terminal_controls(const std::string& s) {
     if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
   }
   return s.find("\xc2\x9b") != std::string::npos || s.find("\xc2\x9d") != std::string::npos;
+}
+
+std::string file_type(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return "missing";
+  if (S_ISREG(st.st_mode)) return "file";
+  if (S_ISDIR(st.st_mode)) return "dir";
+  if (S_ISFIFO(st.st_mode)) return "fifo";
+  if (S_ISLNK(st.st_mode)) return "link";
+  if (S_ISCHR(st.st_mode)) return "chr " + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+  return "other";
 }
 
 TEST(Cli, VersionAndHelp) {
@@ -181,6 +193,38 @@ TEST(Cli, ErrorLinesEscapeControlBytes) {
   EXPECT_FALSE(has_terminal_controls(r.err)) << r.err;
   EXPECT_NE(r.err.find("\\x1b[2J\\x1b]0;owned\\x07.torrent"), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST(Cli, CreateReplacesOnlyRegularFiles) {
+  TempDir dir;
+  test::write_random_file(dir / "data", 1000, 5);
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0644), 0);
+  ASSERT_EQ(::symlink("fifo", (dir / "link-to-fifo").c_str()), 0);
+  std::filesystem::create_directory(dir / "dir");
+  std::vector<std::pair<std::string, std::string>> outputs{
+      {"fifo", "fifo"}, {"link-to-fifo", "link"}, {"dir", "dir"}};
+  // What `-o /dev/full` meets, in a directory of our own (mknod needs root).
+  if (::mknod((dir / "full").c_str(), S_IFCHR | 0666, ::makedev(1, 7)) == 0) outputs.push_back({"full", "chr 1:7"});
+  for (const auto& [name, type] : outputs) {
+    ASSERT_EQ(file_type(dir / name), type);
+    for (bool force : {false, true}) {
+      std::vector<std::string> args{"create", dir / "data", "-o", dir / name, "-q"};
+      if (force) args.push_back("--force");
+      auto r = fluxo(args);
+      EXPECT_EQ(r.exit_code, 4) << name << ": " << r.err;
+      EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+      EXPECT_EQ(file_type(dir / name), type) << name << " was replaced";
+    }
+  }
+  EXPECT_EQ(file_type(dir / "fifo"), "fifo");  // the link's target too
+  // Nothing left behind: only what the test made.
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, outputs.size() + 1);
+  // A regular file is still replaced with --force.
+  test::write_file(dir / "old.torrent", "old");
+  EXPECT_EQ(fluxo({"create", dir / "data", "-o", dir / "old.torrent", "-q", "--force"}).exit_code, 0);
+  EXPECT_NE(test::read_file(dir / "old.torrent"), "old");
 }
 
 TEST(Cli, CreateReportsAnUnreadableDirectoryInsteadOfLeavingItOut) {

@@ -38,7 +38,8 @@ constexpr const char* kUsage =
     "      --no-date           leave out the creation date (reproducible output;\n"
     "                          SOURCE_DATE_EPOCH is honoured too)\n"
     "      --threads N         hashing threads (default: one per core)\n"
-    "      --force             overwrite OUT if it exists\n"
+    "      --force             overwrite OUT if it exists (only ever a regular\n"
+    "                          file: never a device, FIFO or directory)\n"
     "  -q, --quiet             print nothing but errors\n"
     "  -h, --help              this text\n";
 
@@ -95,6 +96,8 @@ int run_create(std::span<const std::string> args) {
     if (end == t->c_str() || *end != '\0' || n < 1 || n > 256) return usage_error("--threads must be 1..256");
     threads = static_cast<unsigned>(n);
   }
+  // Before any hashing, and whether or not --force was given.
+  if (Status s = check_output_is_replaceable(*output); !s) return fail(s);
   if (!parsed->has("force") && std::filesystem::exists(*output)) {
     return usage_error(*output + " exists; pass --force to overwrite it");
   }
