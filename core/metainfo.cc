@@ -214,7 +214,7 @@ Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& li
 
   auto name = find_utf8_or_plain(info, "name", "name.utf-8");
   if (!name || !name->is_string()) return invalid("no 'name' string in 'info'");
-  auto clean = sanitize_component(*name->as_string());
+  auto clean = sanitize_torrent_name(*name->as_string());
   if (!clean) return Status(clean.status().code(), "torrent name: " + clean.status().message(), name->offset());
   if (clean->name.empty()) return invalid("torrent name is empty", name->offset());
   if (clean->changed) m.warnings.push_back("the torrent name was changed to be safe on disk");

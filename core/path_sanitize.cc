@@ -65,6 +65,21 @@ Result<SanitizedComponent> sanitize_component(std::string_view raw) {
   return out;
 }
 
+Result<SanitizedComponent> sanitize_torrent_name(std::string_view raw) {
+  auto out = sanitize_component(raw);
+  if (!out) return out;
+  const std::string& n = out->name;
+  bool reserved = n.size() == kStateDirName.size() &&
+                  std::equal(n.begin(), n.end(), kStateDirName.begin(), [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) == b;
+                  });
+  if (reserved) {
+    out->name[0] = '_';
+    out->changed = true;
+  }
+  return out;
+}
+
 Result<std::string> sanitize_path(std::span<const std::string_view> components, bool& changed) {
   std::string path;
   for (std::string_view raw : components) {

@@ -12,6 +12,10 @@
 //                                   clean: prefixed with '_'
 //   longer than 255 bytes           clean: shortened, extension kept
 //   a path with no component left   refuse
+//   the torrent's name (its top-level file or directory) ".fluxo", in any
+//   letter case                     clean: becomes "_fluxo"; DIR/.fluxo/ is
+//                                   where fluxo keeps its resume data
+//                                   (sanitize_torrent_name)
 #pragma once
 
 #include <optional>
@@ -32,6 +36,14 @@ struct SanitizedComponent {
 };
 
 Result<SanitizedComponent> sanitize_component(std::string_view raw);
+
+// The directory fluxo keeps beside a torrent's data in DIR (resume data).
+inline constexpr std::string_view kStateDirName = ".fluxo";
+
+// sanitize_component for the torrent's name, which is the top-level entry in
+// the download directory: it may not be kStateDirName either (compared
+// ignoring ASCII case, for case-insensitive file systems).
+Result<SanitizedComponent> sanitize_torrent_name(std::string_view raw);
 
 // Sanitizes each component and joins the survivors with '/'. `changed` is set
 // when anything was renamed or dropped.

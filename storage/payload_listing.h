@@ -5,6 +5,8 @@
 // by component, byte-wise), so the same tree always gives the same info-hash.
 // Symbolic links and special files (devices, FIFOs, sockets) are skipped and
 // reported: following links could pull in data from outside the tree or loop.
+// A directory or file inside the payload that cannot be read is an error
+// (ErrorCode::io_error, naming it), never a silently smaller torrent.
 #pragma once
 
 #include <cstdint>

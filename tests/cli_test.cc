@@ -1,5 +1,8 @@
 // The fluxo command as a script sees it: exit codes, stdout, stderr.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -15,6 +18,26 @@ using test::TempDir;
 test::ProcessResult fluxo(std::vector<std::string> args) {
   args.insert(args.begin(), FLUXO_BINARY);
   return run_process(args);
+}
+
+// Bytes a terminal would act on: C0 controls but the newline, DEL, and the
+// C1 controls CSI and OSC as UTF-8 (U+009B, U+009D).
+bool has_terminal_controls(const std::string& s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\n') || c == 0x7f) return true;
+  }
+  return s.find("\xc2\x9b") != std::string::npos || s.find("\xc2\x9d") != std::string::npos;
+}
+
+std::string file_type(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return "missing";
+  if (S_ISREG(st.st_mode)) return "file";
+  if (S_ISDIR(st.st_mode)) return "dir";
+  if (S_ISFIFO(st.st_mode)) return "fifo";
+  if (S_ISLNK(st.st_mode)) return "link";
+  if (S_ISCHR(st.st_mode)) return "chr " + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+  return "other";
 }
 
 TEST(Cli, VersionAndHelp) {
@@ -135,6 +158,98 @@ TEST(Cli, JsonIsValidUtf8ForNonUtf8Names) {
   auto r = fluxo({"info", "--json", dir / "t.torrent"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"name\":\"caf\\ufffd_\""), std::string::npos) << r.out;
+}
+
+TEST(Cli, InfoEscapesControlBytesFromTheTorrent) {
+  TempDir dir;
+  bencode::Value::List path{std::string("\xc2\x9b" "2Jfile")};
+  bencode::Value::Dict info{{"name", "\x1b[31mred\x07"}, {"piece length", 16384},
+                            {"pieces", std::string(20, 'h')},
+                            {"files", bencode::Value::List{bencode::Value::Dict{{"length", 10}, {"path", path}}}}};
+  bencode::Value::Dict root{{"info", info},
+                            {"comment", "\x1b]0;owned\x07 \x1b[31mred"},
+                            {"created by", "\xc2\x9d" "0;title\x07"},
+                            {"announce", "http://t/\x1b[2J"}};
+  test::write_file(dir / "t.torrent", bencode::encode(bencode::Value(root)));
+  auto r = fluxo({"info", dir / "t.torrent"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(has_terminal_controls(r.out)) << r.out;
+  EXPECT_FALSE(has_terminal_controls(r.err)) << r.err;
+  EXPECT_NE(r.out.find("comment:      \\x1b]0;owned\\x07 \\x1b[31mred\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("created by:   \\xc2\\x9d0;title\\x07\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\\xc2\\x9b2Jfile"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("http://t/\\x1b[2J"), std::string::npos) << r.out;
+  // The JSON output escapes them as JSON does.
+  auto j = fluxo({"info", "--json", dir / "t.torrent"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_FALSE(has_terminal_controls(j.out)) << j.out;
+  EXPECT_NE(j.out.find("\\u009d0;title\\u0007"), std::string::npos) << j.out;
+}
+
+TEST(Cli, ErrorLinesEscapeControlBytes) {
+  TempDir dir;
+  auto r = fluxo({"info", dir / "\x1b[2J\x1b]0;owned\x07.torrent"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_FALSE(has_terminal_controls(r.err)) << r.err;
+  EXPECT_NE(r.err.find("\\x1b[2J\\x1b]0;owned\\x07.torrent"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+}
+
+TEST(Cli, CreateReplacesOnlyRegularFiles) {
+  TempDir dir;
+  test::write_random_file(dir / "data", 1000, 5);
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0644), 0);
+  ASSERT_EQ(::symlink("fifo", (dir / "link-to-fifo").c_str()), 0);
+  std::filesystem::create_directory(dir / "dir");
+  std::vector<std::pair<std::string, std::string>> outputs{
+      {"fifo", "fifo"}, {"link-to-fifo", "link"}, {"dir", "dir"}};
+  // What `-o /dev/full` meets, in a directory of our own (mknod needs root).
+  if (::mknod((dir / "full").c_str(), S_IFCHR | 0666, ::makedev(1, 7)) == 0) outputs.push_back({"full", "chr 1:7"});
+  for (const auto& [name, type] : outputs) {
+    ASSERT_EQ(file_type(dir / name), type);
+    for (bool force : {false, true}) {
+      std::vector<std::string> args{"create", dir / "data", "-o", dir / name, "-q"};
+      if (force) args.push_back("--force");
+      auto r = fluxo(args);
+      EXPECT_EQ(r.exit_code, 4) << name << ": " << r.err;
+      EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+      EXPECT_EQ(file_type(dir / name), type) << name << " was replaced";
+    }
+  }
+  EXPECT_EQ(file_type(dir / "fifo"), "fifo");  // the link's target too
+  // Nothing left behind: only what the test made.
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, outputs.size() + 1);
+  // A regular file is still replaced with --force.
+  test::write_file(dir / "old.torrent", "old");
+  EXPECT_EQ(fluxo({"create", dir / "data", "-o", dir / "old.torrent", "-q", "--force"}).exit_code, 0);
+  EXPECT_NE(test::read_file(dir / "old.torrent"), "old");
+}
+
+TEST(Cli, CreateReportsAnUnreadableDirectoryInsteadOfLeavingItOut) {
+  // Root reads everything whatever the mode: run fluxo as nobody then.
+  std::vector<std::string> as_user;
+  if (::geteuid() == 0) as_user = {"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"};
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  test::write_random_file(dir / "payload/a.bin", 40'000, 6);
+  test::write_random_file(dir / "payload/secret/b.bin", 40'000, 7);
+  std::filesystem::create_directory(dir / "out");
+  ASSERT_EQ(::chmod((dir / "out").c_str(), 0777), 0);  // so only the payload can fail
+  auto run = [&](const std::string& out) {
+    std::vector<std::string> argv = as_user;
+    argv.insert(argv.end(), {FLUXO_BINARY, "create", dir / "payload", "-o", out, "-q"});
+    return run_process(argv);
+  };
+  auto ok = run(dir / "out/all.torrent");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;  // readable: fine as that user
+  ASSERT_EQ(::chmod((dir / "payload/secret").c_str(), 0), 0);
+  auto r = run(dir / "out/partial.torrent");
+  ::chmod((dir / "payload/secret").c_str(), 0755);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find(dir / "payload/secret"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/partial.torrent"));
 }
 
 }  // namespace

@@ -166,6 +166,26 @@ TEST_F(SwarmTest, NoReachablePeerIsExitFiveAfterTheStallTimeout) {
   EXPECT_NE(r.err.find("no peers"), std::string::npos) << r.err;
 }
 
+// A tracker's failure reason is printed, with its control bytes escaped: no
+// escape sequence from the network reaches the terminal.
+TEST_F(SwarmTest, TrackerFailureReasonIsPrintedWithControlBytesEscaped) {
+  const std::string reason = "\x1b[31mred\x07 \xc2\x9b" "2J \x1b]0;owned\x07";
+  const std::string body = "d14:failure reason" + std::to_string(reason.size()) + ":" + reason + "e";
+  BackgroundProcess tracker({kPython, kSrc + "/tests/interop/canned_tracker.py", "127.0.42.250", "6969",
+                             to_hex({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()})},
+                            path("tracker.log"));
+  ASSERT_TRUE(tracker.wait_for_line("ready", 30s)) << read_file(path("tracker.log"));
+  std::string torrent = make_torrent(single_payload("t.bin", 100'000), "http://127.0.42.250:6969/announce", "16KiB");
+  auto r = run_process({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--no-listen", "--stall-timeout", "3"});
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("tracker failure: \\x1b[31mred\\x07 \\xc2\\x9b2J \\x1b]0;owned\\x07"), std::string::npos)
+      << r.err;
+  for (unsigned char c : r.err) {
+    EXPECT_TRUE((c >= 0x20 && c != 0x7f) || c == '\n') << "raw byte " << int{c} << " in " << r.err;
+  }
+  EXPECT_EQ(r.err.find("\xc2\x9b"), std::string::npos) << r.err;
+}
+
 class HttpsTrackerTest : public SwarmTest {
  protected:
   void SetUp() override {

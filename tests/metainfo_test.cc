@@ -251,6 +251,27 @@ TEST(MetainfoHostile, DotAndEmptyComponentsAreDropped) {
   expect_rejected(torrent(info));
 }
 
+TEST(MetainfoHostile, ATorrentNamedFluxoDoesNotShareTheResumeDirectory) {
+  // DIR/.fluxo/ holds the resume data of every torrent in DIR.
+  auto info = single_info();
+  info["name"] = ".fluxo";
+  auto single = parse_metainfo(torrent(info));
+  ASSERT_TRUE(single) << single.status().to_string();
+  EXPECT_EQ(single->name, "_fluxo");
+  EXPECT_EQ(single->files[0].path, "_fluxo");
+  EXPECT_FALSE(single->warnings.empty());
+  auto multi = multi_info(Value::List{file_entry({"x.resume"}, 10)}, 10);
+  multi["name"] = ".fluxo";
+  auto m = parse_metainfo(torrent(multi));
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_EQ(m->name, "_fluxo");
+  EXPECT_EQ(m->files[0].path, "_fluxo/x.resume");
+  // A .fluxo below the torrent's own directory is harmless and kept.
+  auto nested = parse_metainfo(torrent(multi_info(Value::List{file_entry({".fluxo", "a"}, 10)}, 10)));
+  ASSERT_TRUE(nested);
+  EXPECT_EQ(nested->files[0].path, "dir/.fluxo/a");
+}
+
 TEST(MetainfoHostile, AbsolutePathsStayInside) {
   // A component "/etc" has its separator replaced: it cannot be absolute.
   auto m = parse_metainfo(torrent(multi_info(Value::List{file_entry({"/etc", "passwd"}, 10)}, 10)));

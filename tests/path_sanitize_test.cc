@@ -43,6 +43,22 @@ TEST(PathSanitize, PrefixesWindowsDeviceNames) {
   EXPECT_EQ(clean("connect"), "connect");
 }
 
+TEST(PathSanitize, TorrentNameIsNeverTheStateDirectory) {
+  auto name = [](std::string_view raw) {
+    auto r = sanitize_torrent_name(raw);
+    EXPECT_TRUE(r) << raw;
+    return r ? std::make_pair(r->name, r->changed) : std::make_pair(std::string("<error>"), false);
+  };
+  EXPECT_EQ(name(".fluxo"), std::make_pair(std::string("_fluxo"), true));
+  EXPECT_EQ(name(".FLUXO"), std::make_pair(std::string("_FLUXO"), true));  // case-insensitive file systems
+  EXPECT_EQ(name(".fluxo2"), std::make_pair(std::string(".fluxo2"), false));
+  EXPECT_EQ(name("fluxo"), std::make_pair(std::string("fluxo"), false));
+  EXPECT_EQ(name("nul"), std::make_pair(std::string("_nul"), true));  // the component rules apply too
+  EXPECT_FALSE(sanitize_torrent_name(".."));
+  // Below the top level, .fluxo is an ordinary name.
+  EXPECT_EQ(clean(".fluxo"), ".fluxo");
+}
+
 TEST(PathSanitize, ShortensWithoutSplittingUtf8) {
   std::string s;
   for (int i = 0; i < 200; ++i) s += "é";  // 400 bytes

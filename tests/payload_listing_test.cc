@@ -1,10 +1,14 @@
 #include "storage/payload_listing.h"
 
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
 
 #include "storage/payload_reader.h"
 #include "tests/support/subprocess.h"
@@ -13,6 +17,41 @@ namespace fluxo {
 namespace {
 
 using test::TempDir;
+
+// Root reads any file and directory whatever its mode, and the tests run as
+// root: list_payload runs in a child process that becomes the user nobody
+// first (when we are root), and reports its files or its error. Returns
+// "ok <n files>" or "<error code> <message>".
+std::string list_unprivileged(const std::string& root) {
+  int fds[2];
+  if (::pipe(fds) != 0) return "pipe failed";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    if (::geteuid() == 0) {
+      const passwd* nobody = ::getpwnam("nobody");
+      if (nobody == nullptr || ::setgroups(0, nullptr) != 0 || ::setgid(nobody->pw_gid) != 0 ||
+          ::setuid(nobody->pw_uid) != 0) {
+        ::_exit(3);
+      }
+    }
+    auto l = list_payload(root);
+    std::string out = l ? "ok " + std::to_string(l->files.size())
+                        : std::string(to_string(l.status().code())) + " " + l.status().message();
+    ssize_t n = ::write(fds[1], out.data(), out.size());
+    ::_exit(n == static_cast<ssize_t>(out.size()) ? 0 : 4);
+  }
+  ::close(fds[1]);
+  std::string got;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) got.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return "child failed: " + std::to_string(status);
+  return got;
+}
 
 TEST(PayloadListing, SingleFile) {
   TempDir dir;
@@ -44,6 +83,37 @@ TEST(PayloadListing, DirectoryInSortedOrderWithSymlinksAndFifosSkipped) {
   EXPECT_EQ(paths, (std::vector<std::vector<std::string>>{{"A"}, {"a", "y"}, {"a", "z"}, {"b"}}));
   EXPECT_EQ(l->total_size, 4);
   EXPECT_EQ(l->skipped.size(), 2u);
+}
+
+TEST(PayloadListing, UnreadableDirectoryIsAnErrorNamingIt) {
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);  // nobody may walk in
+  std::string root = dir / "payload";
+  test::write_file(root + "/a", "a");
+  test::write_file(root + "/secret/b", "b");
+  test::write_file(root + "/secret/c", "c");
+  ASSERT_EQ(list_unprivileged(root), "ok 3");  // readable, the whole tree is listed
+  ASSERT_EQ(::chmod((root + "/secret").c_str(), 0), 0);
+  std::string r = list_unprivileged(root);
+  ::chmod((root + "/secret").c_str(), 0755);
+  EXPECT_EQ(r.rfind(std::string(to_string(ErrorCode::io_error)) + " ", 0), 0u) << r;
+  EXPECT_NE(r.find(root + "/secret: Permission denied"), std::string::npos) << r;
+}
+
+TEST(PayloadListing, UnreadableFileIsAnErrorNamingIt) {
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  std::string root = dir / "payload";
+  test::write_file(root + "/a", "a");
+  test::write_file(root + "/sub/empty", "");  // empty: never opened by the hasher
+  ASSERT_EQ(list_unprivileged(root), "ok 2");
+  ASSERT_EQ(::chmod((root + "/sub/empty").c_str(), 0), 0);
+  std::string r = list_unprivileged(root);
+  EXPECT_EQ(r.rfind(std::string(to_string(ErrorCode::io_error)) + " ", 0), 0u) << r;
+  EXPECT_NE(r.find(root + "/sub/empty: Permission denied"), std::string::npos) << r;
+  // A single unreadable file named as the payload, too.
+  r = list_unprivileged(root + "/sub/empty");
+  EXPECT_NE(r.find(root + "/sub/empty: Permission denied"), std::string::npos) << r;
 }
 
 TEST(PayloadListing, MissingPathIsNotFound) {

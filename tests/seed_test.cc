@@ -4,6 +4,10 @@
 // (interop/hostile_peer.py). Each test has its own 127.x.y.z addresses.
 #include <gtest/gtest.h>
 
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <atomic>
 #include <thread>
 
 #include "tests/support/swarm_fixture.h"
@@ -23,7 +27,27 @@ class SeedTest : public SwarmTest {
     for (const auto& p : peers) argv.insert(argv.end(), {"--peer", p});
     return run_process(argv);
   }
+
+  // interop/hostile_peer.py against `peer`; its output lines.
+  ProcessResult hostile(const std::string& torrent, const std::string& peer, const std::string& bind,
+                        const std::vector<std::string>& scenarios) {
+    std::vector<std::string> argv{kPython, kSrc + "/tests/interop/hostile_peer.py", torrent, peer, "--bind", bind};
+    argv.insert(argv.end(), scenarios.begin(), scenarios.end());
+    return run_process(argv);
+  }
 };
+
+const std::vector<std::string> kHostileScenarios{"oversized",    "zero-length",  "past-end",       "bad-index",
+                                                 "choked-flood", "cancel-flood", "keepalive-flood"};
+
+// The scenario's outcome as hostile_peer.py printed it ("SCENARIO OUTCOME").
+std::string outcome(const std::string& out, const std::string& scenario) {
+  std::string text = "\n" + out;
+  auto at = text.find("\n" + scenario + " ");
+  if (at == std::string::npos) return "(none)";
+  at += scenario.size() + 2;
+  return text.substr(at, text.find('\n', at) - at);
+}
 
 TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   std::string payload = multi_payload("multi");
@@ -96,17 +120,38 @@ TEST_F(SeedTest, HostileLeechersAreDroppedWhileAnHonestOneDownloads) {
   std::thread honest_thread;
   ProcessResult honest;
   honest_thread = std::thread([&] { honest = lt_leech(torrent, "127.0.33.2", {"127.0.33.1:7204"}); });
-  auto hostile = run_process({kPython, kSrc + "/tests/interop/hostile_peer.py", torrent, "127.0.33.1:7204",
-                              "--bind", "127.0.33.3", "oversized", "zero-length", "past-end", "bad-index",
-                              "choked-flood", "cancel-flood", "keepalive-flood"});
+  auto attack = hostile(torrent, "127.0.33.1:7204", "127.0.33.3", kHostileScenarios);
   honest_thread.join();
-  EXPECT_EQ(hostile.exit_code, 0) << hostile.err;
-  for (const char* sc : {"oversized", "zero-length", "past-end", "bad-index", "choked-flood", "cancel-flood",
-                         "keepalive-flood"}) {
-    EXPECT_NE(hostile.out.find(std::string(sc) + " closed"), std::string::npos) << hostile.out;
-  }
+  EXPECT_EQ(attack.exit_code, 0) << attack.err;
+  for (const auto& sc : kHostileScenarios) EXPECT_EQ(outcome(attack.out, sc), "closed") << attack.out;
   ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("lt-out/hostile.bin"));
+}
+
+// "closed" must mean that a seeder dropped us after the attack: not that
+// nobody was listening, nor that the connection ended before the handshake.
+TEST_F(SeedTest, HostilePeerCountsOnlyADropAfterTheAttackAsClosed) {
+  std::string torrent = make_torrent(single_payload("h.bin", 100'000), "", "16KiB");
+  auto nobody = hostile(torrent, "127.0.41.1:7298", "127.0.41.2", kHostileScenarios);
+  EXPECT_EQ(nobody.exit_code, 0) << nobody.err;
+  for (const auto& sc : kHostileScenarios) {
+    EXPECT_EQ(outcome(nobody.out, sc).rfind("unreachable", 0), 0u) << nobody.out;
+  }
+  // A listener that hangs up on every connection at once.
+  Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.41.1", 7298));
+  std::atomic<bool> done{false};
+  std::thread hang_up([&] {
+    while (!done.load()) {
+      if (!listener.poll(Poco::Timespan(0, 100'000), Poco::Net::Socket::SELECT_READ)) continue;
+      Poco::Net::StreamSocket s = listener.acceptConnection();
+      s.close();
+    }
+  });
+  auto dropped = hostile(torrent, "127.0.41.1:7298", "127.0.41.2", kHostileScenarios);
+  done.store(true);
+  hang_up.join();
+  EXPECT_EQ(dropped.exit_code, 0) << dropped.err;
+  for (const auto& sc : kHostileScenarios) EXPECT_EQ(outcome(dropped.out, sc), "handshake-failed") << dropped.out;
 }
 
 TEST_F(SeedTest, SeedRefusesDataThatDoesNotVerify) {

@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -48,6 +49,19 @@ def make_payload(path, size):
             n = min(chunk, left)
             f.write(os.urandom(n))
             left -= n
+
+
+def drain(stream):
+    """Reads a child's output to its end on a thread of its own. A fluxo seeder
+    with --json prints a progress line every second: a pipe nobody reads fills
+    within minutes, and the seeder then blocks in write() and never sees its
+    SIGTERM."""
+    def run():
+        while stream.read(65536):
+            pass
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
 
 
 class Seeders:
@@ -215,6 +229,7 @@ def upload(args):
                         raise SystemExit("fluxo seed failed to start")
                     if '"listening"' in line:
                         break
+                drain(p.stdout)
             else:
                 lt_seeder = Seeders(torrent, data, 1, "127.0.55.", log)
                 p = lt_seeder.p

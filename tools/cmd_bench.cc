@@ -10,12 +10,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "tools/args.h"
@@ -62,7 +70,7 @@ std::string self_exe() {
   return ec ? std::string("fluxo") : p.string();
 }
 
-// A child process with stdout on a pipe (read line by line), stderr to a file.
+// A child process with stdout on a pipe, stderr to a file.
 struct Child {
   pid_t pid = -1;
   int out = -1;
@@ -85,21 +93,6 @@ struct Child {
     ::close(fds[1]);
     c.out = fds[0];
     return c;
-  }
-
-  // Reads stdout until a line containing `needle`, or the deadline; false at
-  // end of output or timeout.
-  bool wait_for(const std::string& needle, Clock::time_point deadline, const std::atomic<bool>& stop) {
-    while (Clock::now() < deadline && !stop.load()) {
-      if (buffered.find(needle) != std::string::npos) return true;
-      pollfd p{out, POLLIN, 0};
-      if (::poll(&p, 1, 200) <= 0) continue;
-      char buf[4096];
-      ssize_t n = ::read(out, buf, sizeof buf);
-      if (n <= 0) return buffered.find(needle) != std::string::npos;
-      buffered.append(buf, static_cast<std::size_t>(n));
-    }
-    return false;
   }
 
   // Drains stdout to the end (the child must exit by itself).
@@ -127,6 +120,90 @@ struct Child {
     pid = -1;
     return e;
   }
+};
+
+// Reads the seeders' stdout for as long as they run, on a thread of its own.
+// A seeder with --json prints a progress line every second: a pipe nobody
+// reads fills within minutes, and the seeder then blocks in write() and never
+// sees its SIGTERM. The output is thrown away once the seeder has said it
+// listens; until then the last bytes are kept to find that line.
+class SeederOutputs {
+ public:
+  // Takes ownership of the read ends.
+  explicit SeederOutputs(std::vector<int> fds)
+      : fds_(std::move(fds)), state_(fds_.size()), thread_([this] { run(); }) {}
+  ~SeederOutputs() {
+    stop_.store(true);
+    thread_.join();
+    for (int fd : fds_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  SeederOutputs(const SeederOutputs&) = delete;
+  SeederOutputs& operator=(const SeederOutputs&) = delete;
+
+  // Waits until every seeder has printed its "listening" event. False when
+  // one ended first (`failed` is its index), at the deadline, or on `stop`.
+  bool wait_listening(Clock::time_point deadline, const std::atomic<bool>& stop, std::size_t& failed) {
+    std::unique_lock lock(mu_);
+    while (Clock::now() < deadline && !stop.load()) {
+      bool all = true;
+      for (std::size_t i = 0; i < state_.size(); ++i) {
+        if (state_[i].listening) continue;
+        if (state_[i].ended) {
+          failed = i;
+          return false;
+        }
+        all = false;
+      }
+      if (all) return true;
+      // The signal handler cannot notify: look at `stop` every 200 ms.
+      changed_.wait_for(lock, std::chrono::milliseconds(200));
+    }
+    failed = state_.size();
+    return false;
+  }
+
+ private:
+  static constexpr std::string_view kListening = "\"listening\"";
+  struct State {
+    std::string tail;
+    bool listening = false;
+    bool ended = false;
+  };
+
+  void run() {
+    std::vector<pollfd> p(fds_.size());
+    std::size_t open = fds_.size();
+    char buf[65536];
+    while (open > 0 && !stop_.load()) {
+      for (std::size_t i = 0; i < fds_.size(); ++i) p[i] = {state_[i].ended ? -1 : fds_[i], POLLIN, 0};
+      if (::poll(p.data(), p.size(), 200) <= 0) continue;
+      for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i].fd < 0 || p[i].revents == 0) continue;
+        ssize_t n = ::read(fds_[i], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        std::lock_guard lock(mu_);
+        State& st = state_[i];
+        if (n <= 0) {
+          st.ended = true;
+          --open;
+        } else if (!st.listening) {
+          st.tail.append(buf, static_cast<std::size_t>(n));
+          st.listening = st.tail.find(kListening) != std::string::npos;
+          if (st.tail.size() > kListening.size()) st.tail.erase(0, st.tail.size() - kListening.size());
+        }
+        changed_.notify_all();
+      }
+    }
+  }
+
+  std::vector<int> fds_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<State> state_;  // guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // last: starts once everything above exists
 };
 
 // Pseudo-random payload bytes, fast (no /dev/urandom for a GiB).
@@ -206,11 +283,13 @@ int run_bench(std::span<const std::string> args) {
   const fs::path work = tmpl;
   const std::string exe = self_exe();
   std::vector<Child> seeds;
+  std::unique_ptr<SeederOutputs> seed_outputs;  // reads seeds' stdout until they end
   auto cleanup = [&] {
     for (auto& s : seeds) {
       if (s.pid > 0) ::kill(s.pid, SIGTERM);
     }
     for (auto& s : seeds) s.wait();
+    seed_outputs.reset();
     std::error_code ec;
     if (!keep) fs::remove_all(work, ec);
   };
@@ -261,12 +340,14 @@ int run_bench(std::span<const std::string> args) {
                                  (work / ("seed-" + ip + ".log")).string()));
     peers.push_back(ip + ":" + std::to_string(port));
   }
+  std::vector<int> seed_fds;
+  for (auto& c : seeds) seed_fds.push_back(std::exchange(c.out, -1));
+  seed_outputs = std::make_unique<SeederOutputs>(std::move(seed_fds));
   const auto ready_by = Clock::now() + std::chrono::seconds(120 + seeders * 5);
-  for (std::size_t i = 0; i < seeds.size(); ++i) {
-    if (!seeds[i].wait_for("\"listening\"", ready_by, g_interrupt)) {
-      if (g_interrupt.load()) return fail("interrupted", kExitInterrupted);
-      return fail("seeder " + peers[i] + " did not start (see " + work.string() + "/seed-*.log)", kExitFailure);
-    }
+  if (std::size_t failed = 0; !seed_outputs->wait_listening(ready_by, g_interrupt, failed)) {
+    if (g_interrupt.load()) return fail("interrupted", kExitInterrupted);
+    std::string who = failed < peers.size() ? "seeder " + peers[failed] : "a seeder";
+    return fail(who + " did not start (see " + work.string() + "/seed-*.log)", kExitFailure);
   }
 
   // 3. The download, measured.
@@ -313,6 +394,7 @@ int run_bench(std::span<const std::string> args) {
     seeder_cpu += e.cpu_seconds;
     seeder_rss = std::max(seeder_rss, e.max_rss_kib);
   }
+  seed_outputs.reset();
 
   const double gib = static_cast<double>(size) / static_cast<double>(1ll << 30);
   const double mibps = static_cast<double>(size) / seconds / (1 << 20);

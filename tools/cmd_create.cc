@@ -38,7 +38,8 @@ constexpr const char* kUsage =
     "      --no-date           leave out the creation date (reproducible output;\n"
     "                          SOURCE_DATE_EPOCH is honoured too)\n"
     "      --threads N         hashing threads (default: one per core)\n"
-    "      --force             overwrite OUT if it exists\n"
+    "      --force             overwrite OUT if it exists (only ever a regular\n"
+    "                          file: never a device, FIFO or directory)\n"
     "  -q, --quiet             print nothing but errors\n"
     "  -h, --help              this text\n";
 
@@ -95,6 +96,8 @@ int run_create(std::span<const std::string> args) {
     if (end == t->c_str() || *end != '\0' || n < 1 || n > 256) return usage_error("--threads must be 1..256");
     threads = static_cast<unsigned>(n);
   }
+  // Before any hashing, and whether or not --force was given.
+  if (Status s = check_output_is_replaceable(*output); !s) return fail(s);
   if (!parsed->has("force") && std::filesystem::exists(*output)) {
     return usage_error(*output + " exists; pass --force to overwrite it");
   }
@@ -102,7 +105,7 @@ int run_create(std::span<const std::string> args) {
   auto listing = list_payload(parsed->positional[0]);
   if (!listing) return fail(listing.status());
   if (!quiet) {
-    for (const auto& s : listing->skipped) std::fprintf(stderr, "fluxo: skipped %s\n", s.c_str());
+    for (const auto& s : listing->skipped) std::fprintf(stderr, "fluxo: skipped %s\n", printable(s).c_str());
   }
   if (listing->total_size == 0) {
     return fail(Status(ErrorCode::invalid_argument,
@@ -154,8 +157,8 @@ int run_create(std::span<const std::string> args) {
   if (!check) return fail(Status(check.status().code(), "the result would be invalid: " + check.status().message()));
   if (Status s = write_file_atomically(*output, torrent); !s) return fail(s);
   if (!quiet) {
-    for (const auto& w : check->warnings) std::fprintf(stderr, "fluxo: warning: %s\n", w.c_str());
-    std::printf("created %s\n", output->c_str());
+    for (const auto& w : check->warnings) print_warning(w);
+    std::printf("created %s\n", printable(*output).c_str());
     std::printf("info-hash:  %s\n", check->info_hash.hex().c_str());
     std::printf("size:       %s in %zu file%s\n", human_bytes(check->total_size).c_str(),
                 check->files.size(), check->files.size() == 1 ? "" : "s");

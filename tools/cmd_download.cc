@@ -113,7 +113,7 @@ int run_download(std::span<const std::string> args) {
   if (!quiet && !json) {
     const auto& s = result.summary;
     std::printf("downloaded %s: %s in %.2f s (%s/s) from %u peer%s, %u hash failure%s, %s uploaded\n",
-                meta->name.c_str(), human_bytes(s.verified_bytes).c_str(), s.seconds,
+                printable(meta->name).c_str(), human_bytes(s.verified_bytes).c_str(), s.seconds,
                 human_bytes(static_cast<std::int64_t>(s.rate)).c_str(), s.peers_used, s.peers_used == 1 ? "" : "s",
                 s.hash_failures, s.hash_failures == 1 ? "" : "s",
                 human_bytes(static_cast<std::int64_t>(s.uploaded_bytes)).c_str());

@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "  -h, --help this text\n";
 
 void print_torrent_text(const Metainfo& m) {
-  std::printf("name:         %s\n", m.name.c_str());
+  std::printf("name:         %s\n", printable(m.name).c_str());
   std::printf("info-hash:    %s\n", m.info_hash.hex().c_str());
   std::printf("total size:   %s (%lld bytes)\n", human_bytes(m.total_size).c_str(),
               static_cast<long long>(m.total_size));
@@ -37,22 +37,23 @@ void print_torrent_text(const Metainfo& m) {
     if (std::tm tm{}; gmtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
     std::printf("created:      %s\n", buf);
   }
-  if (!m.created_by.empty()) std::printf("created by:   %s\n", m.created_by.c_str());
-  if (!m.comment.empty()) std::printf("comment:      %s\n", m.comment.c_str());
+  if (!m.created_by.empty()) std::printf("created by:   %s\n", printable(m.created_by).c_str());
+  if (!m.comment.empty()) std::printf("comment:      %s\n", printable(m.comment).c_str());
   std::printf("files:        %zu\n", m.files.size());
   for (const FileEntry& f : m.files) {
-    std::printf("  %12s  %s%s\n", human_bytes(f.size).c_str(), f.path.c_str(), f.pad ? "  (padding)" : "");
+    std::printf("  %12s  %s%s\n", human_bytes(f.size).c_str(), printable(f.path).c_str(),
+                f.pad ? "  (padding)" : "");
   }
   if (m.trackers.empty()) {
     std::printf("trackers:     none\n");
   } else {
     std::printf("trackers:\n");
     for (std::size_t t = 0; t < m.trackers.size(); ++t) {
-      for (const auto& url : m.trackers[t]) std::printf("  tier %zu  %s\n", t, url.c_str());
+      for (const auto& url : m.trackers[t]) std::printf("  tier %zu  %s\n", t, printable(url).c_str());
     }
   }
-  for (const auto& ws : m.web_seeds) std::printf("web seed:     %s\n", ws.c_str());
-  for (const auto& w : m.warnings) std::fprintf(stderr, "fluxo: warning: %s\n", w.c_str());
+  for (const auto& ws : m.web_seeds) std::printf("web seed:     %s\n", printable(ws).c_str());
+  for (const auto& w : m.warnings) print_warning(w);
 }
 
 void print_torrent_json(const Metainfo& m) {
@@ -120,10 +121,12 @@ void print_magnet(const Magnet& m, bool json) {
   }
   std::printf("magnet link\n");
   std::printf("info-hash:    %s\n", m.info_hash.hex().c_str());
-  if (!m.display_name.empty()) std::printf("name:         %s\n", m.display_name.c_str());
-  for (std::size_t t = 0; t < m.trackers.size(); ++t) std::printf("  tier %zu  %s\n", t, m.trackers[t].c_str());
-  for (const auto& p : m.peers) std::printf("peer:         %s\n", p.c_str());
-  for (const auto& ws : m.web_seeds) std::printf("web seed:     %s\n", ws.c_str());
+  if (!m.display_name.empty()) std::printf("name:         %s\n", printable(m.display_name).c_str());
+  for (std::size_t t = 0; t < m.trackers.size(); ++t) {
+    std::printf("  tier %zu  %s\n", t, printable(m.trackers[t]).c_str());
+  }
+  for (const auto& p : m.peers) std::printf("peer:         %s\n", printable(p).c_str());
+  for (const auto& ws : m.web_seeds) std::printf("web seed:     %s\n", printable(ws).c_str());
   if (!m.select_only.empty()) {
     std::printf("select only: ");
     for (auto [lo, hi] : m.select_only) {
@@ -133,7 +136,7 @@ void print_magnet(const Magnet& m, bool json) {
     std::printf("\n");
   }
   std::printf("(size and files are only known once the metadata is fetched from peers)\n");
-  for (const auto& w : m.warnings) std::fprintf(stderr, "fluxo: warning: %s\n", w.c_str());
+  for (const auto& w : m.warnings) print_warning(w);
 }
 
 }  // namespace

@@ -117,7 +117,7 @@ int run_seed(std::span<const std::string> args) {
     return exit_code_for(result.status.code());
   }
   if (!quiet && !json) {
-    std::printf("seeded %s: %s uploaded in %.0f s\n", meta->name.c_str(),
+    std::printf("seeded %s: %s uploaded in %.0f s\n", printable(meta->name).c_str(),
                 human_bytes(static_cast<std::int64_t>(result.summary.uploaded_bytes)).c_str(), result.summary.seconds);
   }
   return kExitOk;

@@ -121,11 +121,11 @@ int run_verify(std::span<const std::string> args) {
     j.end_array().end_object();
     std::printf("%s\n", j.str().c_str());
   } else if (!quiet) {
-    std::printf("%s: %u of %u pieces verify (%s of %s); %zu missing, %zu corrupt\n", meta->name.c_str(),
+    std::printf("%s: %u of %u pieces verify (%s of %s); %zu missing, %zu corrupt\n", printable(meta->name).c_str(),
                 report->complete.count(), meta->piece_count(), human_bytes(report->complete_bytes).c_str(),
                 human_bytes(meta->total_size).c_str(), report->missing.size(), report->corrupt.size());
     for (const auto& [f, v] : files) {
-      std::printf("  %s: %u piece%s missing, %u corrupt\n", meta->files[f].path.c_str(), v.missing,
+      std::printf("  %s: %u piece%s missing, %u corrupt\n", printable(meta->files[f].path).c_str(), v.missing,
                   v.missing == 1 ? "" : "s", v.corrupt);
     }
   }

@@ -1,6 +1,7 @@
 // Minimal streaming JSON writer for --json output. Strings are written as
 // valid UTF-8 JSON: bytes that are not valid UTF-8 (torrent names often are
-// not) become U+FFFD, so the output always parses.
+// not) become U+FFFD, so the output always parses; control characters
+// (C0, DEL and C1) are \u escapes, so no line carries a terminal escape.
 #pragma once
 
 #include <cstdint>

@@ -194,7 +194,7 @@ void EventPrinter::operator()(const DownloadEvent& e) {
     }
     case DownloadEvent::Kind::listening:
       line_.finish();
-      std::fprintf(stderr, "fluxo: listening on %s\n", e.text.c_str());
+      std::fprintf(stderr, "fluxo: listening on %s\n", printable(e.text).c_str());
       break;
     case DownloadEvent::Kind::completed:
       line_.finish();
@@ -203,16 +203,17 @@ void EventPrinter::operator()(const DownloadEvent& e) {
       break;
     case DownloadEvent::Kind::peer_banned:
       line_.finish();
-      std::fprintf(stderr, "fluxo: banned peer %s\n", e.text.c_str());
+      std::fprintf(stderr, "fluxo: banned peer %s
+", printable(e.text).c_str());
       break;
     case DownloadEvent::Kind::resume:
       line_.finish();
-      std::fprintf(stderr, "fluxo: %s\n", e.text.c_str());
+      std::fprintf(stderr, "fluxo: %s\n", printable(e.text).c_str());
       break;
     case DownloadEvent::Kind::piece_lost:
     case DownloadEvent::Kind::tracker_error:
       line_.finish();
-      std::fprintf(stderr, "fluxo: warning: %s\n", e.text.c_str());
+      print_warning(e.text);
       break;
     default:
       break;

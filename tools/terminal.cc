@@ -26,7 +26,11 @@ std::string human_bytes(std::int64_t n) {
 }
 
 void print_error(std::string_view message) {
-  std::fprintf(stderr, "fluxo: %.*s\n", static_cast<int>(message.size()), message.data());
+  std::fprintf(stderr, "fluxo: %s\n", printable(message).c_str());
+}
+
+void print_warning(std::string_view message) {
+  std::fprintf(stderr, "fluxo: warning: %s\n", printable(message).c_str());
 }
 
 int print_usage_error(std::string_view command, std::string_view message) {

@@ -16,7 +16,32 @@ Status errno_status(const std::string& path) {
                 path + ": " + std::strerror(errno));
 }
 
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 }  // namespace
+
+Status check_output_is_replaceable(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? Status::ok() : errno_status(path);
+  }
+  if (S_ISREG(st.st_mode)) return Status::ok();
+  std::string what;
+  if (S_ISLNK(st.st_mode)) {
+    if (::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode)) return Status::ok();  // dangling, or a file
+    what = std::string("a symbolic link to ") + file_kind(st.st_mode);
+  } else {
+    what = file_kind(st.st_mode);
+  }
+  return Status(ErrorCode::io_error, path + " is " + what + ", not a regular file; not replacing it");
+}
 
 Result<std::string> read_small_file(const std::string& path, std::size_t max_size) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -64,8 +89,10 @@ Result<Metainfo> load_torrent_file(const std::string& path, const MetainfoLimits
 }
 
 Status write_file_atomically(const std::string& path, std::string_view data) {
+  if (Status s = check_output_is_replaceable(path); !s) return s;
   std::string tmp = path + ".part-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // O_EXCL | O_NOFOLLOW: never write through something already at that name.
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return errno_status(tmp);
   std::size_t done = 0;
   while (done < data.size()) {
@@ -81,6 +108,11 @@ Status write_file_atomically(const std::string& path, std::string_view data) {
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     Status s = errno_status(path);
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  // Checked again: it may have changed while the data was written.
+  if (Status s = check_output_is_replaceable(path); !s) {
     ::unlink(tmp.c_str());
     return s;
   }

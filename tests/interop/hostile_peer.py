@@ -7,9 +7,22 @@ connection, to check that a seeder drops it (and keeps serving others).
 Scenarios: oversized (a 32 KiB request), zero-length, past-end (a request
 crossing the end of a piece), bad-index (a piece past the last), choked-flood
 (5000 requests without being unchoked), cancel-flood (5000 cancels for
-nothing), keepalive-flood (5000 keep-alives). For each it prints
-"SCENARIO closed" when the seeder closed the connection within 10 s, else
-"SCENARIO open". Exit status 0 either way: the test judges.
+nothing), keepalive-flood (5000 keep-alives). For each it prints one line,
+"SCENARIO OUTCOME":
+
+  closed            we connected, the handshake completed (the seeder answered
+                    for our info-hash), the attack was sent, and then the
+                    seeder closed or reset the connection within 10 s
+  open              the same, but the connection was still open after 10 s
+  unreachable       the connection itself failed (refused, timed out): no
+                    seeder was there to judge
+  handshake-failed  the seeder closed before or during the handshake, or
+                    answered with another protocol or info-hash
+  never-unchoked    the seeder never unchoked us (or dropped us first), so a
+                    request-based attack could not be sent
+
+Only "closed" means the seeder dropped a hostile peer. Exit status 0 in every
+case: the test judges.
 """
 import argparse
 import os
@@ -22,20 +35,34 @@ import libtorrent as lt
 PSTR = b"\x13BitTorrent protocol"
 
 
+class Outcome(Exception):
+    """Ends a scenario early with an outcome other than closed/open."""
+
+
 def connect(args, info_hash):
     s = socket.socket()
-    if args.bind:
-        s.bind((args.bind, 0))
-    host, port = args.peer.rsplit(":", 1)
-    s.settimeout(10)
-    s.connect((host, int(port)))
-    s.sendall(PSTR + bytes(7) + b"\x04" + info_hash + b"-HO0001-" + os.urandom(12))
-    got = b""
-    while len(got) < 68:
-        chunk = s.recv(68 - len(got))
-        if not chunk:
-            raise ConnectionError("closed during the handshake")
-        got += chunk
+    try:
+        if args.bind:
+            s.bind((args.bind, 0))
+        host, port = args.peer.rsplit(":", 1)
+        s.settimeout(10)
+        s.connect((host, int(port)))
+    except OSError as e:
+        s.close()
+        raise Outcome("unreachable (%s)" % (e.strerror or e.__class__.__name__))
+    try:
+        s.sendall(PSTR + bytes(7) + b"\x04" + info_hash + b"-HO0001-" + os.urandom(12))
+        got = b""
+        while len(got) < 68:
+            chunk = s.recv(68 - len(got))
+            if not chunk:
+                break
+            got += chunk
+    except OSError:
+        got = b""
+    if len(got) < 68 or got[:20] != PSTR or got[28:48] != info_hash:
+        s.close()
+        raise Outcome("handshake-failed")
     return s
 
 
@@ -49,7 +76,7 @@ def wait_closed(s, seconds=10):
                 return True
         except socket.timeout:
             continue
-        except OSError:
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
             return True
     return False
 
@@ -81,30 +108,50 @@ def request(index, begin, length):
     return struct.pack(">IBIII", 13, 6, index, begin, length)
 
 
-def run(args, ti, info_hash, scenario):
-    s = connect(args, info_hash)
+def send_attack(s, msg):
+    """Sends the attack and returns the outcome: a seeder that closes part way
+    through a flood (a reset or broken pipe) has dropped us, which is what it
+    should do; one that stops reading without closing keeps us open."""
     try:
-        plen = ti.piece_length()
-        if scenario in ("oversized", "zero-length", "past-end", "bad-index"):
+        s.sendall(msg)
+    except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+        return "closed"
+    except socket.timeout:
+        return "open"
+    return "closed" if wait_closed(s) else "open"
+
+
+def attack(s, ti, scenario):
+    plen = ti.piece_length()
+    if scenario in ("oversized", "zero-length", "past-end", "bad-index"):
+        try:
             s.sendall(struct.pack(">IB", 1, 2))  # interested
             if not wait_unchoke(s):
-                return "never unchoked"
-            msg = {
-                "oversized": request(0, 0, 32768),
-                "zero-length": request(0, 0, 0),
-                "past-end": request(0, plen - 8192, 16384),
-                "bad-index": request(ti.num_pieces(), 0, 16384),
-            }[scenario]
-            s.sendall(msg)
-        elif scenario == "choked-flood":
-            s.sendall(b"".join(request(i % ti.num_pieces(), 0, 16384) for i in range(5000)))
-        elif scenario == "cancel-flood":
-            s.sendall(b"".join(struct.pack(">IBIII", 13, 8, 0, i * 16, 16384) for i in range(5000)))
-        elif scenario == "keepalive-flood":
-            s.sendall(bytes(4 * 5000))
-        return "closed" if wait_closed(s) else "open"
-    except OSError:
-        return "closed"
+                return "never-unchoked"
+        except OSError:
+            return "never-unchoked"
+        return send_attack(s, {
+            "oversized": request(0, 0, 32768),
+            "zero-length": request(0, 0, 0),
+            "past-end": request(0, plen - 8192, 16384),
+            "bad-index": request(ti.num_pieces(), 0, 16384),
+        }[scenario])
+    if scenario == "choked-flood":
+        return send_attack(s, b"".join(request(i % ti.num_pieces(), 0, 16384) for i in range(5000)))
+    if scenario == "cancel-flood":
+        return send_attack(s, b"".join(struct.pack(">IBIII", 13, 8, 0, i * 16, 16384) for i in range(5000)))
+    if scenario == "keepalive-flood":
+        return send_attack(s, bytes(4 * 5000))
+    raise SystemExit("unknown scenario " + scenario)
+
+
+def run(args, ti, info_hash, scenario):
+    try:
+        s = connect(args, info_hash)
+    except Outcome as o:
+        return str(o)
+    try:
+        return attack(s, ti, scenario)
     finally:
         s.close()
 
