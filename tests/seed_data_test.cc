@@ -5,6 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "core/bencode_value.h"
@@ -127,6 +133,50 @@ TEST(Verifier, AMissingFileIsMissingPiecesNotAnError) {
   EXPECT_EQ(r->complete.count(), 0u);
   EXPECT_EQ(r->missing.size(), 7u);
   EXPECT_TRUE(r->corrupt.empty());
+}
+
+TEST(Verifier, CancelStopsARecheckEarly) {
+  // 256 MiB in 1024 pieces: sparse, with a non-zero byte in every piece.
+  test::TempDir dir;
+  const std::int64_t piece = 256 * 1024, pieces = 1024, total = piece * pieces;
+  {
+    int fd = ::open((dir / "big").c_str(), O_WRONLY | O_CREAT, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, total), 0);
+    for (std::int64_t i = 0; i < pieces; ++i) ASSERT_EQ(::pwrite(fd, "x", 1, i * piece + 7), 1);
+    ::close(fd);
+  }
+  Value::Dict info{{"name", "big"}, {"piece length", piece}, {"length", total},
+                   {"pieces", std::string(static_cast<std::size_t>(pieces) * 20, 'h')}};
+  auto meta = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  ASSERT_TRUE(meta) << meta.status().to_string();
+  auto storage = FileStorage::open(*meta, dir.path(), {.read_only = true});
+  ASSERT_TRUE(storage);
+
+  std::atomic<bool> cancel{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::int64_t hashed = 0;  // bytes, from the progress callback; guarded by mu
+  HashOptions opt{.threads = 2, .max_bytes_in_flight = 64u << 20, .progress = {}, .cancel = &cancel};
+  opt.progress = [&](std::int64_t done) {
+    std::lock_guard lock(mu);
+    hashed = done;
+    cv.notify_all();
+  };
+  Result<VerifyReport> result = Status(ErrorCode::io_error, "not run");
+  std::thread checker([&] { result = verify_pieces(*meta, **storage, opt); });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return hashed > 0; });
+  }
+  const auto cancelled_at = std::chrono::steady_clock::now();
+  cancel.store(true);
+  checker.join();
+  const auto took = std::chrono::steady_clock::now() - cancelled_at;
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.status().code(), ErrorCode::cancelled);
+  EXPECT_LT(hashed, total / 8) << "far fewer than all pieces are hashed";
+  EXPECT_LT(took, std::chrono::seconds(2));
 }
 
 }  // namespace
