@@ -71,7 +71,8 @@ Status open_failed(int dir_fd, const char* name, const fs::path& shown, bool wan
   if (::fstatat(dir_fd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0) {
     int unused = 0;
     std::string why = mode_problem(st.st_mode, want_dir, unused);
-    if (!why.empty()) return fail(shown, why, e);  // errno: the open's own (ELOOP, ENOTDIR, ENXIO, ...)
+    if (!why.empty())
+      return fail(shown, why, e);  // errno: the open's own (ELOOP, ENOTDIR, ENXIO, ...)
   }
   errno = e;
   return fail_errno(shown, what);
@@ -83,13 +84,17 @@ Result<UniqueFd> regular_only(UniqueFd fd, const fs::path& shown) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return fail_errno(shown, "cannot stat");
   int e = 0;
-  if (std::string why = mode_problem(st.st_mode, false, e); !why.empty()) return fail(shown, why, e);
+  if (std::string why = mode_problem(st.st_mode, false, e); !why.empty())
+    return fail(shown, why, e);
   const int fl = ::fcntl(fd.get(), F_GETFL);
-  if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) return fail_errno(shown, "fcntl failed");
+  if (fl < 0 || ::fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0)
+    return fail_errno(shown, "fcntl failed");
   return fd;
 }
 
-bool unsafe_component(std::string_view c) { return c.empty() || c == "." || c == ".."; }
+bool unsafe_component(std::string_view c) {
+  return c.empty() || c == "." || c == "..";
+}
 
 }  // namespace
 
@@ -104,7 +109,8 @@ Result<UniqueFd> open_root_dir(const fs::path& dir, bool create) {
   return UniqueFd(fd);
 }
 
-Result<UniqueFd> open_dir_beneath(int root_fd, const fs::path& shown, std::string_view rel, bool create) {
+Result<UniqueFd> open_dir_beneath(int root_fd, const fs::path& shown, std::string_view rel,
+                                  bool create) {
   UniqueFd cur(::fcntl(root_fd, F_DUPFD_CLOEXEC, 0));
   if (!cur) return fail_errno(shown, "cannot duplicate descriptor");
   fs::path at = shown;
@@ -122,31 +128,34 @@ Result<UniqueFd> open_dir_beneath(int root_fd, const fs::path& shown, std::strin
       }
       fd = ::openat(cur.get(), comp.c_str(), flags);
     }
-    if (fd < 0) return open_failed(cur.get(), comp.c_str(), at, true, false, "cannot open directory");
+    if (fd < 0)
+      return open_failed(cur.get(), comp.c_str(), at, true, false, "cannot open directory");
     cur = UniqueFd(fd);
   }
   return cur;
 }
 
-Result<UniqueFd> open_regular_at(int dir_fd, const fs::path& shown, const char* name, int flags, mode_t mode,
-                                 bool follow) {
+Result<UniqueFd> open_regular_at(int dir_fd, const fs::path& shown, const char* name, int flags,
+                                 mode_t mode, bool follow) {
   // Refuse what is plainly wrong before opening it (a device is not even
   // opened); the fstat after the open closes the race.
   struct stat st {};
   if (::fstatat(dir_fd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0) {
     int e = 0;
-    if (std::string why = mode_problem(st.st_mode, false, e); !why.empty()) return fail(shown, why, e);
+    if (std::string why = mode_problem(st.st_mode, false, e); !why.empty())
+      return fail(shown, why, e);
   }
   const int all = flags | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW);
   int fd = ::openat(dir_fd, name, all, mode);
   if (fd < 0) {
-    return open_failed(dir_fd, name, shown, false, follow, (flags & O_CREAT) ? "cannot create" : "cannot open");
+    return open_failed(dir_fd, name, shown, false, follow,
+                       (flags & O_CREAT) ? "cannot create" : "cannot open");
   }
   return regular_only(UniqueFd(fd), shown);
 }
 
-Result<UniqueFd> open_file_beneath(int root_fd, const fs::path& shown, std::string_view rel, int flags,
-                                   mode_t mode) {
+Result<UniqueFd> open_file_beneath(int root_fd, const fs::path& shown, std::string_view rel,
+                                   int flags, mode_t mode) {
   const std::string path(rel);
   if (!g_no_openat2.load(std::memory_order_relaxed)) {
     open_how how{};
@@ -160,7 +169,8 @@ Result<UniqueFd> open_file_beneath(int root_fd, const fs::path& shown, std::stri
   }
   const std::size_t slash = path.rfind('/');
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  const std::string_view parent = slash == std::string::npos ? std::string_view() : rel.substr(0, slash);
+  const std::string_view parent =
+      slash == std::string::npos ? std::string_view() : rel.substr(0, slash);
   if (unsafe_component(name)) return fail(shown / path, "unsafe path component", EINVAL);
   auto dir = open_dir_beneath(root_fd, shown, parent, false);
   if (!dir) return dir.status();

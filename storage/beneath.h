@@ -56,21 +56,21 @@ Result<UniqueFd> open_root_dir(const std::filesystem::path& dir, bool create);
 // Opens the directory `rel` ('/'-separated, relative) beneath `root_fd`,
 // never following a link; with `create`, missing components are made (0755).
 // `shown` names root_fd in errors ("out" gives "out/multi/sub: ...").
-Result<UniqueFd> open_dir_beneath(int root_fd, const std::filesystem::path& shown, std::string_view rel,
-                                  bool create);
+Result<UniqueFd> open_dir_beneath(int root_fd, const std::filesystem::path& shown,
+                                  std::string_view rel, bool create);
 
 // Opens the regular file `rel` beneath `root_fd` with `flags` (an access mode,
 // optionally O_CREAT, O_TRUNC, O_DIRECT); O_NOFOLLOW and O_CLOEXEC are added.
 // Parent directories must exist (see open_dir_beneath).
-Result<UniqueFd> open_file_beneath(int root_fd, const std::filesystem::path& shown, std::string_view rel,
-                                   int flags, mode_t mode = 0644);
+Result<UniqueFd> open_file_beneath(int root_fd, const std::filesystem::path& shown,
+                                   std::string_view rel, int flags, mode_t mode = 0644);
 
 // Opens the regular file `name` relative to `dir_fd` as open_file_beneath
 // does, without a walk: `name` is one component below a directory opened
 // beneath, or (read-only storage, AT_FDCWD) a path whose directories may be
 // links the user made. O_NOFOLLOW applies to the last component unless
 // `follow`. `shown` is the file's path for errors.
-Result<UniqueFd> open_regular_at(int dir_fd, const std::filesystem::path& shown, const char* name, int flags,
-                                 mode_t mode = 0644, bool follow = false);
+Result<UniqueFd> open_regular_at(int dir_fd, const std::filesystem::path& shown, const char* name,
+                                 int flags, mode_t mode = 0644, bool follow = false);
 
 }  // namespace fluxo

@@ -31,7 +31,8 @@ namespace fluxo {
 // `shown` in errors). The locks last as long as the returned descriptor.
 // io_error "<DIR>/<path> is being written by another fluxo process" (or
 // "<DIR>: <name> is being downloaded ..." for the torrent) on a conflict.
-Result<UniqueFd> lock_for_writing(int root_fd, const std::filesystem::path& shown, const Metainfo& meta);
+Result<UniqueFd> lock_for_writing(int root_fd, const std::filesystem::path& shown,
+                                  const Metainfo& meta);
 
 // The lock file's byte offsets: torrents in [0, 2^62), files in [2^62, 2^63).
 std::int64_t torrent_lock_offset(const InfoHash& hash);

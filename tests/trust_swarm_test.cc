@@ -28,7 +28,8 @@ TEST_F(TrustTest, ALinkBelowTheDownloadDirectoryIsRefusedWithExitFour) {
     ASSERT_EQ(::symlink(path("elsewhere").c_str(), path("out/" + rel).c_str()), 0);
     auto r = download(torrent, {"--no-trackers", "--peer", "127.0.61.1:7261"});
     EXPECT_EQ(r.exit_code, 4) << r.err;
-    EXPECT_NE(r.err.find(path("out/" + rel) + ": is a symbolic link; refusing to follow it"), std::string::npos)
+    EXPECT_NE(r.err.find(path("out/" + rel) + ": is a symbolic link; refusing to follow it"),
+              std::string::npos)
         << r.err;
     EXPECT_TRUE(fs::is_empty(path("elsewhere"))) << "written through out/" << rel;
   }
@@ -40,19 +41,23 @@ TEST_F(TrustTest, TwoDownloadsWritingOneFileCannotRunAtOnce) {
   std::string first = make_torrent(payload, "", "16KiB");
   std::string second = make_torrent(payload, "", "32KiB");
   ASSERT_NE(info_hash(first), info_hash(second));
-  BackgroundProcess running({FLUXO_BINARY, "download", first, "-o", path("out"), "--json", "--no-trackers", "--peer",
-                             "127.0.61.3:7263", "--listen", "127.0.61.2", "--port", "7262", "--stall-timeout", "60"},
-                            path("first.log"));
+  BackgroundProcess running(
+      {FLUXO_BINARY, "download", first, "-o", path("out"), "--json", "--no-trackers", "--peer",
+       "127.0.61.3:7263", "--listen", "127.0.61.2", "--port", "7262", "--stall-timeout", "60"},
+      path("first.log"));
   // It listens once its storage is open (and locked).
-  ASSERT_TRUE(running.wait_for_line("{\"event\":\"listening\"", 30s)) << read_file(path("first.log"));
+  ASSERT_TRUE(running.wait_for_line("{\"event\":\"listening\"", 30s))
+      << read_file(path("first.log"));
   auto r = download(second, {"--no-trackers", "--peer", "127.0.61.3:7263"});
   EXPECT_EQ(r.exit_code, 4) << r.err;
-  EXPECT_NE(r.err.find(path("out/x.bin") + " is being written by another fluxo process"), std::string::npos)
+  EXPECT_NE(r.err.find(path("out/x.bin") + " is being written by another fluxo process"),
+            std::string::npos)
       << r.err;
   // The same torrent a second time is refused too.
   auto again = download(first, {"--no-trackers", "--peer", "127.0.61.3:7263"});
   EXPECT_EQ(again.exit_code, 4) << again.err;
-  EXPECT_NE(again.err.find("is being downloaded there by another fluxo process"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("is being downloaded there by another fluxo process"), std::string::npos)
+      << again.err;
   EXPECT_EQ(running.stop(SIGINT, 10s), 130);
 }
 
