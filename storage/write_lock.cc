@@ -56,7 +56,8 @@ Result<UniqueFd> lock_for_writing(int root_fd, const fs::path& shown, const Meta
     return Status(ErrorCode::io_error, lock_path.string() + ": cannot lock: " + std::strerror(e));
   };
   if (int e = try_lock(fd->get(), torrent_lock_offset(meta.info_hash)); e != 0) {
-    return refused(e, shown.string() + ": " + meta.name +
+    // The info-hash, not the name: a torrent's name is not sanitized for a terminal.
+    return refused(e, shown.string() + ": torrent " + meta.info_hash.hex() +
                           " is being downloaded there by another fluxo process");
   }
   for (const FileEntry& f : meta.files) {

@@ -30,7 +30,8 @@ namespace fluxo {
 // Takes the torrent's and every non-pad file's lock in DIR (root_fd, named
 // `shown` in errors). The locks last as long as the returned descriptor.
 // io_error "<DIR>/<path> is being written by another fluxo process" (or
-// "<DIR>: <name> is being downloaded ..." for the torrent) on a conflict.
+// "<DIR>: torrent <info-hash hex> is being downloaded there by another fluxo
+// process" for the torrent) on a conflict.
 Result<UniqueFd> lock_for_writing(int root_fd, const std::filesystem::path& shown,
                                   const Metainfo& meta);
 
