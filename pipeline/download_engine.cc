@@ -198,11 +198,15 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
       if (any_data || resumed.status().code() != ErrorCode::not_found) {
         on_event({DownloadEvent::Kind::resume, why + "; rechecking"});
         auto report = verify_pieces(meta, **storage,
-                                    HashOptions{.threads = hash_threads, .max_bytes_in_flight = o.max_memory, .progress = {}});
+                                    HashOptions{.threads = hash_threads, .max_bytes_in_flight = o.max_memory,
+                                                .progress = {}, .cancel = &interrupt});
         if (!report) {
           result.status = report.status();
           return result;
         }
+        // What the recheck found may not be on disk yet (written by a run
+        // that was killed): the first resume save syncs it before listing it.
+        if (!report->complete.none()) (*storage)->mark_all_dirty();
         initial = std::move(report->complete);
         on_event({DownloadEvent::Kind::resume, "recheck: " + std::to_string(initial->count()) + " of " +
                                                    std::to_string(meta.piece_count()) + " pieces verified"});

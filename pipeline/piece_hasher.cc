@@ -35,12 +35,17 @@ struct PieceDigest {
 class PieceReader {
  public:
   PieceReader(PieceSource& src, BufferPool& pool, std::int64_t total, std::int64_t piece_length,
-              Status& error)
-      : src_(&src), pool_(&pool), total_(total), piece_length_(piece_length), error_(&error) {}
+              const std::atomic<bool>* cancel, Status& error)
+      : src_(&src), pool_(&pool), total_(total), piece_length_(piece_length), cancel_(cancel), error_(&error) {}
 
   PieceJob operator()(oneapi::tbb::flow_control& fc) {
     std::int64_t offset = static_cast<std::int64_t>(next_) * piece_length_;
     if (offset >= total_ || !error_->is_ok()) {
+      fc.stop();
+      return {};
+    }
+    if (cancelled()) {
+      *error_ = Status(ErrorCode::cancelled, "hashing cancelled");
       fc.stop();
       return {};
     }
@@ -60,10 +65,13 @@ class PieceReader {
   }
 
  private:
+  bool cancelled() const { return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed); }
+
   PieceSource* src_;
   BufferPool* pool_;
   std::int64_t total_;
   std::int64_t piece_length_;
+  const std::atomic<bool>* cancel_;
   Status* error_;
   std::uint64_t next_ = 0;
 };
@@ -122,7 +130,7 @@ Result<std::string> hash_pieces(PieceSource& source, std::int64_t total, std::in
   oneapi::tbb::task_arena arena(static_cast<int>(threads));
   arena.execute([&] {
     flow::graph g;
-    flow::input_node<PieceJob> reader(g, PieceReader(source, pool, total, piece_length, error));
+    flow::input_node<PieceJob> reader(g, PieceReader(source, pool, total, piece_length, options.cancel, error));
     flow::limiter_node<PieceJob> limiter(g, in_flight);
     flow::function_node<PieceJob, PieceDigest> hasher(g, flow::unlimited, PieceHashBody(pool));
     flow::sequencer_node<PieceDigest> order(g, [](const PieceDigest& d) { return d.ticket; });

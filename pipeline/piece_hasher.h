@@ -9,8 +9,12 @@
 // dense (one per piece read, in read order) and every ticket leaves the hash
 // stage, so the sequencer never waits on a hole. Node bodies do not throw: a
 // read error is recorded and stops the reader; the graph drains normally.
+// Cancelling (HashOptions::cancel) works the same way: the reader reads no
+// new piece once the flag is set, the pieces in flight drain, and the call
+// returns ErrorCode::cancelled.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -34,6 +38,10 @@ struct HashOptions {
   std::size_t max_bytes_in_flight = 64u << 20;  // buffer budget (at least 2 pieces are used)
   // Called from the serial collector, in piece order, with bytes hashed so far.
   std::function<void(std::int64_t)> progress;
+  // When set (by a signal handler, say), no further piece is read and the
+  // call returns ErrorCode::cancelled once the pieces in flight are done.
+  // Must outlive the call.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct HashStats {

@@ -73,7 +73,7 @@ Status UploadQueue::on_request(const BlockRef& r, std::vector<std::uint8_t>& out
   if (r.piece.value() != last_prefetch_) {
     // A new piece: have it read and checked while earlier blocks go out.
     last_prefetch_ = r.piece.value();
-    if (!serving_ || serving_index_ != r.piece.value()) s_.upload->prefetch(r.piece);
+    if (serving_index_ != r.piece.value()) s_.upload->prefetch(r.piece);
   }
   queue_.push_back(r);
   return Status::ok();
@@ -104,21 +104,20 @@ Result<bool> UploadQueue::serve(PeerSocket& socket, std::vector<std::uint8_t>& o
       unserved_.push_back(r);
       continue;
     }
-    if (!serving_ || serving_index_ != r.piece.value()) {
-      auto piece = s_.upload->get(r.piece);
-      if (!piece) {
-        if (s_.on_piece_lost) s_.on_piece_lost(r.piece, piece.status());
-        unserved_.push_back(r);
-        continue;
+    auto block = s_.upload->get_block(r.piece, r.begin, r.length);
+    if (!block) {
+      if (s_.on_piece_lost && block.status().code() != ErrorCode::invalid_argument) {
+        s_.on_piece_lost(r.piece, block.status());
       }
-      serving_ = std::move(*piece);
-      serving_index_ = r.piece.value();
+      unserved_.push_back(r);
+      continue;
     }
+    serving_index_ = r.piece.value();
     if (s_.upload_limit) s_.upload_limit->acquire(r.length, s_.stop);
-    held_[count] = serving_;  // alive until the write is done
+    held_[count] = std::move(block->owner);  // alive until the write is done
     wire::encode_piece_header(r, heads_[count].data());
     iov_.push_back({heads_[count].data(), heads_[count].size()});
-    iov_.push_back({const_cast<std::uint8_t*>(serving_->data()) + r.begin, r.length});
+    iov_.push_back({const_cast<std::uint8_t*>(block->bytes.data()), r.length});
     bytes += r.length;
     ++count;
   }

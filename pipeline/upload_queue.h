@@ -78,7 +78,7 @@ class UploadQueue {
   Status on_cancel(const wire::BlockRef& r, std::vector<std::uint8_t>& out);
 
   // Sends up to kBatch queued blocks, each a PIECE header and the bytes of a
-  // verified piece, in one gathered write led by `out` (messages queued
+  // verified piece (UploadCache::get_block), in one gathered write led by `out` (messages queued
   // before them), which is then cleared. Rejects for blocks it could not
   // serve are left in `out`. Returns whether anything was written.
   Result<bool> serve(PeerSocket& socket, std::vector<std::uint8_t>& out);
@@ -92,8 +92,7 @@ class UploadQueue {
   bool fast_;
   bool choking_ = true;
   std::deque<wire::BlockRef> queue_;
-  std::shared_ptr<const std::vector<std::uint8_t>> serving_;  // the piece being served
-  std::uint32_t serving_index_ = 0;
+  std::uint32_t serving_index_ = UINT32_MAX;  // the piece of the last block sent
   std::uint32_t last_prefetch_ = UINT32_MAX;
   // Abuse, counted over the last kAbuseWindow.
   WindowCounter requests_while_choked_{kAbuseWindow};
@@ -102,7 +101,7 @@ class UploadQueue {
   // serve()'s scratch.
   std::vector<iovec> iov_;
   std::array<std::array<std::uint8_t, wire::kPieceHeaderSize>, kBatch> heads_{};
-  std::array<std::shared_ptr<const std::vector<std::uint8_t>>, kBatch> held_;
+  std::array<std::shared_ptr<const std::vector<std::uint8_t>>, kBatch> held_;  // block bytes until sent
   std::vector<wire::BlockRef> unserved_;
 };
 

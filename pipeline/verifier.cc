@@ -1,6 +1,7 @@
 #include "pipeline/verifier.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 namespace fluxo {
@@ -8,16 +9,28 @@ namespace {
 
 // Reads the torrent's byte stream piece by piece for hash_pieces(). A piece
 // that cannot be read is handed on as zeros and remembered, so one missing
-// file does not stop the recheck of the others.
+// file does not stop the recheck of the others. Large pieces are read in
+// chunks, so a cancel is seen within one chunk's read.
 class StorageSource : public PieceSource {
  public:
-  StorageSource(const Metainfo& m, FileStorage& s) : meta_(m), storage_(s) {}
+  static constexpr std::size_t kChunk = 8u << 20;
+
+  StorageSource(const Metainfo& m, FileStorage& s, const std::atomic<bool>* cancel)
+      : meta_(m), storage_(s), cancel_(cancel) {}
 
   Status read(std::span<std::uint8_t> out) override {
     const std::int64_t at = offset_;
     offset_ += static_cast<std::int64_t>(out.size());
     auto piece = static_cast<std::uint32_t>(at / meta_.piece_length);
-    if (!storage_.read(at, out)) {
+    bool ok = true;
+    for (std::size_t done = 0; ok && done < out.size(); done += kChunk) {
+      if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
+        return Status(ErrorCode::cancelled, "recheck cancelled");
+      }
+      const std::size_t n = std::min(kChunk, out.size() - done);
+      ok = storage_.read(at + static_cast<std::int64_t>(done), out.subspan(done, n)).is_ok();
+    }
+    if (!ok) {
       std::memset(out.data(), 0, out.size());
       unreadable_.push_back(piece);
     } else if (std::all_of(out.begin(), out.end(), [](std::uint8_t b) { return b == 0; })) {
@@ -32,6 +45,7 @@ class StorageSource : public PieceSource {
  private:
   const Metainfo& meta_;
   FileStorage& storage_;
+  const std::atomic<bool>* cancel_;
   std::int64_t offset_ = 0;
   std::vector<std::uint32_t> unreadable_;  // in piece order (reads are sequential)
   std::vector<std::uint32_t> zeros_;
@@ -40,7 +54,7 @@ class StorageSource : public PieceSource {
 }  // namespace
 
 Result<VerifyReport> verify_pieces(const Metainfo& meta, FileStorage& storage, const HashOptions& options) {
-  StorageSource source(meta, storage);
+  StorageSource source(meta, storage, options.cancel);
   auto digests = hash_pieces(source, meta.total_size, meta.piece_length, options);
   if (!digests) return digests.status();
   VerifyReport report;

@@ -6,6 +6,10 @@
 // bytes could not be read: a file absent or too short, or it reads as all
 // zeros, as a never-written hole in a sparse file does) or corrupt (readable,
 // not zeros, and the hash differs).
+//
+// options.cancel stops a recheck: no new piece (nor 8 MiB chunk of one) is
+// read once it is set, and verify_pieces returns ErrorCode::cancelled after
+// the pieces in flight drain.
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "storage/write_lock.h"
+
 namespace fluxo {
 namespace fs = std::filesystem;
 
@@ -68,27 +70,39 @@ bool aligned(const std::vector<iovec>& iov, std::size_t a) {
 
 Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const fs::path& root,
                                                        StorageOptions options) {
-  std::error_code ec;
-  if (options.read_only) {
-    if (!fs::is_directory(root, ec)) return Status(ErrorCode::io_error, root.string() + ": no such directory");
-  } else {
-    fs::create_directories(root, ec);
-    if (ec) return Status(ErrorCode::io_error, root.string() + ": " + ec.message());
-  }
+  options.max_open_files = std::max<std::size_t>(options.max_open_files, 1);
   std::vector<File> files;
   files.reserve(m.files.size());
-  for (const FileEntry& f : m.files) {
-    files.push_back({f.path, f.offset, f.size, f.pad});
-    if (f.pad || options.read_only) continue;
-    fs::path p = root / f.path;
-    fs::create_directories(p.parent_path(), ec);
-    if (ec) return Status(ErrorCode::io_error, p.parent_path().string() + ": " + ec.message());
-    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) return errno_status(p, "cannot create");
-    ::close(fd);
+  for (const FileEntry& f : m.files) files.push_back({f.path, f.offset, f.size, f.pad});
+  if (options.read_only) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) return Status(ErrorCode::io_error, root.string() + ": no such directory");
+    return std::unique_ptr<FileStorage>(new FileStorage(root, UniqueFd(), UniqueFd(), std::move(files), options));
   }
-  options.max_open_files = std::max<std::size_t>(options.max_open_files, 1);
-  return std::unique_ptr<FileStorage>(new FileStorage(root, std::move(files), options));
+  auto dir = open_root_dir(root, true);
+  if (!dir) return Status(ErrorCode::io_error, dir.status().message());
+  // Locks before anything is created: a conflict leaves no trace.
+  auto lock = lock_for_writing(dir->get(), root, m);
+  if (!lock) return lock.status();
+  // Files usually come grouped by directory: reuse the last one's descriptor.
+  std::string_view last_parent;
+  UniqueFd parent_fd;
+  for (const FileEntry& f : m.files) {
+    if (f.pad) continue;
+    const std::size_t slash = f.path.rfind('/');
+    const std::string_view parent = slash == std::string::npos ? std::string_view() : std::string_view(f.path).substr(0, slash);
+    if (!parent_fd || parent != last_parent) {
+      auto d = open_dir_beneath(dir->get(), root, parent, true);
+      if (!d) return Status(ErrorCode::io_error, d.status().message());
+      parent_fd = std::move(*d);
+      last_parent = parent;
+    }
+    const std::string name = slash == std::string::npos ? f.path : f.path.substr(slash + 1);
+    auto fd = open_regular_at(parent_fd.get(), root / f.path, name.c_str(), O_WRONLY | O_CREAT);
+    if (!fd) return Status(ErrorCode::io_error, fd.status().message());
+  }
+  return std::unique_ptr<FileStorage>(
+      new FileStorage(root, std::move(*dir), std::move(*lock), std::move(files), options));
 }
 
 void FileStorage::FreeAligned::operator()(std::uint8_t* p) const { std::free(p); }
@@ -108,14 +122,46 @@ Result<std::shared_ptr<FileStorage::Handles>> FileStorage::open_file(std::size_t
       return open_.back().handles;
     }
   }
-  fs::path p = root_ / files_[file].path;
   auto h = std::make_shared<Handles>();
-  h->fd = read_only_ ? ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-                     : ::open(p.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (h->fd < 0) return errno_status(p, "cannot open");
+  if (read_only_) {
+    const fs::path p = root_ / files_[file].path;
+    auto fd = open_regular_at(AT_FDCWD, p, p.c_str(), O_RDONLY);
+    if (!fd) return Status(ErrorCode::io_error, fd.status().message());
+    h->fd = fd->release();
+  } else {
+    auto fd = open_for_write(file, O_RDWR | O_CREAT);
+    if (!fd) return fd.status();
+    h->fd = fd->release();
+  }
   if (open_.size() >= max_open_) open_.erase(open_.begin());  // closed when its last user lets go
   open_.push_back({file, h});
   return h;
+}
+
+Result<UniqueFd> FileStorage::open_for_write(std::size_t file, int flags) {
+  auto fd = open_file_beneath(root_fd_.get(), root_, files_[file].path, flags);
+  if (!fd) {
+    const int e = errno;
+    Status s(ErrorCode::io_error, fd.status().message());
+    errno = e;  // write_direct tells a filesystem without O_DIRECT (EINVAL) from the rest
+    return s;
+  }
+  return fd;
+}
+
+void FileStorage::mark_dirty(std::size_t file) {
+  std::lock_guard lock(mu_);
+  if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
+  dirty_[file] = true;
+}
+
+void FileStorage::mark_all_dirty() {
+  if (read_only_) return;
+  std::lock_guard lock(mu_);
+  if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
+  for (std::size_t f = 0; f < files_.size(); ++f) {
+    if (!files_[f].pad && files_[f].size > 0) dirty_[f] = true;
+  }
 }
 
 std::size_t FileStorage::first_file_at(std::int64_t offset) const {
@@ -147,11 +193,6 @@ Status FileStorage::write(std::int64_t offset, std::span<const iovec> iov) {
 }
 
 Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> iov) {
-  {
-    std::lock_guard lock(mu_);
-    if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
-    dirty_[f] = true;
-  }
   std::size_t n = 0;
   for (const iovec& v : iov) n += v.iov_len;
   const auto a = static_cast<std::int64_t>(kDirectAlign);
@@ -179,7 +220,11 @@ Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> 
   if (read_only_) return Status(ErrorCode::io_error, "storage opened read-only");
   auto o = open_file(f);
   if (!o) return o.status();
-  if (int e = pwrite_all((*o)->fd, iov, at); e != 0) {
+  const int e = pwrite_all((*o)->fd, iov, at);
+  // Dirty only once the write returned (even a failed one may have landed in
+  // part): a sync() that took the set earlier must not be the one counted on.
+  mark_dirty(f);
+  if (e != 0) {
     errno = e;
     return errno_status(root_ / files_[f].path, "write failed");
   }
@@ -196,15 +241,17 @@ Status FileStorage::write_direct(std::size_t f, std::int64_t at, std::span<iovec
     return write_file(f, at, iov);
   };
   if (of.direct_fd < 0) {
-    of.direct_fd = ::open(p.c_str(), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC);
-    if (of.direct_fd < 0) {
+    auto fd = open_for_write(f, O_WRONLY | O_DIRECT);
+    if (!fd) {
       if (errno == EINVAL) return fall_back();  // the filesystem has no O_DIRECT
-      return errno_status(p, "cannot open");
+      return fd.status();
     }
+    of.direct_fd = fd->release();
   }
   std::vector<iovec> part(iov.begin(), iov.end());
   if (aligned(part, kDirectAlign)) {
     int e = pwrite_all(of.direct_fd, part, at);
+    mark_dirty(f);
     if (e == EINVAL) return fall_back();
     if (e != 0) {
       errno = e;
@@ -233,6 +280,7 @@ Status FileStorage::write_direct(std::size_t f, std::int64_t at, std::span<iovec
     }
     iovec one{bounce_.get(), len};
     int e = pwrite_all(of.direct_fd, {&one, 1}, at + static_cast<std::int64_t>(done));
+    mark_dirty(f);
     if (e == EINVAL && done == 0) return fall_back();
     if (e != 0) {
       errno = e;
@@ -275,22 +323,35 @@ Status FileStorage::read(std::int64_t offset, std::span<std::uint8_t> out) {
   return Status::ok();
 }
 
+std::uint64_t FileStorage::files_synced() const {
+  std::lock_guard lock(mu_);
+  return files_synced_;
+}
+
 Status FileStorage::sync() {
   std::vector<bool> todo;
   {
-    // Taken before syncing: a write after this marks its file again.
+    // Taken before syncing: a write that returns after this marks its file
+    // again, for the next sync.
     std::lock_guard lock(mu_);
     todo.swap(dirty_);
   }
   for (std::size_t f = 0; f < todo.size(); ++f) {
     if (!todo[f]) continue;
     auto h = open_file(f);
-    if (!h) return h.status();
-    if (::fdatasync((*h)->fd) != 0) {
-      Status s = errno_status(root_ / files_[f].path, "sync failed");
+    Status s = h ? Status::ok() : h.status();
+    if (h) {
+      std::lock_guard lock(mu_);
+      ++files_synced_;
+    }
+    if (h && ::fdatasync((*h)->fd) != 0) s = errno_status(root_ / files_[f].path, "sync failed");
+    if (!s) {
+      // This file and the ones not reached yet stay dirty.
       std::lock_guard lock(mu_);
       if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
-      dirty_[f] = true;
+      for (std::size_t g = f; g < todo.size(); ++g) {
+        if (todo[g]) dirty_[g] = true;
+      }
       return s;
     }
   }

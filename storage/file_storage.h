@@ -1,10 +1,22 @@
 // Maps a torrent's byte stream onto its files inside a download directory and
 // writes (and reads) spans of it with positional I/O.
 //
-// Files are created only at the metainfo's sanitized paths below `root`, with
-// O_NOFOLLOW on the last component so a planted symlink is not written
-// through; they are sparse (never preallocated). Pad files (BEP 47) are
-// skipped. Descriptors are opened lazily and a bounded number stay open.
+// Writes stay beneath the download directory DIR. DIR is opened once (it may
+// itself be a link the user made); every directory and file below it is
+// resolved component by component without following symbolic links
+// (storage/beneath.h), when the tree is created and whenever a descriptor is
+// reopened, the O_DIRECT one included. A link, or anything that is not a
+// directory where one is needed, is an io_error naming the path ("out/t/sub:
+// is a symbolic link; refusing to follow it"); a FIFO, device or directory
+// where a file belongs is refused before any byte is read or written. Files
+// are sparse (never preallocated); pad files (BEP 47) are skipped.
+// Descriptors are opened lazily and a bounded number stay open.
+//
+// Writers lock: open() for writing takes DIR/.fluxo/lock's ranges for the
+// torrent and for each file (storage/write_lock.h) before creating anything,
+// and holds them for the storage's lifetime, so a second run writing the same
+// torrent or the same file fails at once ("out/x.bin is being written by
+// another fluxo process").
 //
 // Direct I/O (StorageOptions::direct_io): the 4 KiB-aligned middle of each
 // write goes through a second descriptor opened with O_DIRECT, straight from
@@ -15,13 +27,20 @@
 // (EINVAL) switches the storage back to buffered writes for good; reads are
 // always buffered (the kernel keeps the two coherent).
 //
+// Durability: a file joins the dirty set only after its write returned, and
+// sync() takes the set before syncing, so every write that returned before
+// sync() was called is on disk when it returns ok.
+//
 // Thread-safety: write() and sync() from one thread at a time (in a download,
 // the pipeline's serial writer stage); read() from any number of threads at
 // once (peers uploading), alongside the writer. Descriptors are shared
 // handles: one evicted from the cache stays open until its last user is done.
 //
 // Read-only storage (StorageOptions::read_only, for seeding and verifying)
-// creates nothing: missing directories and files are read errors.
+// creates, writes and locks nothing: missing directories and files are read
+// errors. It reads what the user has put in DIR, so it follows links in the
+// directories below DIR (a torrent directory that links to a library works);
+// the file itself must not be a link (O_NOFOLLOW) and must be a regular file.
 #pragma once
 
 #include <sys/uio.h>
@@ -36,6 +55,7 @@
 
 #include "core/metainfo.h"
 #include "core/status.h"
+#include "storage/beneath.h"
 
 namespace fluxo {
 
@@ -50,6 +70,8 @@ class FileStorage {
   static constexpr std::size_t kDirectAlign = 4096;
 
   // Creates the directory tree and the empty files; nothing else is written.
+  // For writing: takes the locks first (a conflict is an io_error and nothing
+  // is created).
   static Result<std::unique_ptr<FileStorage>> open(const Metainfo& m, const std::filesystem::path& root,
                                                    StorageOptions options = {});
   ~FileStorage();
@@ -62,6 +84,11 @@ class FileStorage {
   // fdatasync of every file written since the last sync (open or not). Any
   // thread; what was written before the call is on disk when it returns ok.
   Status sync();
+  // Puts every file that may hold data (not pad, not empty) in the dirty set,
+  // so the next sync() flushes data this storage did not write itself (a
+  // previous run's, found by a recheck) before resume data lists it. No-op
+  // for read-only storage.
+  void mark_all_dirty();
 
   std::filesystem::path path_of(std::size_t file) const { return root_ / files_[file].path; }
   // Whether writes still use O_DIRECT (false once a filesystem refused it).
@@ -69,6 +96,8 @@ class FileStorage {
   // Bytes written through O_DIRECT, and of those how many through the bounce buffer.
   std::uint64_t direct_bytes() const { return direct_bytes_; }
   std::uint64_t bounced_bytes() const { return bounced_bytes_; }
+  // fdatasync calls made by sync() so far (one per dirty file).
+  std::uint64_t files_synced() const;
 
  private:
   struct File {
@@ -86,16 +115,22 @@ class FileStorage {
     std::size_t file;
     std::shared_ptr<Handles> handles;
   };
-  FileStorage(std::filesystem::path root, std::vector<File> files, StorageOptions o)
-      : root_(std::move(root)), files_(std::move(files)), max_open_(o.max_open_files), direct_(o.direct_io),
-        read_only_(o.read_only) {}
+  FileStorage(std::filesystem::path root, UniqueFd root_fd, UniqueFd lock, std::vector<File> files,
+              StorageOptions o)
+      : root_(std::move(root)), root_fd_(std::move(root_fd)), lock_(std::move(lock)), files_(std::move(files)),
+        max_open_(o.max_open_files), direct_(o.direct_io), read_only_(o.read_only) {}
   Result<std::shared_ptr<Handles>> open_file(std::size_t file);
   std::size_t first_file_at(std::int64_t offset) const;
   // Writes `n` bytes from `iov` at file offset `at` of file `f`.
   Status write_file(std::size_t f, std::int64_t at, std::span<iovec> iov);
   Status write_direct(std::size_t f, std::int64_t at, std::span<iovec> iov, std::size_t n);
+  // Opens file f's path for the writer: beneath root_fd_, never through a link.
+  Result<UniqueFd> open_for_write(std::size_t file, int flags);
+  void mark_dirty(std::size_t file);
 
   std::filesystem::path root_;
+  UniqueFd root_fd_;  // DIR, for writers (-1 when read-only)
+  UniqueFd lock_;     // DIR/.fluxo/lock, holding our ranges (-1 when read-only)
   std::vector<File> files_;
   std::size_t max_open_;
   bool direct_;
@@ -106,9 +141,10 @@ class FileStorage {
     void operator()(std::uint8_t* p) const;
   };
   std::unique_ptr<std::uint8_t, FreeAligned> bounce_;  // kBounceSize bytes, aligned; made on first use
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<OpenFile> open_;  // most recent last; guarded by mu_
   std::vector<bool> dirty_;     // written since the last sync; guarded by mu_
+  std::uint64_t files_synced_ = 0;  // guarded by mu_
 };
 
 }  // namespace fluxo

@@ -6,8 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+
+#include "storage/beneath.h"
 
 namespace fluxo {
 namespace fs = std::filesystem;
@@ -37,52 +37,76 @@ Status io_error(const fs::path& p, const char* what) {
   return Status(ErrorCode::io_error, p.string() + ": " + what + ": " + std::strerror(errno));
 }
 
-Status fsync_path(const fs::path& p, int flags) {
-  int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return io_error(p, "cannot open");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return io_error(p, "fsync failed");
-  return Status::ok();
+// DIR/.fluxo, opened beneath DIR (made with `create`).
+Result<UniqueFd> open_state_dir(const fs::path& dir, bool create) {
+  auto root = open_root_dir(dir, create);
+  if (!root) return root.status();
+  return open_dir_beneath(root->get(), dir, ".fluxo", create);
 }
 
 }  // namespace
 
+std::size_t max_resume_size(const Metainfo& meta) {
+  return (std::size_t{64} << 10) + meta.piece_count() / 8 + 64 * meta.files.size();
+}
+
 Status save_resume(const fs::path& dir, const Metainfo& meta, const ResumeData& data) {
   const fs::path path = resume_path(dir, meta);
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return Status(ErrorCode::io_error, path.parent_path().string() + ": " + ec.message());
+  const std::string name = path.filename().string();
+  const std::string tmp_name = name + ".tmp";
+  const fs::path tmp = path.parent_path() / tmp_name;
+  auto state = open_state_dir(dir, true);
+  if (!state) return Status(ErrorCode::io_error, state.status().message());
   const std::string bytes = encode_resume(data);
-  const fs::path tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) return io_error(tmp, "cannot create");
+  auto fd = open_regular_at(state->get(), tmp, tmp_name.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
+  if (!fd) return Status(ErrorCode::io_error, fd.status().message());
   std::size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(fd->get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Status s = io_error(tmp, "write failed");
-      ::close(fd);
-      return s;
-    }
+    if (n <= 0) return io_error(tmp, "write failed");
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) {
-    Status s = io_error(tmp, "fsync failed");
-    ::close(fd);
-    return s;
+  if (::fsync(fd->get()) != 0) return io_error(tmp, "fsync failed");
+  *fd = UniqueFd();  // closed before the rename
+  // renameat replaces whatever is at `name` (a link included) without
+  // following it.
+  if (::renameat(state->get(), tmp_name.c_str(), state->get(), name.c_str()) != 0) {
+    return io_error(path, "rename failed");
   }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error(path, "rename failed");
-  return fsync_path(path.parent_path(), O_RDONLY | O_DIRECTORY);
+  if (::fsync(state->get()) != 0) return io_error(path.parent_path(), "fsync failed");
+  return Status::ok();
 }
 
 Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta) {
   const fs::path path = resume_path(dir, meta);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::not_found, path.string() + ": no resume data");
-  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  const std::string name = path.filename().string();
+  auto state = open_state_dir(dir, false);
+  Result<UniqueFd> fd = state ? open_regular_at(state->get(), path, name.c_str(), O_RDONLY) : state.status();
+  if (!fd) {
+    if (fd.status().code() == ErrorCode::not_found) return Status(ErrorCode::not_found, path.string() + ": no resume data");
+    return fd.status();
+  }
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) return io_error(path, "cannot stat");
+  const std::size_t cap = max_resume_size(meta);
+  if (static_cast<std::uint64_t>(st.st_size) > cap) {
+    return Status(ErrorCode::limit_exceeded, path.string() + ": " + std::to_string(st.st_size) +
+                                                 " bytes, more than resume data for this torrent can be (" +
+                                                 std::to_string(cap) + ")");
+  }
+  // One byte more than fstat said: a file that grows meanwhile is noticed.
+  std::string bytes(static_cast<std::size_t>(st.st_size) + 1, '\0');
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t n = ::read(fd->get(), bytes.data() + got, bytes.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(path, "read failed");
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got == bytes.size()) return Status(ErrorCode::parse_error, path.string() + ": changed while being read");
+  bytes.resize(got);
   auto r = decode_resume(bytes, meta);
   if (!r) return Status(r.status().code(), path.string() + ": " + r.status().message());
   if (r->files != stamp_files(dir, meta)) {

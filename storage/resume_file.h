@@ -5,6 +5,14 @@
 // directory, fsync, rename over the old one, fsync of the directory; a crash
 // leaves the old file or the new one, never a mix. The caller must have
 // synced (fdatasync) the pieces it lists first.
+//
+// Both open DIR as the user named it and everything below it without
+// following links (storage/beneath.h): a link at .fluxo, at the resume file
+// or at its .tmp is an error naming the path, never followed; so is anything
+// that is not a regular file where the resume file or .tmp belongs (a FIFO
+// does not block: it is opened non-blocking and refused). load_resume() also
+// refuses a file larger than any resume data for the torrent could be
+// (max_resume_size) before reading it.
 #pragma once
 
 #include <filesystem>
@@ -19,6 +27,11 @@ namespace fluxo {
 
 std::filesystem::path resume_path(const std::filesystem::path& dir, const Metainfo& meta);
 
+// The most bytes resume data for `meta` can take, with margin: 64 KiB, plus
+// the bitfield (piece_count / 8), plus 64 bytes per file (the encoder writes
+// at most 45: two 64-bit integers in a list).
+std::size_t max_resume_size(const Metainfo& meta);
+
 // The size and modification time of each of the torrent's files under dir
 // (size -1 for one that does not exist; pad files count as absent).
 std::vector<FileStamp> stamp_files(const std::filesystem::path& dir, const Metainfo& meta);
@@ -27,7 +40,8 @@ Status save_resume(const std::filesystem::path& dir, const Metainfo& meta, const
 
 // The resume data for `meta` under dir, checked against the files as they are
 // now. not_found when there is none; any other error says why it cannot be
-// trusted (damaged, another torrent, another version, files changed).
+// trusted (damaged, another torrent, another version, files changed, a link,
+// not a regular file, too large).
 Result<ResumeData> load_resume(const std::filesystem::path& dir, const Metainfo& meta);
 
 }  // namespace fluxo

@@ -1,12 +1,16 @@
 #include "storage/file_storage.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "core/bencode_value.h"
+#include "core/resume.h"
+#include "storage/resume_file.h"
 #include "tests/support/subprocess.h"
 
 namespace fluxo {
@@ -82,6 +86,265 @@ TEST(FileStorage, DoesNotWriteThroughAPlantedSymlink) {
   auto st = FileStorage::open(m, dir.path());
   EXPECT_FALSE(st);
   EXPECT_EQ(test::read_file(dir / "outside"), "keep");
+}
+
+// --- Writes stay beneath the download directory ---------------------------
+//
+// A link planted at any component (the torrent's directory, a subdirectory,
+// the file, .fluxo, the resume file and its .tmp) is refused with an error
+// naming the path, and nothing is written where it points.
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct Planted {
+  test::TempDir dir;
+  std::string out = dir / "out";
+  std::string elsewhere = dir / "elsewhere";
+  Planted() {
+    fs::create_directories(out);
+    fs::create_directories(elsewhere);
+  }
+  // Links out/<rel> to the directory `elsewhere`.
+  void link_dir(const std::string& rel) {
+    fs::create_directories(fs::path(out + "/" + rel).parent_path());
+    EXPECT_EQ(::symlink(elsewhere.c_str(), (out + "/" + rel).c_str()), 0);
+  }
+  bool elsewhere_empty() const { return fs::is_empty(elsewhere); }
+  std::string refused(const std::string& rel) const { return out + "/" + rel + ": is a symbolic link; refusing to follow it"; }
+};
+
+TEST(FileStorage, RefusesALinkAtTheTorrentsDirectory) {
+  Planted p;
+  p.link_dir("t");
+  auto st = FileStorage::open(three_files(4, 4, 4), p.out);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.status().code(), ErrorCode::io_error);
+  EXPECT_THAT(st.status().message(), HasSubstr(p.refused("t")));
+  EXPECT_TRUE(p.elsewhere_empty());
+}
+
+TEST(FileStorage, RefusesALinkAtASubdirectory) {
+  Planted p;
+  p.link_dir("t/sub");
+  auto st = FileStorage::open(three_files(4, 4, 4), p.out);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.status().code(), ErrorCode::io_error);
+  EXPECT_THAT(st.status().message(), HasSubstr(p.refused("t/sub")));
+  EXPECT_TRUE(p.elsewhere_empty());
+}
+
+TEST(FileStorage, RefusesALinkAtTheFileItself) {
+  Planted p;
+  fs::create_directories(p.out + "/t");
+  test::write_file(p.elsewhere + "/victim", "keep");
+  ASSERT_EQ(::symlink((p.elsewhere + "/victim").c_str(), (p.out + "/t/c").c_str()), 0);
+  auto st = FileStorage::open(three_files(4, 4, 4), p.out);
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.status().message(), HasSubstr(p.refused("t/c")));
+  EXPECT_EQ(test::read_file(p.elsewhere + "/victim"), "keep");
+}
+
+TEST(FileStorage, RefusesALinkAtTheStateDirectoryBeforeCreatingAnything) {
+  Planted p;
+  p.link_dir(".fluxo");
+  auto st = FileStorage::open(three_files(4, 4, 4), p.out);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.status().code(), ErrorCode::io_error);
+  EXPECT_THAT(st.status().message(), HasSubstr(p.refused(".fluxo")));
+  EXPECT_TRUE(p.elsewhere_empty());
+  EXPECT_FALSE(fs::exists(p.out + "/t"));  // refused before the tree was made
+}
+
+TEST(FileStorage, FollowsTheDownloadDirectoryItselfWhenTheUserLinkedIt) {
+  Planted p;
+  ASSERT_EQ(::symlink(p.elsewhere.c_str(), (p.dir / "link").c_str()), 0);
+  auto st = FileStorage::open(three_files(4, 4, 4), p.dir / "link");
+  ASSERT_TRUE(st) << st.status().to_string();
+  EXPECT_TRUE(fs::is_regular_file(p.elsewhere + "/t/sub/b"));
+}
+
+TEST(FileStorage, ALinkPlantedAfterOpeningIsNotFollowedWhenAFileIsReopened) {
+  Planted p;
+  auto st = FileStorage::open(three_files(4, 4, 4), p.out, {.max_open_files = 1});
+  ASSERT_TRUE(st) << st.status().to_string();
+  // t/sub swapped for a link while the download runs.
+  fs::rename(p.out + "/t/sub", p.dir / "old-sub");
+  p.link_dir("t/sub");
+  std::string data(12, 'x');
+  iovec iov{data.data(), data.size()};
+  Status s = (*st)->write(0, {&iov, 1});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.code(), ErrorCode::io_error);
+  EXPECT_THAT(s.message(), HasSubstr(p.refused("t/sub")));
+  EXPECT_TRUE(p.elsewhere_empty());
+}
+
+TEST(FileStorage, ALinkPlantedAfterOpeningIsNotFollowedByTheDirectDescriptor) {
+  Planted p;
+  const std::size_t n = 3 * 4096;
+  void* mem = std::aligned_alloc(4096, n);
+  std::memset(mem, 'd', n);
+  Value::Dict info{{"name", "one"}, {"piece length", std::int64_t{16384}}, {"length", std::int64_t{16384}},
+                   {"pieces", std::string(20, 'h')}};
+  auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  ASSERT_TRUE(m);
+  auto st = FileStorage::open(*m, p.out, {.direct_io = true});
+  ASSERT_TRUE(st) << st.status().to_string();
+  // A small write opens (and caches) the buffered descriptor.
+  char head[10] = "headbytes";
+  iovec small{head, sizeof head};
+  ASSERT_TRUE((*st)->write(0, {&small, 1}));
+  test::write_file(p.elsewhere + "/victim", "keep");
+  fs::remove(p.out + "/one");
+  ASSERT_EQ(::symlink((p.elsewhere + "/victim").c_str(), (p.out + "/one").c_str()), 0);
+  iovec big{mem, n};
+  Status s = (*st)->write(4096, {&big, 1});  // aligned: wants the O_DIRECT descriptor
+  if ((*st)->direct_io()) {  // a filesystem without O_DIRECT writes through the cached descriptor
+    ASSERT_FALSE(s);
+    EXPECT_THAT(s.message(), HasSubstr(p.refused("one")));
+  }
+  EXPECT_EQ(test::read_file(p.elsewhere + "/victim"), "keep");
+  std::free(mem);
+}
+
+TEST(FileStorage, ALinkAtTheResumeFileOrItsTemporaryIsNotWrittenThrough) {
+  Planted p;
+  Metainfo m = three_files(4, 4, 4);
+  ResumeData r;
+  r.info_hash = m.info_hash;
+  r.pieces = Bitfield(m.piece_count());
+  r.files = stamp_files(p.out, m);
+  const std::string resume = resume_path(p.out, m).string();
+  fs::create_directories(p.out + "/.fluxo");
+  test::write_file(p.elsewhere + "/victim", "keep");
+  // The temporary file: refused, naming it.
+  ASSERT_EQ(::symlink((p.elsewhere + "/victim").c_str(), (resume + ".tmp").c_str()), 0);
+  Status s = save_resume(p.out, m, r);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.code(), ErrorCode::io_error);
+  EXPECT_THAT(s.message(), HasSubstr(resume + ".tmp: is a symbolic link; refusing to follow it"));
+  EXPECT_EQ(test::read_file(p.elsewhere + "/victim"), "keep");
+  fs::remove(resume + ".tmp");
+  // The resume file: a link to valid resume data is not trusted, and saving
+  // replaces the link instead of writing through it.
+  test::write_file(p.elsewhere + "/victim", encode_resume(r));
+  ASSERT_EQ(::symlink((p.elsewhere + "/victim").c_str(), resume.c_str()), 0);
+  auto loaded = load_resume(p.out, m);
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.status().code(), ErrorCode::not_found);
+  EXPECT_THAT(loaded.status().message(), HasSubstr(resume + ": is a symbolic link; refusing to follow it"));
+  ASSERT_TRUE(save_resume(p.out, m, r));
+  EXPECT_FALSE(fs::is_symlink(resume));
+  EXPECT_EQ(test::read_file(p.elsewhere + "/victim"), encode_resume(r));
+  EXPECT_TRUE(load_resume(p.out, m));
+}
+
+TEST(FileStorage, ALinkAtTheStateDirectoryIsNotFollowedByResumeData) {
+  Planted p;
+  Metainfo m = three_files(4, 4, 4);
+  p.link_dir(".fluxo");
+  ResumeData r;
+  r.info_hash = m.info_hash;
+  r.pieces = Bitfield(m.piece_count());
+  r.files = stamp_files(p.out, m);
+  Status s = save_resume(p.out, m, r);
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.message(), HasSubstr(p.refused(".fluxo")));
+  EXPECT_TRUE(p.elsewhere_empty());
+  auto loaded = load_resume(p.out, m);
+  ASSERT_FALSE(loaded);
+  EXPECT_THAT(loaded.status().message(), HasSubstr(p.refused(".fluxo")));
+}
+
+TEST(FileStorage, AFifoWhereAFileBelongsIsRefusedWithoutBlocking) {
+  Planted p;
+  fs::create_directories(p.out + "/t/sub");
+  ASSERT_EQ(::mkfifo((p.out + "/t/sub/b").c_str(), 0644), 0);
+  auto st = FileStorage::open(three_files(4, 4, 4), p.out);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.status().code(), ErrorCode::io_error);
+  EXPECT_THAT(st.status().message(), HasSubstr(p.out + "/t/sub/b: is a FIFO, not a regular file"));
+  // Reading (seed, verify) refuses it too, instead of waiting for a writer.
+  auto ro = FileStorage::open(three_files(4, 4, 4), p.out, {.read_only = true});
+  ASSERT_TRUE(ro);
+  std::string back(4, '\0');
+  Status r = (*ro)->read(4, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()});
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.message(), HasSubstr("is a FIFO"));
+}
+
+TEST(FileStorage, ADirectoryWhereAFileBelongsIsRefused) {
+  Planted p;
+  fs::create_directories(p.out + "/t/a");
+  auto st = FileStorage::open(three_files(4, 4, 4), p.out);
+  ASSERT_FALSE(st);
+  EXPECT_THAT(st.status().message(), HasSubstr(p.out + "/t/a: is a directory"));
+}
+
+// --- One writer per torrent and per file -----------------------------------
+
+Metainfo single(const std::string& name, std::int64_t length) {
+  Value::Dict info{{"name", name}, {"piece length", std::int64_t{16384}}, {"length", length},
+                   {"pieces", std::string(static_cast<std::size_t>((length + 16383) / 16384) * 20, 'h')}};
+  auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  EXPECT_TRUE(m) << m.status().to_string();
+  return *m;
+}
+
+// OFD locks belong to the open file description, so two storages in one
+// process conflict just as two processes do.
+TEST(FileStorage, TwoTorrentsWritingOneFileConflict) {
+  test::TempDir dir;
+  Metainfo one = single("x.bin", 1000);
+  Metainfo other = single("x.bin", 2000);  // another torrent, same file name
+  ASSERT_NE(one.info_hash, other.info_hash);
+  auto first = FileStorage::open(one, dir / "out");
+  ASSERT_TRUE(first) << first.status().to_string();
+  auto second = FileStorage::open(other, dir / "out");
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.status().code(), ErrorCode::io_error);
+  EXPECT_EQ(second.status().message(), dir / "out/x.bin is being written by another fluxo process");
+  first->reset();  // the locks go with the storage
+  EXPECT_TRUE(FileStorage::open(other, dir / "out"));
+}
+
+TEST(FileStorage, TwoTorrentsWithDifferentFilesShareADirectory) {
+  test::TempDir dir;
+  auto first = FileStorage::open(single("x.bin", 1000), dir / "out");
+  auto second = FileStorage::open(single("y.bin", 1000), dir / "out");
+  EXPECT_TRUE(first) << first.status().to_string();
+  EXPECT_TRUE(second) << second.status().to_string();
+}
+
+TEST(FileStorage, OneTorrentTwiceInOneDirectoryConflicts) {
+  test::TempDir dir;
+  Metainfo m = three_files(4, 4, 4);
+  auto first = FileStorage::open(m, dir / "out");
+  ASSERT_TRUE(first);
+  auto second = FileStorage::open(m, dir / "out");
+  ASSERT_FALSE(second);
+  EXPECT_THAT(second.status().message(), HasSubstr("is being downloaded there by another fluxo process"));
+  // Readers take no lock.
+  EXPECT_TRUE(FileStorage::open(m, dir / "out", {.read_only = true}));
+}
+
+// --- Durability ------------------------------------------------------------
+
+TEST(FileStorage, SyncFlushesWrittenFilesAndMarkAllDirtyFlushesEveryFileWithData) {
+  test::TempDir dir;
+  auto st = FileStorage::open(three_files(4, 0, 4), dir.path());
+  ASSERT_TRUE(st);
+  std::string data(4, 'x');
+  iovec iov{data.data(), data.size()};
+  ASSERT_TRUE((*st)->write(0, {&iov, 1}));
+  ASSERT_TRUE((*st)->sync());
+  EXPECT_EQ((*st)->files_synced(), 1u);
+  ASSERT_TRUE((*st)->sync());
+  EXPECT_EQ((*st)->files_synced(), 1u);  // nothing written since
+  (*st)->mark_all_dirty();
+  ASSERT_TRUE((*st)->sync());
+  EXPECT_EQ((*st)->files_synced(), 3u);  // a and c; b is empty
 }
 
 TEST(FileStorage, ReadOnlyDirectoryIsAClearError) {

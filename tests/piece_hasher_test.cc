@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
 #include <random>
 
@@ -103,6 +104,33 @@ TEST(PieceHasher, AReadErrorStopsTheGraphAndIsReturned) {
 TEST(PieceHasher, RejectsEmptyPayload) {
   MemorySource src("");
   EXPECT_FALSE(hash_pieces(src, 0, 16384, {}));
+}
+
+// An endless-looking payload: pattern bytes, counted as they are read.
+class CountingSource : public PieceSource {
+ public:
+  Status read(std::span<std::uint8_t> out) override {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(i * 31 + reads);
+    ++reads;
+    return Status::ok();
+  }
+  std::atomic<std::uint64_t> reads{0};
+};
+
+TEST(PieceHasher, CancelStopsReadingAndReturnsCancelled) {
+  CountingSource src;
+  std::atomic<bool> cancel{false};
+  const std::int64_t piece = 16384, pieces = 20000;
+  HashOptions opt;
+  opt.threads = 2;
+  opt.cancel = &cancel;
+  opt.progress = [&](std::int64_t) { cancel.store(true); };  // after the first digest
+  auto r = hash_pieces(src, piece * pieces, piece, opt);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), ErrorCode::cancelled);
+  // At most the pieces in flight (4 x threads + 4) and the one being read
+  // when the first digest landed.
+  EXPECT_LE(src.reads.load(), 2u * 4 + 4 + 2);
 }
 
 }  // namespace

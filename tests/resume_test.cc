@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
+#include <future>
 #include <random>
 
 #include "core/bencode_value.h"
@@ -99,6 +105,70 @@ TEST(ResumeFile, SavedAtomicallyAndTrustedOnlyWhileTheFilesAreUnchanged) {
   EXPECT_NE(stale.status().message().find("files changed"), std::string::npos);
   std::filesystem::remove(resume_path(dir.path(), m));
   EXPECT_EQ(load_resume(dir.path(), m).status().code(), ErrorCode::not_found);
+}
+
+// What sits at the resume path is checked before it is read: each refusal
+// has a reason and is not "no resume data" (the engine then rechecks).
+
+TEST(ResumeFile, ADirectoryAtTheResumePathIsRefusedWithAReason) {
+  test::TempDir dir;
+  Metainfo m = two_files();
+  std::filesystem::create_directories(resume_path(dir.path(), m));
+  auto r = load_resume(dir.path(), m);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), ErrorCode::io_error);
+  EXPECT_NE(r.status().message().find("is a directory, not a regular file"), std::string::npos)
+      << r.status().message();
+}
+
+TEST(ResumeFile, AFifoAtTheResumePathIsRefusedWithoutBlocking) {
+  test::TempDir dir;
+  Metainfo m = two_files();
+  const std::string fifo = resume_path(dir.path(), m).string();
+  std::filesystem::create_directories(dir / ".fluxo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  auto loading = std::async(std::launch::async, [&] { return load_resume(dir.path(), m); });
+  if (loading.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // let the stuck reader go
+    if (fd >= 0) ::close(fd);
+    FAIL() << "load_resume blocked on a FIFO";
+  }
+  auto r = loading.get();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), ErrorCode::io_error);
+  EXPECT_NE(r.status().message().find("is a FIFO"), std::string::npos) << r.status().message();
+}
+
+TEST(ResumeFile, AFileLargerThanResumeDataCanBeIsRefusedUnread) {
+  test::TempDir dir;
+  Metainfo m = two_files();
+  const std::string path = resume_path(dir.path(), m).string();
+  std::filesystem::create_directories(dir / ".fluxo");
+  // 2 GiB, sparse: reading it whole would take seconds and 2 GiB of memory.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, std::int64_t{2} << 30), 0);
+  ::close(fd);
+  auto r = load_resume(dir.path(), m);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.status().code(), ErrorCode::limit_exceeded);
+  EXPECT_NE(r.status().message().find("2147483648 bytes, more than resume data for this torrent can be"),
+            std::string::npos)
+      << r.status().message();
+}
+
+TEST(ResumeFile, TheSizeCapHoldsWhatTheEncoderWritesAtMost) {
+  Metainfo m = two_files();
+  ResumeData r;
+  r.info_hash = m.info_hash;
+  r.pieces = Bitfield(m.piece_count());
+  for (std::uint32_t i = 0; i < m.piece_count(); ++i) r.pieces.set(PieceIndex(i));
+  // The widest stamps there are.
+  r.files = {{INT64_MAX, INT64_MIN}, {INT64_MAX, INT64_MIN}};
+  EXPECT_LE(encode_resume(r).size(), max_resume_size(m));
+  // 64 bytes a file cover the widest entry with room to spare.
+  EXPECT_LE(encode_resume(r).size() - encode_resume(ResumeData{r.info_hash, r.pieces, {{0, 0}, {0, 0}}}).size(),
+            2u * 64);
 }
 
 }  // namespace

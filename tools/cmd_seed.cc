@@ -84,9 +84,11 @@ int run_seed(std::span<const std::string> args) {
   }
   ProgressLine line("checking", !quiet && !json);
   hash.progress = [&](std::int64_t done) { line.update(done, meta->total_size); };
+  hash.cancel = &g_interrupt;  // Ctrl-C stops the recheck, not just what follows it
   auto report = verify_pieces(*meta, **storage, hash);
   line.finish();
   storage->reset();
+  if (g_interrupt.load()) return kExitInterrupted;
   if (!report) {
     print_error(report.status().to_string());
     return exit_code_for(report.status().code());

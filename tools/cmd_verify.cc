@@ -93,6 +93,7 @@ int run_verify(std::span<const std::string> args) {
   install_signal_handlers();
   ProgressLine line("verifying", !quiet && !json);
   hash.progress = [&](std::int64_t done) { line.update(done, meta->total_size); };
+  hash.cancel = &g_interrupt;  // Ctrl-C stops the recheck, not just what follows it
   auto report = verify_pieces(*meta, **storage, hash);
   line.finish();
   if (g_interrupt.load()) return kExitInterrupted;

@@ -203,8 +203,7 @@ void EventPrinter::operator()(const DownloadEvent& e) {
       break;
     case DownloadEvent::Kind::peer_banned:
       line_.finish();
-      std::fprintf(stderr, "fluxo: banned peer %s
-", printable(e.text).c_str());
+      std::fprintf(stderr, "fluxo: banned peer %s\n", printable(e.text).c_str());
       break;
     case DownloadEvent::Kind::resume:
       line_.finish();
