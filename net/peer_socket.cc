@@ -58,7 +58,9 @@ PeerSocket PeerSocket::adopt(Poco::Net::StreamSocket s) {
 }
 
 Status PeerSocket::may_continue(bool progress, Clock::time_point& last_progress) const {
-  if (stop_ != nullptr && stop_->load()) return Status(ErrorCode::cancelled, remote_ + ": stopped while sending");
+  if ((stop_ != nullptr && stop_->load()) || (also_ != nullptr && also_->load())) {
+    return Status(ErrorCode::cancelled, remote_ + ": stopped while sending");
+  }
   auto now = Clock::now();
   if (progress) {
     last_progress = now;

@@ -39,12 +39,15 @@ class PeerSocket {
   // How long one send call blocks before the stop flag is looked at again.
   static constexpr std::chrono::milliseconds kSendStep{200};
 
-  // Sends from now on return ErrorCode::cancelled when `*stop` is true and
-  // the data did not all go out at once, and network_error after `stall`
-  // without progress. `stop` may be null (no stop) and must outlive the
-  // socket's use. Called by the owning task, before sending.
-  void watch(const std::atomic<bool>* stop, std::chrono::milliseconds stall = kDefaultSendStall) {
+  // Sends from now on return ErrorCode::cancelled when `*stop` (or
+  // `*also`: this connection alone was dropped) is true and the data did not
+  // all go out at once, and network_error after `stall` without progress.
+  // The flags may be null and must outlive the socket's use. Called by the
+  // owning task, before sending.
+  void watch(const std::atomic<bool>* stop, const std::atomic<bool>* also = nullptr,
+             std::chrono::milliseconds stall = kDefaultSendStall) {
     stop_ = stop;
+    also_ = also;
     stall_ = stall;
   }
 
@@ -73,6 +76,7 @@ class PeerSocket {
   Poco::Net::SocketBufVec scatter_{2};
   std::chrono::milliseconds wait_{0};  // the receive timeout set on the socket
   const std::atomic<bool>* stop_ = nullptr;
+  const std::atomic<bool>* also_ = nullptr;
   std::chrono::milliseconds stall_ = kDefaultSendStall;
   void set_wait(std::chrono::milliseconds wait);
   // After a send that did not take everything (`progress`: it took some):

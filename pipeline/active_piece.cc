@@ -5,13 +5,15 @@
 namespace fluxo {
 
 std::optional<wire::BlockRef> ActivePiece::request_block(unsigned max_requests,
-                                                         const std::vector<wire::BlockRef>* exclude) {
+                                                         const std::vector<wire::BlockRef>* exclude,
+                                                         const BlockSet* rejected) {
   std::lock_guard lock(mu_);
   for (std::uint32_t b = 0; b < blocks_.size(); ++b) {
     Block& blk = blocks_[b];
     if (blk.state != State::empty || blk.requests >= max_requests) continue;
     wire::BlockRef ref = block_ref(b);
     if (exclude && std::find(exclude->begin(), exclude->end(), ref) != exclude->end()) continue;
+    if (rejected && rejected->count(block_key(ref))) continue;
     ++blk.requests;
     return ref;
   }
@@ -39,23 +41,29 @@ void ActivePiece::disown(std::uint32_t session) {
   std::lock_guard lock(mu_);
   if (owner_ != session) return;
   owner_.reset();
-  reset_locked();
+  if (!sealed_) reset_locked();
 }
 
+// Everything goes back to empty; a block still being copied is withdrawn
+// (its writer's block_written() discards it), so no stale writer can land
+// in the fresh start.
 void ActivePiece::reset_locked() {
-  for (Block& b : blocks_) b = Block{};
+  for (Block& b : blocks_) {
+    b.requests = 0;
+    b.state = b.state == State::writing || b.state == State::dropped ? State::dropped : State::empty;
+  }
   written_ = 0;
-  sources_.clear();
 }
 
-ActivePiece::Arrival ActivePiece::begin_block(std::uint32_t begin, std::uint32_t length, std::string_view source) {
-  if (begin % wire::kBlockSize != 0 || begin >= size_) return Arrival::invalid;
+ActivePiece::Claim ActivePiece::begin_block(std::uint32_t begin, std::uint32_t length, std::string_view source) {
+  if (begin % wire::kBlockSize != 0 || begin >= size_) return {Arrival::invalid, 0};
   std::uint32_t b = begin / wire::kBlockSize;
-  if (length != block_ref(b).length) return Arrival::invalid;
+  if (length != block_ref(b).length) return {Arrival::invalid, 0};
   std::lock_guard lock(mu_);
   Block& blk = blocks_[b];
   if (blk.requests > 0) --blk.requests;
-  if (blk.state != State::empty) return Arrival::duplicate;
+  if (sealed_ || blk.state != State::empty) return {Arrival::duplicate, 0};
+  if (std::find(dropped_.begin(), dropped_.end(), source) != dropped_.end()) return {Arrival::duplicate, 0};
   auto it = std::find(sources_.begin(), sources_.end(), source);
   if (it == sources_.end()) {
     sources_.emplace_back(source);
@@ -63,23 +71,29 @@ ActivePiece::Arrival ActivePiece::begin_block(std::uint32_t begin, std::uint32_t
   }
   blk.state = State::writing;
   blk.source = static_cast<std::uint16_t>(it - sources_.begin());
-  return Arrival::write;
+  blk.token = ++next_token_;
+  return {Arrival::write, blk.token};
 }
 
-ActivePiece::Written ActivePiece::block_written(std::uint32_t begin) {
+ActivePiece::Written ActivePiece::block_written(std::uint32_t begin, std::uint32_t token) {
   std::lock_guard lock(mu_);
   Block& blk = blocks_[begin / wire::kBlockSize];
-  if (blk.state != State::writing) {
-    blk.state = State::empty;  // its source was dropped meanwhile
+  if (blk.token != token) return Written::discarded;  // not this writer's claim any more
+  if (blk.state == State::dropped) {
+    blk.state = State::empty;  // withdrawn while it was copying
     return Written::discarded;
   }
+  if (blk.state != State::writing) return Written::discarded;
   blk.state = State::done;
-  return ++written_ == blocks_.size() ? Written::complete : Written::more;
+  if (++written_ < blocks_.size()) return Written::more;
+  sealed_ = true;
+  return Written::complete;
 }
 
-void ActivePiece::abort_block(std::uint32_t begin) {
+void ActivePiece::abort_block(std::uint32_t begin, std::uint32_t token) {
   std::lock_guard lock(mu_);
-  blocks_[begin / wire::kBlockSize].state = State::empty;
+  Block& blk = blocks_[begin / wire::kBlockSize];
+  if (blk.token == token && (blk.state == State::writing || blk.state == State::dropped)) blk.state = State::empty;
 }
 
 bool ActivePiece::has_block(std::uint32_t begin) const {
@@ -89,6 +103,8 @@ bool ActivePiece::has_block(std::uint32_t begin) const {
 
 std::uint32_t ActivePiece::drop_source(std::string_view source) {
   std::lock_guard lock(mu_);
+  if (sealed_) return 0;
+  if (std::find(dropped_.begin(), dropped_.end(), source) == dropped_.end()) dropped_.emplace_back(source);
   auto it = std::find(sources_.begin(), sources_.end(), source);
   if (it == sources_.end()) return 0;
   const auto s = static_cast<std::uint16_t>(it - sources_.begin());
@@ -100,7 +116,7 @@ std::uint32_t ActivePiece::drop_source(std::string_view source) {
       --written_;
       ++dropped;
     } else if (b.state == State::writing) {
-      b.state = State::dropped;  // block_written() discards it
+      b.state = State::dropped;  // its writer's block_written() discards it
       ++dropped;
     }
   }

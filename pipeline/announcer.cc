@@ -27,6 +27,7 @@ Announcer::Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t po
 }
 
 Announcer::~Announcer() {
+  s_.stop.store(true);  // normally set already; not when a download unwinds early
   if (thread_.joinable()) thread_.join();
 }
 

@@ -30,8 +30,8 @@ class Announcer {
   };
   // Starts announcing at once. `port` is the one we listen on.
   Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t port, std::function<void(Report)> report);
-  // Sends `stopped` (bounded) and joins. The swarm's `stop` must be set
-  // first, or this waits for it.
+  // Sets the swarm's `stop` (if it was not yet), sends `stopped` (bounded)
+  // and joins.
   ~Announcer();
   Announcer(const Announcer&) = delete;
   Announcer& operator=(const Announcer&) = delete;

@@ -15,14 +15,16 @@ void BlameBook::record_failure(PieceIndex piece, std::vector<BlockEvidence> bloc
     it = pieces_.find(piece.value());
     if (it == pieces_.end()) return;  // max_pieces_ == 0
   }
-  auto& kept = it->second;
+  Evidence& kept = it->second;
   for (auto& b : blocks) {
-    if (kept.size() >= max_blocks_) break;
+    if (kept.records >= max_blocks_) break;
     // The same block from the same source with the same bytes tells nothing new.
-    bool known = std::any_of(kept.begin(), kept.end(), [&](const BlockEvidence& k) {
-      return k.block == b.block && k.source == b.source && k.digest == b.digest;
-    });
-    if (!known) kept.push_back(std::move(b));
+    auto& sent = kept.blocks[b.block];
+    bool known = std::any_of(sent.begin(), sent.end(),
+                             [&](const auto& k) { return k.first == b.source && k.second == b.digest; });
+    if (known) continue;
+    sent.emplace_back(std::move(b.source), b.digest);
+    ++kept.records;
   }
 }
 
@@ -30,9 +32,12 @@ std::vector<std::string> BlameBook::resolve(PieceIndex piece, const std::vector<
   std::vector<std::string> liars;
   auto it = pieces_.find(piece.value());
   if (it == pieces_.end()) return liars;
-  for (const auto& e : it->second) {
-    if (e.block >= good.size() || e.digest == good[e.block]) continue;
-    if (std::find(liars.begin(), liars.end(), e.source) == liars.end()) liars.push_back(e.source);
+  for (const auto& [block, sent] : it->second.blocks) {
+    if (block >= good.size()) continue;
+    for (const auto& [source, digest] : sent) {
+      if (digest == good[block]) continue;
+      if (std::find(liars.begin(), liars.end(), source) == liars.end()) liars.push_back(source);
+    }
   }
   pieces_.erase(it);
   std::erase(order_, piece.value());

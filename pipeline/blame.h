@@ -11,7 +11,8 @@
 //
 // An honest peer is therefore never blamed for a piece it shared with a
 // liar. Memory: at most `max_pieces` pieces with evidence (the oldest is
-// forgotten first) and at most `max_blocks` block records per piece.
+// forgotten first) and at most `max_blocks` block records per piece; a
+// record is checked against the others of its own block only.
 //
 // Pure logic: digests are computed by the caller. Not thread-safe; in a
 // download it is used only on the pipeline's serial writer stage.
@@ -35,7 +36,7 @@ struct BlockEvidence {
 
 class BlameBook {
  public:
-  explicit BlameBook(std::size_t max_pieces = 256, std::size_t max_blocks = 4096)
+  explicit BlameBook(std::size_t max_pieces = 64, std::size_t max_blocks = 4096)
       : max_pieces_(max_pieces), max_blocks_(max_blocks) {}
 
   // A piece failed with blocks from several sources: keep what each sent.
@@ -49,7 +50,12 @@ class BlameBook {
  private:
   std::size_t max_pieces_;
   std::size_t max_blocks_;
-  std::map<std::uint32_t, std::vector<BlockEvidence>> pieces_;
+  struct Evidence {
+    std::size_t records = 0;
+    // block -> what each source sent for it
+    std::map<std::uint32_t, std::vector<std::pair<std::string, Sha1Digest>>> blocks;
+  };
+  std::map<std::uint32_t, Evidence> pieces_;
   std::deque<std::uint32_t> order_;  // pieces in the order their first failure came
 };
 

@@ -68,12 +68,17 @@ class Committer : public PieceSink {
 
   void on_hash_failed(const std::shared_ptr<ActivePiece>& p) override {
     s_.counters.hash_failures.fetch_add(1);
+    // Who wrote the blocks as they are now (earlier writers' blocks may have
+    // been discarded).
     auto sources = p->sources();
-    if (sources.size() == 1) {
-      ban(sources.front(), "sent a piece that failed verification");
-    } else if (!sources.empty()) {
+    auto who = p->block_sources();
+    std::vector<std::uint16_t> writers(who);
+    std::sort(writers.begin(), writers.end());
+    writers.erase(std::unique(writers.begin(), writers.end()), writers.end());
+    if (writers.size() == 1) {
+      ban(sources[writers.front()], "sent a piece that failed verification");
+    } else if (!writers.empty()) {
       auto digests = block_digests(*p);
-      auto who = p->block_sources();
       std::vector<BlockEvidence> evidence;
       evidence.reserve(digests.size());
       for (std::uint32_t b = 0; b < digests.size(); ++b) evidence.push_back({b, sources[who[b]], digests[b]});

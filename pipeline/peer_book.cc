@@ -5,7 +5,13 @@ namespace fluxo {
 std::string ip_of(std::string_view host_port) {
   if (!host_port.empty() && host_port.front() == '[') {
     auto close = host_port.find(']');
-    return std::string(host_port.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    std::string_view ip = host_port.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1);
+    // An IPv4 peer seen through an IPv6 socket is the same peer.
+    if (ip.size() > 7 && (ip.substr(0, 7) == "::ffff:" || ip.substr(0, 7) == "::FFFF:") &&
+        ip.find('.') != std::string_view::npos) {
+      ip.remove_prefix(7);
+    }
+    return std::string(ip);
   }
   auto colon = host_port.rfind(':');
   if (colon != std::string_view::npos && host_port.find(':') == colon) return std::string(host_port.substr(0, colon));

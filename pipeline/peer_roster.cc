@@ -6,10 +6,14 @@ namespace fluxo {
 
 bool PeerRoster::useless(const PeerLink& l, Clock::time_point now) const {
   if (l.drop->load(std::memory_order_relaxed)) return true;
+  // A connection still dialling or shaking hands has had no chance yet.
+  if (!l.ready.load(std::memory_order_relaxed)) return false;
   const auto idle = now - l.last_useful();
   if (idle < limits_.useless_after) return false;
-  if (l.interested.load(std::memory_order_relaxed)) return false;
-  return !l.wanted.load(std::memory_order_relaxed) || idle >= limits_.stingy_after;
+  // Interest either way protects a peer only while blocks flow now and then:
+  // saying "interested" and never taking or giving anything is squatting.
+  const bool interest = l.interested.load(std::memory_order_relaxed) || l.wanted.load(std::memory_order_relaxed);
+  return !interest || idle >= limits_.stingy_after;
 }
 
 bool PeerRoster::evict_locked(bool incoming_only, Clock::time_point now) {

@@ -9,10 +9,10 @@
 // A connection that arrives when the budget is spent is taken on probation
 // (at most `probation` at once): it may shake hands, and if within
 // `probation_time` it shows it is worth a slot (it is interested in us, or
-// has something we need), it takes the place of the least useful peer: one
-// that for `useless_after` has neither sent nor been sent a block, is not
-// interested in us, and has nothing we need (or had, and sent nothing for
-// `stingy_after`). Otherwise it is dropped. So squatters that shake hands
+// has something we need), it takes the place of the least useful peer: a
+// handshaken one that for `useless_after` has neither sent nor been sent a
+// block and is not interested either way, or that for `stingy_after` has
+// traded no block at all, interest or not. Otherwise it is dropped. So squatters that shake hands
 // and idle hold no slot an honest peer needs, and cannot push out anyone
 // useful either. An evicted peer's `drop` flag is set and it leaves the
 // roster at once, so its slot is free before its task notices.

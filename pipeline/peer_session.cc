@@ -27,10 +27,10 @@ constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ign
 constexpr std::uint32_t kMaxIdleKeepAlives = 1024;  // keep-alives in a row, nothing else
 constexpr std::size_t kEndgameIdle = 4;       // duplicate only below this many requests
 constexpr std::uint32_t kEndgameDepth = 16;   // and keep at most this many
-// Rejects while unchoked with no block in between: a peer that rejects
-// everything loses the connection after this many.
+// Rejects with no block in between (beyond those answering a choke): a peer
+// that rejects everything loses the connection after this many.
 constexpr std::uint32_t kMaxRejectsInRow = 256;
-constexpr std::size_t kMaxRejectedKept = 4096;  // blocks never asked of this peer again
+constexpr std::size_t kMaxRejectedKept = 1024;  // blocks never asked of this peer again
 
 Status violation(const std::string& who, const std::string& what) {
   return Status(ErrorCode::protocol_error, who + ": " + what);
@@ -66,7 +66,7 @@ class Session {
       if (!sock) return sock.status();
       sock_.emplace(std::move(*sock));
     }
-    sock_->watch(&s_.stop);  // a slow reader cannot hold up the end
+    sock_->watch(&s_.stop, link_->drop.get());  // a slow reader cannot hold up the end, or a drop
     s_.counters.connected.fetch_add(1);
     counted_ = true;
     if (Status st = handshake(); !st) return st;
@@ -231,6 +231,7 @@ class Session {
       if (!outstanding_.empty() && now - last_block_ > cfg_.request_timeout) {
         if (peer_choking_) {
           return_outstanding();  // choked and the requests will never be served
+          give_up_single_source();
           last_block_ = now;
         } else if (!snubbed_) {
           // Snubbed: its blocks go back to faster peers, and it keeps one
@@ -239,6 +240,7 @@ class Session {
           link_->snubbed.store(true, std::memory_order_relaxed);
           s_.counters.snubbed.fetch_add(1, std::memory_order_relaxed);
           return_outstanding();
+          give_up_single_source();
           last_block_ = now;
         } else {
           return Status(ErrorCode::network_error, who_ + ": no data for " +
@@ -276,6 +278,7 @@ class Session {
 
   Status process_input() {
     while (true) {
+      if (halted()) return halt_status();  // banned or stopped: nothing more of its input counts
       auto f = wire::next_frame(std::span<const std::uint8_t>(in_).subspan(in_begin_, in_end_ - in_begin_),
                                 s_.meta.piece_count(), max_len_);
       if (f.kind == wire::Frame::Kind::need_more) break;
@@ -312,9 +315,10 @@ class Session {
       }
     }
     std::uint8_t* dest = nullptr;
+    ActivePiece::Claim claim;
     if (piece) {
-      auto arrival = piece->begin_block(ref.begin, ref.length, link_->ip);
-      if (arrival == ActivePiece::Arrival::write) dest = piece->data() + ref.begin;
+      claim = piece->begin_block(ref.begin, ref.length, link_->ip);
+      if (claim.arrival == ActivePiece::Arrival::write) dest = piece->data() + ref.begin;
     } else if (!forget_cancelled(ref) && ++unrequested_ > kMaxUnrequestedBlocks) {
       return violation(who_, "too many blocks we never requested");
     }
@@ -331,7 +335,7 @@ class Session {
         st = read_exact(scratch_, Clock::now() + cfg_.request_timeout);
       }
       if (!st) {
-        if (dest) piece->abort_block(ref.begin);
+        if (dest) piece->abort_block(ref.begin, claim.token);
         return st;
       }
     }
@@ -346,8 +350,8 @@ class Session {
       s_.counters.wasted.fetch_add(ref.length, std::memory_order_relaxed);
       return Status::ok();
     }
-    auto written = piece->block_written(ref.begin);
-    if (written == ActivePiece::Written::discarded) return Status::ok();  // we were banned meanwhile
+    auto written = piece->block_written(ref.begin, claim.token);
+    if (written == ActivePiece::Written::discarded) return Status::ok();  // withdrawn meanwhile (a ban, a reset)
     link_->mark_useful(now);
     if (!delivered_) {
       delivered_ = true;
@@ -368,14 +372,19 @@ class Session {
     switch (m.id) {
       case MsgId::choke:
         peer_choking_ = true;
-        // Without the fast extension a choke discards every pending request.
-        if (!fast_) return_outstanding();
+        // Without the fast extension a choke discards every pending request
+        // (and a single-source piece goes to a peer that will send it);
+        // with it, a reject follows for each: those are expected.
+        if (!fast_) {
+          return_outstanding();
+          give_up_single_source();
+        }
+        rejects_expected_ = static_cast<std::uint32_t>(outstanding_.size());
         depth_.on_loss();
         break;
       case MsgId::unchoke:
         peer_choking_ = false;
         last_block_ = Clock::now();
-        rejects_in_row_ = 0;
         break;
       case MsgId::interested:
       case MsgId::not_interested:
@@ -421,16 +430,18 @@ class Session {
             // this peer again, and the peer's depth shrinks.
             it->piece->return_block(ref.begin);
             outstanding_.erase(it);
-            rejected_.push_back(ref);
-            if (rejected_.size() > kMaxRejectedKept) rejected_.pop_front();
+            if (rejected_.size() < kMaxRejectedKept) rejected_.insert(block_key(ref));
             depth_.on_loss();
             break;
           }
           // (a reject for a block we no longer wait for is harmless)
         }
-        // Rejects after a choke are the fast extension's answer to it; while
-        // unchoked, a peer that rejects everything is of no use.
-        if (!peer_choking_ && ++rejects_in_row_ > kMaxRejectsInRow) {
+        // The rejects that answer a choke (one per request outstanding then)
+        // are the fast extension at work; beyond those, a peer that rejects
+        // request after request without sending a block is of no use.
+        if (rejects_expected_ > 0) {
+          --rejects_expected_;
+        } else if (++rejects_in_row_ > kMaxRejectsInRow) {
           return violation(who_, "rejects every request");
         }
         break;
@@ -508,21 +519,31 @@ class Session {
   // has; while choked, only its allowed-fast pieces). Blocks the peer
   // rejected are not asked of it again.
   std::optional<Outstanding> next_block(const Bitfield& offer, bool choked) {
-    std::vector<BlockRef> exclude(rejected_.begin(), rejected_.end());
-    const std::vector<BlockRef>* skip = exclude.empty() ? nullptr : &exclude;
+    const BlockSet* skip = rejected_.empty() ? nullptr : &rejected_;
     // 1. Pieces this peer claimed.
     for (auto it = mine_.begin(); it != mine_.end();) {
-      if (!offer.test((*it)->index())) {
+      if (auto b = offer.test((*it)->index()) ? (*it)->request_block(1, nullptr, skip) : std::nullopt) {
+        return Outstanding{*b, *it};
+      }
+      // Nothing more to ask of this peer here. A single-source piece it no
+      // longer offers, or whose remaining blocks it refused, goes to another
+      // peer once nothing of it is on the wire from this one; a piece still
+      // being received stays.
+      if ((*it)->single_source() && awaiting((*it).get())) {
         ++it;
         continue;
       }
-      if (auto b = (*it)->request_block(1, skip)) return Outstanding{*b, *it};
-      (*it)->disown(id_);  // a single-source piece it cannot finish goes to another peer
+      if ((*it)->single_source() && offer.test((*it)->index()) && !refused_any(**it)) {
+        ++it;  // every block requested and not yet all here: it stays ours
+        continue;
+      }
+      (*it)->disown(id_);
       it = mine_.erase(it);
     }
     // 2. Partial pieces left behind by other peers.
     BlockRef ref;
-    if (auto p = s_.active.find_work(offer, 1, exclude, id_, ref)) {
+    std::vector<BlockRef> exclude;
+    if (auto p = s_.active.find_work(offer, 1, exclude, skip, id_, ref)) {
       if (std::find(mine_.begin(), mine_.end(), p) == mine_.end()) mine_.push_back(p);
       return Outstanding{ref, p};
     }
@@ -535,7 +556,7 @@ class Session {
         (void)piece->adopt(id_);
         s_.active.add(piece);
         mine_.push_back(piece);
-        if (auto b = piece->request_block(1, skip)) return Outstanding{*b, piece};
+        if (auto b = piece->request_block(1, nullptr, skip)) return Outstanding{*b, piece};
       } else {
         s_.pool.release(buf);
         if (choked) return std::nullopt;
@@ -546,7 +567,7 @@ class Session {
           endgame_ = true;
           if (outstanding_.size() >= kEndgameIdle) return std::nullopt;
           for (const auto& o : outstanding_) exclude.push_back(o.ref);
-          if (auto p = s_.active.find_work(offer, 2, exclude, id_, ref)) return Outstanding{ref, p};
+          if (auto p = s_.active.find_work(offer, 2, exclude, skip, id_, ref)) return Outstanding{ref, p};
         }
       }
     }
@@ -596,6 +617,32 @@ class Session {
     return true;
   }
 
+  // Whether a request for a block of `p` is on the wire.
+  bool awaiting(const ActivePiece* p) const {
+    return std::any_of(outstanding_.begin(), outstanding_.end(), [p](const Outstanding& o) { return o.piece.get() == p; });
+  }
+  bool refused_any(const ActivePiece& p) const {
+    if (rejected_.empty()) return false;
+    for (std::uint32_t b = 0; b < p.block_count(); ++b) {
+      if (rejected_.count(block_key(p.block_ref(b)))) return true;
+    }
+    return false;
+  }
+
+  // A choke, a snub or a time-out: the single-source pieces this peer owns
+  // and has nothing on the wire for go to another peer, so one stingy owner
+  // cannot hold a piece back.
+  void give_up_single_source() {
+    for (auto it = mine_.begin(); it != mine_.end();) {
+      if ((*it)->single_source() && !awaiting((*it).get())) {
+        (*it)->disown(id_);
+        it = mine_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
   void release_all() {
     return_outstanding();
     // The pieces stay in the registry for other peers; what this peer left
@@ -634,8 +681,9 @@ class Session {
   std::minstd_rand rng_;
   std::deque<Outstanding> outstanding_;
   std::deque<BlockRef> cancelled_;
-  std::deque<BlockRef> rejected_;  // at most kMaxRejectedKept
-  std::uint32_t rejects_in_row_ = 0;
+  BlockSet rejected_;  // at most kMaxRejectedKept
+  std::uint32_t rejects_in_row_ = 0;   // since the last block
+  std::uint32_t rejects_expected_ = 0;  // answers to a choke still to come
   std::vector<std::shared_ptr<ActivePiece>> mine_;
   std::uint32_t max_len_;
   std::vector<std::uint8_t> in_;

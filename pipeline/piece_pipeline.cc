@@ -49,10 +49,10 @@ struct PiecePipeline::Impl {
     ++processed;
     processed_seen.store(processed, std::memory_order_relaxed);
     if (!job.verified) {
-      sink.on_hash_failed(job.piece);
+      deliver([&] { sink.on_hash_failed(job.piece); });
       settle(1);
     } else if (!failed.is_ok()) {
-      sink.on_write_failed(job.piece, failed);
+      deliver([&] { sink.on_write_failed(job.piece, failed); });
       settle(1);
     } else {
       if (!run.empty() && (job.piece->index().value() != run.back()->index().value() + 1 ||
@@ -77,14 +77,26 @@ struct PiecePipeline::Impl {
     for (const auto& p : run) {
       if (s) {
         written.fetch_add(1, std::memory_order_relaxed);
-        sink.on_verified(p);
+        deliver([&] { sink.on_verified(p); });
       } else {
-        sink.on_write_failed(p, s);
+        deliver([&] { sink.on_write_failed(p, s); });
       }
     }
     settle(run.size());
     run.clear();
     run_bytes = 0;
+  }
+
+  // Runs a sink callback. An exception must not leave a node body (it would
+  // cancel the graph, and wait() would never return): it fails the pipeline
+  // instead, so every later piece is reported as a write failure.
+  template <class F>
+  void deliver(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      if (failed.is_ok()) failed = Status(ErrorCode::io_error, std::string("committing a piece: ") + e.what());
+    }
   }
 
   // `n` more pieces have reached the sink (written and committed, or

@@ -21,13 +21,14 @@ void ActiveRegistry::remove(const ActivePiece* p) {
 
 std::shared_ptr<ActivePiece> ActiveRegistry::find_work(const Bitfield& has, unsigned max_requests,
                                                        const std::vector<wire::BlockRef>& exclude,
-                                                       std::uint32_t session, wire::BlockRef& out) {
+                                                       const BlockSet* rejected, std::uint32_t session,
+                                                       wire::BlockRef& out) {
   std::lock_guard lock(mu_);
   for (const auto& p : pieces_) {
     if (!has.test(p->index())) continue;
     auto access = p->adopt(session);
     if (access == ActivePiece::Access::denied) continue;
-    if (auto b = p->request_block(max_requests, &exclude)) {
+    if (auto b = p->request_block(max_requests, exclude.empty() ? nullptr : &exclude, rejected)) {
       out = *b;
       return p;
     }

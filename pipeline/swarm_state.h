@@ -43,11 +43,12 @@ class ActiveRegistry {
   void remove(const ActivePiece* p);
   // A partial piece that `has` offers with a block to request: one nobody
   // requested, or in end-game one requested by others (not in `exclude`)
-  // fewer than `max_requests` times. The block is marked requested.
-  // Single-source pieces owned by another session are skipped.
+  // fewer than `max_requests` times, and not in `rejected` (may be null).
+  // The block is marked requested. Single-source pieces owned by another
+  // session are skipped.
   std::shared_ptr<ActivePiece> find_work(const Bitfield& has, unsigned max_requests,
-                                         const std::vector<wire::BlockRef>& exclude, std::uint32_t session,
-                                         wire::BlockRef& out);
+                                         const std::vector<wire::BlockRef>& exclude, const BlockSet* rejected,
+                                         std::uint32_t session, wire::BlockRef& out);
   // Forgets every block `ip` sent to a partial piece (it was banned).
   std::uint32_t drop_source(const std::string& ip);
   std::size_t size() const;

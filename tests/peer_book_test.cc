@@ -108,6 +108,7 @@ TEST(PeerBook, IpOfHostPort) {
   EXPECT_EQ(ip_of("[::1]:6881"), "::1");
   EXPECT_EQ(ip_of("1.2.3.4"), "1.2.3.4");
   EXPECT_EQ(ip_of("fe80::1"), "fe80::1");
+  EXPECT_EQ(ip_of("[::ffff:10.1.2.3]:6881"), "10.1.2.3");
 }
 
 }  // namespace

@@ -11,7 +11,9 @@ using namespace std::chrono_literals;
 
 std::shared_ptr<PeerLink> link(std::uint32_t id, const std::string& ip, bool incoming,
                                PeerLink::Clock::time_point at = PeerLink::Clock::now()) {
-  return std::make_shared<PeerLink>(id, ip, incoming, at);
+  auto l = std::make_shared<PeerLink>(id, ip, incoming, at);
+  l->ready.store(true);  // handshaken
+  return l;
 }
 
 ConnectionLimits limits(unsigned total, unsigned incoming, unsigned per_ip = 2) {
@@ -81,6 +83,7 @@ TEST(PeerRoster, ProbationIsBoundedAndUsefulPeersAreNeverEvicted) {
   ASSERT_TRUE(r.admit(busy, t0));
   busy->interested.store(true);
   auto later = t0 + 60s;
+  busy->mark_useful(later - 1s);  // it takes blocks
   auto a = link(2, "10.0.0.2", true, later);
   ASSERT_TRUE(r.admit(a, later));
   EXPECT_FALSE(r.admit(link(3, "10.0.0.3", true, later), later));  // probation is full
@@ -115,13 +118,31 @@ TEST(PeerRoster, DroppingAnAddressEndsAllItsConnections) {
   EXPECT_EQ(r.size(), 1u);
 }
 
+TEST(PeerRoster, InterestAloneDoesNotProtectASquatterForEver) {
+  PeerRoster r(limits(1, 1));
+  auto t0 = PeerLink::Clock::now();
+  auto squatter = link(1, "10.0.0.1", true, t0);
+  ASSERT_TRUE(r.admit(squatter, t0));
+  squatter->interested.store(true);  // says so, and never takes a block
+  EXPECT_FALSE(r.evict_one(true, t0 + 20s));
+  EXPECT_TRUE(r.evict_one(true, t0 + 31s));
+}
+
+TEST(PeerRoster, AConnectionStillShakingHandsIsNotEvicted) {
+  PeerRoster r(limits(1, 1));
+  auto t0 = PeerLink::Clock::now();
+  auto dialling = std::make_shared<PeerLink>(1, "10.0.0.1", false, t0);
+  ASSERT_TRUE(r.admit(dialling, t0));
+  EXPECT_FALSE(r.evict_one(false, t0 + 60s));
+}
+
 TEST(PeerRoster, TheChokerSeesOnlyHandshakenPeers) {
   PeerRoster r(limits(10, 10));
   auto now = PeerLink::Clock::now();
   auto a = link(1, "10.0.0.1", true), b = link(2, "10.0.0.2", true);
+  a->ready.store(false);
   ASSERT_TRUE(r.admit(a, now));
   ASSERT_TRUE(r.admit(b, now));
-  b->ready.store(true);
   auto s = r.snapshot();
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0], b);

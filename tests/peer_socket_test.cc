@@ -78,7 +78,7 @@ TEST(PeerSocket, StopEndsAGatheredSend) {
 
 TEST(PeerSocket, SendWithoutProgressFailsAtTheStallBound) {
   auto [sender, idle_reader] = connected_pair("127.7.6.3");
-  sender.watch(nullptr, 1s);
+  sender.watch(nullptr, nullptr, 1s);
   std::vector<std::uint8_t> data(64u << 20, 0x42);
   auto start = Clock::now();
   Status st = sender.send_all(data);

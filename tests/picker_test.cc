@@ -89,13 +89,15 @@ TEST(ActivePiece, OnlyTheFirstArrivalWritesAndTheLastCompletes) {
   ActivePiece p(PieceIndex(0), 32768, buf.data());
   (void)p.request_block(1);
   (void)p.request_block(1);
-  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
-  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.2"), ActivePiece::Arrival::duplicate);
-  EXPECT_EQ(p.begin_block(100, 16384, "10.0.0.2"), ActivePiece::Arrival::invalid);
-  EXPECT_EQ(p.begin_block(16384, 100, "10.0.0.2"), ActivePiece::Arrival::invalid);
-  EXPECT_EQ(p.block_written(0), ActivePiece::Written::more);
-  EXPECT_EQ(p.begin_block(16384, 16384, "10.0.0.2"), ActivePiece::Arrival::write);
-  EXPECT_EQ(p.block_written(16384), ActivePiece::Written::complete);
+  auto a = p.begin_block(0, 16384, "10.0.0.1");
+  EXPECT_EQ(a.arrival, ActivePiece::Arrival::write);
+  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.2").arrival, ActivePiece::Arrival::duplicate);
+  EXPECT_EQ(p.begin_block(100, 16384, "10.0.0.2").arrival, ActivePiece::Arrival::invalid);
+  EXPECT_EQ(p.begin_block(16384, 100, "10.0.0.2").arrival, ActivePiece::Arrival::invalid);
+  EXPECT_EQ(p.block_written(0, a.token), ActivePiece::Written::more);
+  auto b = p.begin_block(16384, 16384, "10.0.0.2");
+  EXPECT_EQ(b.arrival, ActivePiece::Arrival::write);
+  EXPECT_EQ(p.block_written(16384, b.token), ActivePiece::Written::complete);
   EXPECT_EQ(p.sources(), (std::vector<std::string>{"10.0.0.1", "10.0.0.2"}));
   EXPECT_EQ(p.block_sources(), (std::vector<std::uint16_t>{0, 1}));
 }
@@ -104,8 +106,9 @@ TEST(ActivePiece, AnAbortedBlockCanBeFetchedAgain) {
   std::vector<std::uint8_t> buf(16384);
   ActivePiece p(PieceIndex(0), 16384, buf.data());
   (void)p.request_block(1);
-  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
-  p.abort_block(0);
+  auto c = p.begin_block(0, 16384, "10.0.0.1");
+  EXPECT_EQ(c.arrival, ActivePiece::Arrival::write);
+  p.abort_block(0, c.token);
   EXPECT_TRUE(p.request_block(1));
 }
 
@@ -113,25 +116,74 @@ TEST(ActivePiece, ABannedSourcesBlocksLeaveThePieceEvenMidCopy) {
   std::vector<std::uint8_t> buf(3 * 16384);
   ActivePiece p(PieceIndex(0), 3 * 16384, buf.data());
   for (int i = 0; i < 3; ++i) (void)p.request_block(1);
-  ASSERT_EQ(p.begin_block(0, 16384, "10.0.0.9"), ActivePiece::Arrival::write);
-  ASSERT_EQ(p.block_written(0), ActivePiece::Written::more);
-  ASSERT_EQ(p.begin_block(16384, 16384, "10.0.0.9"), ActivePiece::Arrival::write);  // still copying
-  ASSERT_EQ(p.begin_block(32768, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
-  ASSERT_EQ(p.block_written(32768), ActivePiece::Written::more);
+  auto b0 = p.begin_block(0, 16384, "10.0.0.9");
+  ASSERT_EQ(p.block_written(0, b0.token), ActivePiece::Written::more);
+  auto b1 = p.begin_block(16384, 16384, "10.0.0.9");  // still copying
+  ASSERT_EQ(b1.arrival, ActivePiece::Arrival::write);
+  auto b2 = p.begin_block(32768, 16384, "10.0.0.1");
+  ASSERT_EQ(p.block_written(32768, b2.token), ActivePiece::Written::more);
   EXPECT_EQ(p.drop_source("10.0.0.9"), 2u);
-  EXPECT_EQ(p.block_written(16384), ActivePiece::Written::discarded);
+  EXPECT_EQ(p.block_written(16384, b1.token), ActivePiece::Written::discarded);
   EXPECT_FALSE(p.has_block(0));
   EXPECT_TRUE(p.has_block(32768));
-  // Both come back for others to fetch, and the piece completes only with them.
+  // Its later blocks are refused; both come back for others to fetch.
+  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.9").arrival, ActivePiece::Arrival::duplicate);
   auto a = p.request_block(1);
   auto b = p.request_block(1);
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->begin, 0u);
   EXPECT_EQ(b->begin, 16384u);
-  ASSERT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
-  EXPECT_EQ(p.block_written(0), ActivePiece::Written::more);
-  ASSERT_EQ(p.begin_block(16384, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
-  EXPECT_EQ(p.block_written(16384), ActivePiece::Written::complete);
+  auto c0 = p.begin_block(0, 16384, "10.0.0.1");
+  EXPECT_EQ(p.block_written(0, c0.token), ActivePiece::Written::more);
+  auto c1 = p.begin_block(16384, 16384, "10.0.0.1");
+  EXPECT_EQ(p.block_written(16384, c1.token), ActivePiece::Written::complete);
+}
+
+TEST(ActivePiece, AStaleWriterCannotCountOrClearAnotherWritersBlock) {
+  // The reviewer's case: a liar owned a single-source piece and is still
+  // copying block 1 when the piece starts over with an honest owner.
+  std::vector<std::uint8_t> buf(4 * 16384);
+  ActivePiece p(PieceIndex(0), 4 * 16384, buf.data(), /*single_source=*/true);
+  ASSERT_EQ(p.adopt(1), ActivePiece::Access::adopted);
+  for (int i = 0; i < 4; ++i) (void)p.request_block(1);
+  auto stale = p.begin_block(16384, 16384, "liar");
+  ASSERT_EQ(stale.arrival, ActivePiece::Arrival::write);
+  p.disown(1);
+  ASSERT_EQ(p.adopt(2), ActivePiece::Access::adopted);
+  // Block 1 is not requestable until the stale copy is over.
+  std::vector<std::uint32_t> asked;
+  while (auto r = p.request_block(1)) asked.push_back(r->begin);
+  EXPECT_EQ(asked, (std::vector<std::uint32_t>{0, 32768, 49152}));
+  EXPECT_EQ(p.block_written(16384, stale.token), ActivePiece::Written::discarded);
+  auto r1 = p.request_block(1);
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(r1->begin, 16384u);
+  std::vector<ActivePiece::Claim> honest;
+  for (std::uint32_t begin : {0u, 16384u, 32768u}) honest.push_back(p.begin_block(begin, 16384, "honest"));
+  // A stale abort or write with an old token changes nothing.
+  p.abort_block(16384, stale.token);
+  EXPECT_EQ(p.block_written(16384, stale.token), ActivePiece::Written::discarded);
+  EXPECT_EQ(p.block_written(0, honest[0].token), ActivePiece::Written::more);
+  EXPECT_EQ(p.block_written(16384, honest[1].token), ActivePiece::Written::more);
+  EXPECT_EQ(p.block_written(32768, honest[2].token), ActivePiece::Written::more);
+  auto last = p.begin_block(49152, 16384, "honest");
+  EXPECT_EQ(p.block_written(49152, last.token), ActivePiece::Written::complete);
+  auto who = p.block_sources();
+  auto names = p.sources();
+  for (auto w : who) EXPECT_EQ(names[w], "honest");
+}
+
+TEST(ActivePiece, ASealedPieceIgnoresDropsResetsAndLateBlocks) {
+  std::vector<std::uint8_t> buf(16384);
+  ActivePiece p(PieceIndex(0), 16384, buf.data(), /*single_source=*/true);
+  ASSERT_EQ(p.adopt(1), ActivePiece::Access::adopted);
+  (void)p.request_block(1);
+  auto c = p.begin_block(0, 16384, "10.0.0.1");
+  ASSERT_EQ(p.block_written(0, c.token), ActivePiece::Written::complete);
+  EXPECT_EQ(p.drop_source("10.0.0.1"), 0u);
+  p.disown(1);
+  EXPECT_TRUE(p.has_block(0));
+  EXPECT_EQ(p.begin_block(0, 16384, "10.0.0.2").arrival, ActivePiece::Arrival::duplicate);
 }
 
 TEST(ActivePiece, ASingleSourcePieceServesOnlyItsOwnerAndStartsOverWhenItLeaves) {
@@ -141,14 +193,13 @@ TEST(ActivePiece, ASingleSourcePieceServesOnlyItsOwnerAndStartsOverWhenItLeaves)
   EXPECT_EQ(p.adopt(2), ActivePiece::Access::denied);
   EXPECT_EQ(p.adopt(1), ActivePiece::Access::owner);
   (void)p.request_block(1);
-  ASSERT_EQ(p.begin_block(0, 16384, "10.0.0.1"), ActivePiece::Arrival::write);
-  ASSERT_EQ(p.block_written(0), ActivePiece::Written::more);
+  auto c = p.begin_block(0, 16384, "10.0.0.1");
+  ASSERT_EQ(p.block_written(0, c.token), ActivePiece::Written::more);
   p.disown(2);  // not the owner: nothing happens
   EXPECT_TRUE(p.has_block(0));
   p.disown(1);
   EXPECT_FALSE(p.has_block(0));  // the next owner fetches the whole piece
   EXPECT_EQ(p.adopt(2), ActivePiece::Access::adopted);
-  EXPECT_TRUE(p.sources().empty());
 }
 
 TEST(ActiveRegistry, FindWorkSkipsSingleSourcePiecesOfOthersAndLeavesNoStrayOwner) {
@@ -159,13 +210,13 @@ TEST(ActiveRegistry, FindWorkSkipsSingleSourcePiecesOfOthersAndLeavesNoStrayOwne
   Bitfield has(1);
   has.set(PieceIndex(0));
   wire::BlockRef ref;
-  std::vector<wire::BlockRef> exclude{piece->block_ref(0)};
+  BlockSet refused{block_key(piece->block_ref(0))};
   // Session 5 finds nothing it may request: it must not stay the owner.
-  EXPECT_EQ(reg.find_work(has, 1, exclude, 5, ref), nullptr);
-  EXPECT_EQ(reg.find_work(has, 1, {}, 6, ref), piece);
+  EXPECT_EQ(reg.find_work(has, 1, {}, &refused, 5, ref), nullptr);
+  EXPECT_EQ(reg.find_work(has, 1, {}, nullptr, 6, ref), piece);
   EXPECT_EQ(piece->adopt(6), ActivePiece::Access::owner);
   piece->return_block(0);
-  EXPECT_EQ(reg.find_work(has, 1, {}, 7, ref), nullptr);
+  EXPECT_EQ(reg.find_work(has, 1, {}, nullptr, 7, ref), nullptr);
 }
 
 TEST(CompletionLog, GrowsPastThePieceCountWithoutLosingEntries) {
