@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets whose inputs are structured
-(parameters, then a stream or a list of operations): wire_stream. Run from
-anywhere; rewrites tests/fuzz/corpus/<target>/seed-*.
+(parameters, then a stream or a list of operations): wire_stream and
+upload_requests. Run from anywhere; rewrites tests/fuzz/corpus/<target>/seed-*.
 Crash inputs kept as regressions are named otherwise and left alone."""
 import os
 import struct
@@ -61,6 +61,87 @@ def wire_stream_seeds():
     yield "seed-bad-handshake", wire_params(5, handshake_first=True) + b"\x13BitTorrent protocoX" + bytes(48)
 
 
+# --- upload_requests ---------------------------------------------------------
+# Upload mode: [0][flags][pieces-1][piece length-1 u16][last-1 u16][corrupt u32][cache], operations.
+def upload_params(pieces, piece_length, last, fast=True, no_cache=False, corrupt=0, cache=2):
+    flags = (1 if fast else 0) | (2 if no_cache else 0)
+    return (bytes([0, flags, pieces - 1]) + struct.pack(">HH", piece_length - 1, last - 1) + u32(corrupt)
+            + bytes([cache]))
+
+
+def req(piece, block, op=0):  # begin = block x 16 KiB, length 16 KiB
+    return bytes([op, 2, piece, block])
+
+
+def req_raw(piece, begin, length, op=0):  # any begin and length
+    return bytes([op, 1 | (2 << 2), piece]) + u32(begin) + u32(length)
+
+
+def cancel(piece, block):
+    return req(piece, block, op=1)
+
+
+def cancel_queued(i):
+    return bytes([0x81, i])
+
+
+UNCHOKE = bytes([0x12])
+CHOKE = bytes([0x02])
+SYNC = bytes([3])
+SERVE = bytes([6])
+FLUSH = bytes([7])
+
+
+def have(piece):
+    return bytes([4, piece])
+
+
+def lose(piece):
+    return bytes([5, piece])
+
+
+def upload_requests_seeds():
+    all4 = have(0) + have(1) + have(2) + have(3)
+    yield "seed-seeding", (upload_params(4, 40000, 1000) + all4 + UNCHOKE + SYNC + req(0, 0) + req(0, 1)
+                           + req_raw(0, 32768, 7232) + req_raw(3, 0, 1000) + FLUSH + SERVE + cancel(1, 0)
+                           + req(1, 0) + req(1, 1) + cancel(1, 1) + cancel_queued(0) + SERVE + FLUSH
+                           + req(2, 0) + req(2, 1) + CHOKE + SYNC + FLUSH)
+    yield "seed-corrupt-not-fast", (upload_params(3, 16384, 16384, fast=False, corrupt=0b010, cache=5)
+                                    + have(0) + have(1) + have(2) + UNCHOKE + SYNC + req(1, 0) + req(0, 0)
+                                    + req(1, 0) + req(2, 0) + SERVE + req(1, 0) + SERVE + FLUSH)
+    yield "seed-choked", upload_params(2, 16384, 100) + have(0) + req(0, 0) + req_raw(1, 0, 100) + FLUSH + SERVE
+    yield "seed-lost-while-queued", (upload_params(2, 32768, 32768) + have(0) + have(1) + UNCHOKE + SYNC
+                                     + req(0, 0) + req(1, 1) + lose(1) + SERVE + FLUSH)
+    yield "seed-too-long", upload_params(1, 32768, 32768) + have(0) + UNCHOKE + SYNC + req_raw(0, 0, 16385)
+    yield "seed-past-the-end", (upload_params(3, 5000, 123) + have(2) + UNCHOKE + SYNC
+                                + req_raw(2, 0, 123) + req_raw(1, 4999, 1) + SERVE + req_raw(2, 100, 24))
+    yield "seed-no-cache", upload_params(2, 1024, 1024, no_cache=True) + have(0) + UNCHOKE + SYNC + req_raw(0, 0, 1024)
+    # The limits of upload_queue.cc, one past each: requests while choked
+    # (2048 per 10 s), for pieces we lack (64), queued (2048), stray cancels (4096).
+    yield "seed-flood-while-choked", upload_params(1, 16384, 16384) + req(0, 0) * 2049
+    yield "seed-flood-bad", upload_params(2, 16384, 16384) + have(0) + UNCHOKE + SYNC + req(1, 0) * 65
+    yield "seed-flood-queue", (upload_params(2, 16384, 16384) + have(0) + UNCHOKE + SYNC + req(0, 0) * 2040
+                               + SERVE + req(0, 0) * 40)
+    yield "seed-flood-cancels", upload_params(1, 16384, 16384) + cancel(0, 0) * 4097
+    # Choker mode: [1][slots][rechoke s][optimistic s][newcomer s][seed u32], rounds of
+    # [advance/4 ms u16][flags][count] then per candidate [id][flags][down u16?][up u16?][age s].
+    def cand(i, interested=True, snubbed=False, down=None, up=None, age=0):
+        f = (1 if interested else 0) | (2 if snubbed else 0) | (4 if down is not None else 0) | (8 if up is not None else 0)
+        out = bytes([i, f])
+        if down is not None:
+            out += struct.pack(">H", down)
+        if up is not None:
+            out += struct.pack(">H", up)
+        return out + bytes([age])
+
+    def round_(advance_ms, seeding, cands):
+        return struct.pack(">H", advance_ms // 4) + bytes([1 if seeding else 0, len(cands)]) + b"".join(cands)
+
+    peers = [cand(i, interested=i % 3 != 0, snubbed=i == 4, down=100 * i, up=7 * i, age=10 * i) for i in range(1, 9)]
+    yield "seed-choker", (bytes([1, 4, 10, 30, 60]) + u32(42) + round_(0, False, peers) + round_(1000, False, peers)
+                          + round_(10000, False, peers[2:]) + round_(30000, True, peers) + round_(4, True, []))
+
+
 def write(target, seeds):
     out = os.path.join(HERE, "corpus", target)
     os.makedirs(out, exist_ok=True)
@@ -74,6 +155,7 @@ def write(target, seeds):
 
 def main():
     write("wire_stream", wire_stream_seeds())
+    write("upload_requests", upload_requests_seeds())
     return 0
 
 
