@@ -49,6 +49,9 @@ void UploadQueue::sync_choke(std::vector<std::uint8_t>& out) {
 }
 
 Status UploadQueue::on_request(const BlockRef& r, std::vector<std::uint8_t>& out) {
+  if (r.piece.value() >= s_.meta.piece_count()) {
+    return violation(who_, "request for piece " + std::to_string(r.piece.value()) + ", out of range");
+  }
   if (r.length == 0 || r.length > wire::kBlockSize) {
     return violation(who_, "request for " + std::to_string(r.length) + " bytes");
   }
