@@ -12,9 +12,8 @@
 #include <thread>
 
 #include "net/listener.h"
-#include "core/sha1.h"
 #include "pipeline/announcer.h"
-#include "pipeline/blame.h"
+#include "pipeline/committer.h"
 #include "pipeline/choker.h"
 #include "pipeline/piece_pipeline.h"
 #include "pipeline/rate_limiter.h"
@@ -45,86 +44,6 @@ class EventQueue {
  private:
   std::mutex mu_;
   std::vector<DownloadEvent> events_;  // guarded by mu_
-};
-
-// Commit and failure handling, called on the pipeline's serial writer stage.
-// Blame follows the evidence (pipeline/blame.h): a piece that failed with
-// blocks from one peer bans that peer; one with blocks from several is
-// fetched again from a single peer, and when it passes, the peers whose
-// recorded blocks differ from the good ones are banned.
-class Committer : public PieceSink {
- public:
-  Committer(SwarmState& s, EventQueue& q) : s_(s), q_(q) {}
-
-  void on_verified(const std::shared_ptr<ActivePiece>& p) override {
-    if (s_.single_source.clear(p->index()) || blame_.has_evidence(p->index())) {
-      for (const auto& ip : blame_.resolve(p->index(), block_digests(*p))) ban(ip, "sent blocks that differ from the verified piece");
-    }
-    s_.have.set(p->index());
-    s_.completed.append(p->index());
-    s_.counters.verified_bytes.fetch_add(p->size(), std::memory_order_relaxed);
-    s_.pool.release(p->data());
-  }
-
-  void on_hash_failed(const std::shared_ptr<ActivePiece>& p) override {
-    s_.counters.hash_failures.fetch_add(1);
-    // Who wrote the blocks as they are now (earlier writers' blocks may have
-    // been discarded).
-    auto sources = p->sources();
-    auto who = p->block_sources();
-    std::vector<std::uint16_t> writers(who);
-    std::sort(writers.begin(), writers.end());
-    writers.erase(std::unique(writers.begin(), writers.end()), writers.end());
-    if (writers.size() == 1) {
-      ban(sources[writers.front()], "sent a piece that failed verification");
-    } else if (!writers.empty()) {
-      auto digests = block_digests(*p);
-      std::vector<BlockEvidence> evidence;
-      evidence.reserve(digests.size());
-      for (std::uint32_t b = 0; b < digests.size(); ++b) evidence.push_back({b, sources[who[b]], digests[b]});
-      blame_.record_failure(p->index(), std::move(evidence));
-      s_.single_source.set(p->index());
-    }
-    s_.pool.release(p->data());
-    s_.picker.unclaim(p->index());  // fetched again
-  }
-
-  void on_write_failed(const std::shared_ptr<ActivePiece>& p, const Status& error) override {
-    {
-      std::lock_guard lock(mu_);
-      if (error_.is_ok()) error_ = error;
-    }
-    s_.pool.release(p->data());
-    s_.picker.unclaim(p->index());
-    s_.stop.store(true);
-  }
-
-  Status error() {
-    std::lock_guard lock(mu_);
-    return error_;
-  }
-
- private:
-  std::vector<Sha1Digest> block_digests(const ActivePiece& p) {
-    std::vector<Sha1Digest> out;
-    out.reserve(p.block_count());
-    for (std::uint32_t b = 0; b < p.block_count(); ++b) {
-      auto ref = p.block_ref(b);
-      sha1_.update(std::span<const std::uint8_t>(p.data() + ref.begin, ref.length));
-      out.push_back(sha1_.finish());
-    }
-    return out;
-  }
-  void ban(const std::string& ip, const char* why) {
-    if (s_.ban(ip)) q_.push({DownloadEvent::Kind::peer_banned, ip + " (" + why + ")"});
-  }
-
-  SwarmState& s_;
-  EventQueue& q_;
-  BlameBook blame_;  // writer stage only
-  Sha1 sha1_;        // writer stage only
-  std::mutex mu_;
-  Status error_;  // guarded by mu_
 };
 
 // Counts the tasks running on the peer arena so shutdown can wait for them.
@@ -258,7 +177,9 @@ DownloadResult run_download(const Metainfo& meta, const DownloadOptions& o,
     if (o.download) swarm.claimed.clear(p);  // fetch it again
     events.push({DownloadEvent::Kind::piece_lost, why.message()});
   };
-  Committer committer(swarm, events);
+  Committer committer(swarm, [&](const std::string& ip, const std::string& why) {
+    events.push({DownloadEvent::Kind::peer_banned, ip + " (" + why + ")"});
+  });
   PiecePipeline pipeline(meta, **storage, committer, hash_threads);
   swarm.pipeline = &pipeline;
   // Slots: one per peer, the listener, and a few for sessions that were
