@@ -28,7 +28,7 @@ class ResumeTest : public SwarmTest {
     std::string out;
     std::uint64_t last = UINT64_MAX;
     for (int i = 0; i < 100; ++i) {
-      out += seeder.output();
+      out = seeder.output();
       std::vector<std::uint64_t> counts;
       for (const auto& e : parse_events(out).events) {
         if (e->getValue<std::string>("event") == "progress") counts.push_back(e->getValue<std::uint64_t>("uploaded_bytes"));

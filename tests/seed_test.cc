@@ -188,7 +188,7 @@ TEST_F(SeedTest, SquattersHoldNoSlotAnHonestLeecherNeeds) {
   std::string out;
   int seen_full = 0, settled = 0;
   for (int i = 0; i < 300 && !settled; ++i) {
-    out += seeder->output();
+    out = seeder->output();
     for (const auto& e : parse_events(out).events) {
       if (e->getValue<std::string>("event") != "progress") continue;
       int n = e->getValue<int>("peers_connected");

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 extern char** environ;
 
@@ -43,6 +44,24 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const
   in_ = in_pipe[1];
   out_ = out_pipe[0];
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  reader_ = std::thread([this] { drain(); });
+}
+
+void BackgroundProcess::drain() {
+  char buf[4096];
+  while (!quit_.load()) {
+    pollfd p{out_, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    ssize_t n = ::read(out_, buf, sizeof buf);
+    std::lock_guard lock(mu_);
+    if (n <= 0) {
+      eof_ = true;
+      more_.notify_all();
+      return;
+    }
+    unread_.append(buf, static_cast<std::size_t>(n));
+    more_.notify_all();
+  }
 }
 
 BackgroundProcess::~BackgroundProcess() {
@@ -60,6 +79,8 @@ BackgroundProcess::~BackgroundProcess() {
       ::waitpid(pid_, nullptr, 0);
     }
   }
+  quit_.store(true);
+  if (reader_.joinable()) reader_.join();
   if (out_ >= 0) ::close(out_);
 }
 
@@ -89,7 +110,6 @@ void BackgroundProcess::kill_now() {
 
 bool BackgroundProcess::wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[4096];
   while (true) {
     for (auto nl = partial_.find('\n'); nl != std::string::npos; nl = partial_.find('\n')) {
       std::string line = partial_.substr(0, nl);
@@ -97,23 +117,17 @@ bool BackgroundProcess::wait_for_line(const std::string& prefix, std::chrono::mi
       lines_.push_back(line);
       if (line.rfind(prefix, 0) == 0) return true;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{out_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    ssize_t n = ::read(out_, buf, sizeof buf);
-    if (n <= 0) return false;
-    partial_.append(buf, static_cast<std::size_t>(n));
+    std::unique_lock lock(mu_);
+    if (!more_.wait_until(lock, deadline, [this] { return !unread_.empty() || eof_; })) return false;
+    if (unread_.empty()) return false;  // the end of its output
+    partial_ += std::exchange(unread_, {});
   }
 }
 
 std::string BackgroundProcess::output() {
-  char buf[4096];
-  pollfd p{out_, POLLIN, 0};
-  while (::poll(&p, 1, 0) > 0) {
-    ssize_t n = ::read(out_, buf, sizeof buf);
-    if (n <= 0) break;
-    partial_.append(buf, static_cast<std::size_t>(n));
+  {
+    std::lock_guard lock(mu_);
+    partial_ += std::exchange(unread_, {});
   }
   std::string all;
   for (const auto& l : lines_) all += l + "\n";

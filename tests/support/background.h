@@ -4,8 +4,13 @@
 
 #include <sys/types.h>
 
+#include <thread>
+
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,7 +19,9 @@ namespace fluxo::test {
 class BackgroundProcess {
  public:
   // Starts argv with stdin a pipe (closing it tells our helper scripts to
-  // quit), stdout a pipe read by wait_for_line(), stderr to `log_path`.
+  // quit), stdout a pipe drained all the time by a thread of ours (so a
+  // child that prints a lot never blocks on a full pipe), stderr to
+  // `log_path`.
   BackgroundProcess(const std::vector<std::string>& argv, const std::string& log_path);
   ~BackgroundProcess();
   BackgroundProcess(const BackgroundProcess&) = delete;
@@ -35,11 +42,18 @@ class BackgroundProcess {
   pid_t pid() const { return pid_; }
 
  private:
+  void drain();  // the reader thread's loop
   pid_t pid_ = -1;
   int in_ = -1;
   int out_ = -1;
-  std::string partial_;
+  std::mutex mu_;
+  std::condition_variable more_;
+  std::string unread_;   // guarded by mu_: read from the pipe, not yet split
+  bool eof_ = false;     // guarded by mu_
+  std::string partial_;  // the caller's: an unfinished last line
   std::vector<std::string> lines_;
+  std::atomic<bool> quit_{false};
+  std::thread reader_;
 };
 
 // An opentracker on 127.0.0.x:port, chrooted to a private directory, with a
