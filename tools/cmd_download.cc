@@ -36,7 +36,9 @@ constexpr const char* kUsageHead =
     "      --buffered-io        write through the page cache; by default whole\n"
     "                           blocks are written with O_DIRECT, which skips a\n"
     "                           copy and leaves the page cache alone\n"
-    "      --stall-timeout SECS give up after this long with no peer (default 60)\n";
+    "      --stall-timeout SECS give up after this long without a block from any\n"
+    "                           peer (default 60; connected peers that send\n"
+    "                           nothing useful do not count)\n";
 
 constexpr const char* kUsageTail =
     "\n"
