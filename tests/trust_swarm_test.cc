@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 
+#include "core/bencode_value.h"
 #include "tests/support/swarm_fixture.h"
 
 namespace fluxo {
@@ -188,6 +189,69 @@ TEST_F(DribblingTrackerTest, SigtermWhileAnnouncingEndsTheProcessWithinTwoSecond
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(code, 130) << dl.output();
   EXPECT_LT(took, 2.0);
+}
+
+// SIGTERM in each state a run passes through ends it within two seconds.
+class SigtermTest : public SwarmTest {
+ protected:
+  // Sends SIGTERM and returns the exit code, failing if it took 2 s or more.
+  int terminate(BackgroundProcess& p) {
+    auto t0 = std::chrono::steady_clock::now();
+    int code = p.stop(SIGTERM, 10s);
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(took, 2.0) << p.output();
+    return code;
+  }
+  // Bytes the process has read so far (/proc/PID/io), to know a recheck is under way.
+  static long long bytes_read(pid_t pid) {
+    std::ifstream io("/proc/" + std::to_string(pid) + "/io");
+    std::string key;
+    long long value = 0;
+    while (io >> key >> value) {
+      if (key == "rchar:") return value;
+    }
+    return 0;
+  }
+};
+
+TEST_F(SigtermTest, WhileCheckingSeedingAndDownloading) {
+  // Checking: a seed rechecking 16 GiB (sparse: it reads zeros, still piece by piece).
+  {
+    std::filesystem::create_directories(path("big"));
+    std::ofstream(path("big/big.bin")).close();
+    std::filesystem::resize_file(path("big/big.bin"), 16ll << 30);
+    // A torrent of it whose hashes never match (written directly: hashing
+    // 16 GiB to make it would only slow the test).
+    std::string torrent = path("big.torrent");
+    bencode::Value::Dict info{{"name", "big.bin"},
+                              {"piece length", std::int64_t{16} << 20},
+                              {"length", std::int64_t{16} << 30},
+                              {"pieces", std::string(1024 * 20, 'x')}};
+    write_file(torrent, bencode::encode(bencode::Value(bencode::Value::Dict{{"info", info}})));
+    BackgroundProcess seed({FLUXO_BINARY, "seed", torrent, "-d", path("big"), "--listen", own_ip(), "--json",
+                            "--hash-threads", "1"},
+                           path("check.log"));
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (bytes_read(seed.pid()) < (64ll << 20) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_GE(bytes_read(seed.pid()), 64ll << 20) << read_file(path("check.log"));
+    EXPECT_EQ(terminate(seed), 130) << read_file(path("check.log"));
+  }
+  // Seeding.
+  std::string payload = single_payload("sig.bin", 6'000'000);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  {
+    auto seeder = fluxo_seeder(torrent, "127.0.58.1", 7230);
+    EXPECT_EQ(terminate(*seeder), 0);  // a signal is how seeding ends
+  }
+  // Downloading, from a slow peer.
+  auto slow = py_seeders(torrent, 1, "127.0.59.", {"--block-delay", "0.02"});
+  BackgroundProcess dl({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--json", "--listen", own_ip(),
+                        "--peer", "127.0.59.1:6881"},
+                       path("dl.log"));
+  ASSERT_TRUE(dl.wait_for_line("{\"event\":\"progress\"", 30s)) << dl.output();
+  EXPECT_EQ(terminate(dl), 130);
 }
 
 }  // namespace
