@@ -20,6 +20,15 @@ std::optional<wire::BlockRef> ActivePiece::request_block(unsigned max_requests,
   return std::nullopt;
 }
 
+void ActivePiece::release_buffer() {
+  PieceBuffer gone;
+  {
+    std::lock_guard lock(mu_);
+    sealed_ = true;
+    gone = std::move(buffer_);
+  }
+}
+
 void ActivePiece::return_block(std::uint32_t begin) {
   std::lock_guard lock(mu_);
   Block& blk = blocks_[begin / wire::kBlockSize];

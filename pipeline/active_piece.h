@@ -10,9 +10,11 @@
 // abort_block() act only on its own claim, so a stale writer can never count
 // or clear another writer's block. Once the last block is written the piece
 // is sealed: nothing can change it again (no writes, drops or resets) while
-// the pipeline hashes it. The buffer belongs to the pool and is returned when
-// the piece leaves the pipeline; the ActivePiece itself is shared by the
-// peers working on it and the pipeline job (shared_ptr).
+// the pipeline hashes it. The piece owns its buffer (a PieceBuffer from the
+// torrent's pool): the committer gives it back once the piece is judged
+// (release_buffer), or it goes back when the piece is destroyed. The
+// ActivePiece itself is shared by the peers working on it and the pipeline
+// job (shared_ptr).
 //
 // Single-source pieces: a piece that failed its hash with blocks from several
 // peers is fetched again from one peer only (see pipeline/blame.h). Such a
@@ -34,6 +36,7 @@
 
 #include "core/types.h"
 #include "net/wire.h"
+#include "pipeline/piece_memory.h"
 
 namespace fluxo {
 
@@ -45,13 +48,16 @@ inline std::uint64_t block_key(const wire::BlockRef& b) {
 
 class ActivePiece {
  public:
-  ActivePiece(PieceIndex index, std::uint32_t size, std::uint8_t* buffer, bool single_source = false)
-      : index_(index), size_(size), data_(buffer), single_source_(single_source),
+  ActivePiece(PieceIndex index, std::uint32_t size, PieceBuffer buffer, bool single_source = false)
+      : index_(index), size_(size), buffer_(std::move(buffer)), data_(buffer_.data()), single_source_(single_source),
         blocks_((size + wire::kBlockSize - 1) / wire::kBlockSize) {}
 
   PieceIndex index() const { return index_; }
   std::uint32_t size() const { return size_; }
   std::uint8_t* data() const { return data_; }
+  // The piece was judged (committed or failed): its memory goes back to the
+  // pool now. Seals the piece; data() must not be used afterwards.
+  void release_buffer();
   bool single_source() const { return single_source_; }
   std::uint32_t block_count() const { return static_cast<std::uint32_t>(blocks_.size()); }
   wire::BlockRef block_ref(std::uint32_t block) const {
@@ -122,6 +128,7 @@ class ActivePiece {
   void reset_locked();
   const PieceIndex index_;
   const std::uint32_t size_;
+  PieceBuffer buffer_;  // guarded by mu_ for release_buffer
   std::uint8_t* const data_;
   const bool single_source_;
   mutable std::mutex mu_;

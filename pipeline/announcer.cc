@@ -86,6 +86,7 @@ void Announcer::run() {
     req_.left = s_.meta.total_size - static_cast<std::int64_t>(s_.counters.verified_bytes.load());
     (void)announce(last_good_, req_, quick);
   }
+  finished_.store(true);
 }
 
 }  // namespace fluxo

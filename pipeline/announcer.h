@@ -38,6 +38,9 @@ class Announcer {
 
   // Whether the last round reached a tracker.
   bool working() const { return working_.load(); }
+  // The thread has ended (after the swarm's `stop`, once `stopped` was
+  // sent): destroying the announcer will not block.
+  bool finished() const { return finished_.load(); }
 
  private:
   void run();
@@ -52,6 +55,7 @@ class Announcer {
   std::chrono::steady_clock::time_point next_;
   std::chrono::seconds backoff_{15};
   std::atomic<bool> working_{false};
+  std::atomic<bool> finished_{false};
   std::thread thread_;
 };
 

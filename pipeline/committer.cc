@@ -13,7 +13,7 @@ void Committer::on_verified(const std::shared_ptr<ActivePiece>& p) {
   s_.have.set(p->index());
   s_.completed.append(p->index());
   s_.counters.verified_bytes.fetch_add(p->size(), std::memory_order_relaxed);
-  s_.pool.release(p->data());
+  p->release_buffer();
 }
 
 void Committer::on_hash_failed(const std::shared_ptr<ActivePiece>& p) {
@@ -35,7 +35,7 @@ void Committer::on_hash_failed(const std::shared_ptr<ActivePiece>& p) {
     blame_.record_failure(p->index(), std::move(evidence));
     s_.single_source.set(p->index());
   }
-  s_.pool.release(p->data());
+  p->release_buffer();
   s_.picker.unclaim(p->index());  // fetched again
 }
 
@@ -44,7 +44,7 @@ void Committer::on_write_failed(const std::shared_ptr<ActivePiece>& p, const Sta
     std::lock_guard lock(mu_);
     if (error_.is_ok()) error_ = error;
   }
-  s_.pool.release(p->data());
+  p->release_buffer();
   s_.picker.unclaim(p->index());
   s_.stop.store(true);
 }

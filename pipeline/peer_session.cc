@@ -43,10 +43,11 @@ struct Outstanding {
 
 class Session {
  public:
-  Session(SwarmState& s, const PeerAddress& a, std::shared_ptr<PeerLink> link, const SessionConfig& c,
-          std::optional<PeerSocket> accepted)
+  Session(SwarmState& s, const PeerAddress& a, std::shared_ptr<PeerLink> link, const PeerConfig& c,
+          std::optional<PeerSocket> accepted, std::optional<wire::Handshake> theirs)
       : s_(s), addr_(a), who_(accepted ? accepted->remote() : a.to_string()), cfg_(c),
         id_(link->id), link_(std::move(link)), sock_(std::move(accepted)), incoming_(sock_.has_value()),
+        theirs_(theirs),
         has_(s.meta.piece_count()), allowed_(s.meta.piece_count()), depth_(c.initial_depth, c.max_requests),
         rng_(std::random_device{}() ^ id_),
         max_len_(wire::max_message_length(s.meta.piece_count())),
@@ -134,13 +135,17 @@ class Session {
     ours.set_fast();
     std::array<std::uint8_t, wire::kHandshakeSize> mine{};
     wire::encode_handshake(ours, mine);
-    std::array<std::uint8_t, wire::kHandshakeSize> buf{};
     if (!incoming_) {
       if (Status st = sock_->send_all(mine); !st) return st;
     }
-    if (Status st = read_exact(buf, Clock::now() + cfg_.handshake_timeout); !st) return st;
-    auto theirs = wire::decode_handshake(buf);
-    if (!theirs) return violation(who_, theirs.status().message());
+    if (!theirs_) {
+      std::array<std::uint8_t, wire::kHandshakeSize> buf{};
+      if (Status st = read_exact(buf, Clock::now() + cfg_.handshake_timeout); !st) return st;
+      auto decoded = wire::decode_handshake(buf);
+      if (!decoded) return violation(who_, decoded.status().message());
+      theirs_ = *decoded;
+    }
+    const wire::Handshake* theirs = &*theirs_;
     if (theirs->info_hash != s_.meta.info_hash) return violation(who_, "handshake for another torrent");
     if (s_.peers.banned(link_->ip)) return violation(who_, "banned");
     if (incoming_) {
@@ -363,7 +368,7 @@ class Session {
     if (written == ActivePiece::Written::complete) {
       s_.active.remove(piece.get());
       std::erase(mine_, piece);
-      s_.pipeline->submit(std::move(piece));
+      s_.pipeline->submit(std::move(piece), *s_.target);
     }
     return Status::ok();
   }
@@ -548,17 +553,17 @@ class Session {
       return Outstanding{ref, p};
     }
     // 3. A new piece, if a buffer is free.
-    if (std::uint8_t* buf = s_.pool.try_acquire()) {
+    if (PieceBuffer buf = s_.pool.try_acquire()) {
       if (auto idx = s_.picker.pick(offer, rng_)) {
         const bool single = s_.single_source.test(*idx);
-        auto piece = std::make_shared<ActivePiece>(*idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)), buf,
-                                                   single);
+        auto piece = std::make_shared<ActivePiece>(*idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)),
+                                                   std::move(buf), single);
         (void)piece->adopt(id_);
         s_.active.add(piece);
         mine_.push_back(piece);
         if (auto b = piece->request_block(1, nullptr, skip)) return Outstanding{*b, piece};
       } else {
-        s_.pool.release(buf);
+        buf.reset();
         if (choked) return std::nullopt;
         // 4. Nothing left to claim: end-game. A peer that is nearly idle asks
         // for blocks others are fetching, so the last pieces do not wait on
@@ -654,11 +659,12 @@ class Session {
   SwarmState& s_;
   PeerAddress addr_;
   std::string who_;
-  SessionConfig cfg_;
+  PeerConfig cfg_;
   std::uint32_t id_;
   std::shared_ptr<PeerLink> link_;  // in the roster from admission to the end
   std::optional<PeerSocket> sock_;
   bool incoming_ = false;  // it connected to us
+  std::optional<wire::Handshake> theirs_;  // read by the listener for an incoming peer
   wire::PeerId peer_id_{};
   bool id_claimed_ = false;
   bool counted_ = false;
@@ -697,10 +703,10 @@ class Session {
 }  // namespace
 
 Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shared_ptr<PeerLink> link,
-                        const SessionConfig& config) {
+                        const PeerConfig& config) {
   const PeerLink* l = link.get();
   try {
-    Session session(swarm, address, std::move(link), config, std::nullopt);
+    Session session(swarm, address, std::move(link), config, std::nullopt, std::nullopt);
     return session.run();
   } catch (const std::exception& e) {
     // Nothing may escape a peer task.
@@ -709,12 +715,12 @@ Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shar
   }
 }
 
-Status run_incoming_session(SwarmState& swarm, PeerSocket socket, std::shared_ptr<PeerLink> link,
-                            const SessionConfig& config) {
+Status run_incoming_session(SwarmState& swarm, PeerSocket socket, const wire::Handshake& theirs,
+                            std::shared_ptr<PeerLink> link, const PeerConfig& config) {
   std::string who = socket.remote();
   const PeerLink* l = link.get();
   try {
-    Session session(swarm, PeerAddress{}, std::move(link), config, std::move(socket));
+    Session session(swarm, PeerAddress{}, std::move(link), config, std::move(socket), theirs);
     return session.run();
   } catch (const std::exception& e) {
     swarm.roster.remove(l);

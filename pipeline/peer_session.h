@@ -24,7 +24,7 @@
 
 namespace fluxo {
 
-struct SessionConfig {
+struct PeerConfig {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds handshake_timeout{10000};
   // No block for this long while requests are outstanding: the peer is
@@ -42,9 +42,10 @@ struct SessionConfig {
 // caller; the session removes it when it ends, and ends soon after
 // link->drop is set (a ban, an eviction).
 Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shared_ptr<PeerLink> link,
-                        const SessionConfig& config);
-// The same for a peer that connected to us (accepted by the listener).
-Status run_incoming_session(SwarmState& swarm, PeerSocket socket, std::shared_ptr<PeerLink> link,
-                            const SessionConfig& config);
+                        const PeerConfig& config);
+// The same for a peer that connected to us: the session's listener accepted
+// it and read its handshake (`theirs`, for this torrent) to route it here.
+Status run_incoming_session(SwarmState& swarm, PeerSocket socket, const wire::Handshake& theirs,
+                            std::shared_ptr<PeerLink> link, const PeerConfig& config);
 
 }  // namespace fluxo

@@ -18,47 +18,48 @@ namespace flow = oneapi::tbb::flow;
 struct PieceJob {
   std::uint64_t ticket = 0;
   std::shared_ptr<ActivePiece> piece;
+  PieceTarget* target = nullptr;
   bool verified = false;
 };
 
 class HashPiece {
  public:
-  HashPiece(const Metainfo& meta, std::atomic<std::uint64_t>& hashed) : meta_(&meta), hashed_(&hashed) {}
+  explicit HashPiece(std::atomic<std::uint64_t>& hashed) : hashed_(&hashed) {}
   PieceJob operator()(PieceJob job) const {
     hashed_->fetch_add(1, std::memory_order_relaxed);
     const ActivePiece& p = *job.piece;
-    job.verified = sha1(std::span<const std::uint8_t>(p.data(), p.size())) == meta_->piece_hash(p.index());
+    job.verified = sha1(std::span<const std::uint8_t>(p.data(), p.size())) == job.target->meta.piece_hash(p.index());
     return job;
   }
 
  private:
-  const Metainfo* meta_;
   std::atomic<std::uint64_t>* hashed_;
 };
 
 }  // namespace
 
-// Serial writer: keeps a run of index-adjacent verified pieces and writes it
-// with one call when the run breaks, reaches the byte cap, or nothing more is
-// in flight (so a lone piece is never held back).
+// Serial writer: keeps a run of index-adjacent verified pieces of one torrent
+// and writes it with one call when the run breaks, reaches the byte cap, or
+// nothing more is in flight (so a lone piece is never held back).
 struct PiecePipeline::Impl {
-  Impl(const Metainfo& m, FileStorage& s, PieceSink& k, unsigned threads, std::size_t batch)
-      : meta(m), storage(s), sink(k), arena(static_cast<int>(threads), 1), max_batch(batch) {}
+  Impl(unsigned threads, std::size_t batch) : arena(static_cast<int>(threads), 1), max_batch(batch) {}
 
   flow::continue_msg write_stage(const PieceJob& job) {
     ++processed;
     processed_seen.store(processed, std::memory_order_relaxed);
+    PieceTarget& t = *job.target;
     if (!job.verified) {
-      deliver([&] { sink.on_hash_failed(job.piece); });
-      settle(1);
-    } else if (!failed.is_ok()) {
-      deliver([&] { sink.on_write_failed(job.piece, failed); });
-      settle(1);
+      deliver(t, [&] { t.sink.on_hash_failed(job.piece); });
+      settle(t, 1);
+    } else if (!t.failed.is_ok()) {
+      deliver(t, [&] { t.sink.on_write_failed(job.piece, t.failed); });
+      settle(t, 1);
     } else {
-      if (!run.empty() && (job.piece->index().value() != run.back()->index().value() + 1 ||
+      if (!run.empty() && (run_target != &t || job.piece->index().value() != run.back()->index().value() + 1 ||
                            run_bytes + job.piece->size() > max_batch || run.size() >= 512)) {
         flush();
       }
+      run_target = &t;
       run.push_back(job.piece);
       run_bytes += job.piece->size();
     }
@@ -68,47 +69,52 @@ struct PiecePipeline::Impl {
 
   void flush() {
     if (run.empty()) return;
+    PieceTarget& t = *run_target;
     iov.clear();
     for (const auto& p : run) iov.push_back({p->data(), p->size()});
-    std::int64_t offset = static_cast<std::int64_t>(run.front()->index().value()) * meta.piece_length;
-    Status s = failed.is_ok() ? storage.write(offset, iov) : failed;
+    std::int64_t offset = static_cast<std::int64_t>(run.front()->index().value()) * t.meta.piece_length;
+    Status s = t.failed.is_ok() ? t.storage.write(offset, iov) : t.failed;
     written_calls.fetch_add(1, std::memory_order_relaxed);
-    if (!s) failed = s;
+    t.write_calls.fetch_add(1, std::memory_order_relaxed);
+    if (!s) t.failed = s;
     for (const auto& p : run) {
       if (s) {
         written.fetch_add(1, std::memory_order_relaxed);
-        deliver([&] { sink.on_verified(p); });
+        t.pieces_written.fetch_add(1, std::memory_order_relaxed);
+        deliver(t, [&] { t.sink.on_verified(p); });
       } else {
-        deliver([&] { sink.on_write_failed(p, s); });
+        deliver(t, [&] { t.sink.on_write_failed(p, s); });
       }
     }
-    settle(run.size());
+    const std::size_t n = run.size();
     run.clear();
     run_bytes = 0;
+    run_target = nullptr;
+    settle(t, n);  // last: the target may go once wait(target) returns
   }
 
   // Runs a sink callback. An exception must not leave a node body (it would
-  // cancel the graph, and wait() would never return): it fails the pipeline
-  // instead, so every later piece is reported as a write failure.
+  // cancel the graph, and wait() would never return): it fails the torrent
+  // instead, so every later piece of it is reported as a write failure.
   template <class F>
-  void deliver(F&& f) {
+  void deliver(PieceTarget& t, F&& f) {
     try {
       f();
     } catch (const std::exception& e) {
-      if (failed.is_ok()) failed = Status(ErrorCode::io_error, std::string("committing a piece: ") + e.what());
+      if (t.failed.is_ok()) t.failed = Status(ErrorCode::io_error, std::string("committing a piece: ") + e.what());
     }
   }
 
-  // `n` more pieces have reached the sink (written and committed, or
+  // `n` more pieces of `t` have reached its sink (written and committed, or
   // failed): wait() may return once every issued piece has.
-  void settle(std::size_t n) {
+  // The target is not touched after its count: wait(target) may return and
+  // its owner destroy it at once. Waiters sleep on the pipeline's counter.
+  void settle(PieceTarget& t, std::size_t n) {
+    t.settled.fetch_add(n, std::memory_order_acq_rel);
     settled.fetch_add(n, std::memory_order_acq_rel);
     settled.notify_all();
   }
 
-  const Metainfo& meta;
-  FileStorage& storage;
-  PieceSink& sink;
   oneapi::tbb::task_arena arena;
   std::size_t max_batch;
   std::atomic<std::uint64_t> issued{0};
@@ -123,9 +129,9 @@ struct PiecePipeline::Impl {
   // Writer-stage state (serial node only).
   std::uint64_t processed = 0;
   std::vector<std::shared_ptr<ActivePiece>> run;
+  PieceTarget* run_target = nullptr;
   std::size_t run_bytes = 0;
   std::vector<iovec> iov;
-  Status failed;
 
   std::unique_ptr<flow::graph> graph;
   std::unique_ptr<flow::function_node<PieceJob, PieceJob>> hash;
@@ -133,16 +139,15 @@ struct PiecePipeline::Impl {
   std::unique_ptr<flow::function_node<PieceJob, flow::continue_msg>> write;
 };
 
-PiecePipeline::PiecePipeline(const Metainfo& meta, FileStorage& storage, PieceSink& sink,
-                             unsigned hash_threads, std::size_t max_batch_bytes)
-    : impl_(std::make_unique<Impl>(meta, storage, sink, hash_threads ? hash_threads : 1, max_batch_bytes)) {
+PiecePipeline::PiecePipeline(unsigned hash_threads, std::size_t max_batch_bytes)
+    : impl_(std::make_unique<Impl>(hash_threads ? hash_threads : 1, max_batch_bytes)) {
   Impl* d = impl_.get();
   // The graph attaches to the arena it is built in: its tasks run there,
   // whichever thread calls submit().
   d->arena.execute([d] {
     d->graph = std::make_unique<flow::graph>();
     d->hash = std::make_unique<flow::function_node<PieceJob, PieceJob>>(*d->graph, flow::unlimited,
-                                                                        HashPiece(d->meta, d->hashed));
+                                                                        HashPiece(d->hashed));
     d->order = std::make_unique<flow::sequencer_node<PieceJob>>(
         *d->graph, [](const PieceJob& j) { return static_cast<std::size_t>(j.ticket); });
     d->write = std::make_unique<flow::function_node<PieceJob, flow::continue_msg>>(
@@ -187,9 +192,10 @@ PiecePipeline::~PiecePipeline() {
   d->graph.reset();
 }
 
-void PiecePipeline::submit(std::shared_ptr<ActivePiece> piece) {
+void PiecePipeline::submit(std::shared_ptr<ActivePiece> piece, PieceTarget& target) {
   Impl* d = impl_.get();
-  PieceJob job{d->issued.fetch_add(1, std::memory_order_acq_rel), std::move(piece), false};
+  target.issued.fetch_add(1, std::memory_order_acq_rel);
+  PieceJob job{d->issued.fetch_add(1, std::memory_order_acq_rel), std::move(piece), &target, false};
   while (!d->hash->try_put(job)) std::this_thread::yield();  // never drop a piece
   d->kicks.fetch_add(1, std::memory_order_acq_rel);
   d->kicks.notify_one();
@@ -201,6 +207,17 @@ void PiecePipeline::wait() {
   for (std::uint64_t n = d->settled.load(std::memory_order_acquire); n < target;
        n = d->settled.load(std::memory_order_acquire)) {
     d->settled.wait(n, std::memory_order_acquire);
+  }
+}
+
+void PiecePipeline::wait(PieceTarget& t) {
+  Impl* d = impl_.get();
+  const std::uint64_t target = t.issued.load(std::memory_order_acquire);
+  while (true) {
+    // The pipeline's counter moves after the target's (see settle).
+    std::uint64_t all = d->settled.load(std::memory_order_acquire);
+    if (t.settled.load(std::memory_order_acquire) >= target) return;
+    d->settled.wait(all, std::memory_order_acquire);
   }
 }
 

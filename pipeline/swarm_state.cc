@@ -56,13 +56,13 @@ std::size_t ActiveRegistry::size() const {
   return pieces_.size();
 }
 
-SwarmState::SwarmState(const Metainfo& m, std::size_t pool_pieces, ConnectionLimits limits)
+SwarmState::SwarmState(const Metainfo& m, MemoryBudget& memory, ConnectionLimits limits, std::size_t guaranteed)
     : meta(m),
       have(m.piece_count()),
       claimed(m.piece_count()),
       single_source(m.piece_count()),
       picker(m.piece_count(), have, claimed),
-      pool(static_cast<std::size_t>(m.piece_length), pool_pieces),
+      pool(memory, static_cast<std::size_t>(m.piece_length), guaranteed),
       completed(m.piece_count()),
       roster(limits) {}
 

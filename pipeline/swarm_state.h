@@ -23,14 +23,15 @@
 #include "core/status.h"
 #include "net/wire.h"
 #include "pipeline/active_piece.h"
-#include "pipeline/buffer_pool.h"
 #include "pipeline/peer_book.h"
 #include "pipeline/peer_roster.h"
+#include "pipeline/piece_memory.h"
 #include "pipeline/piece_picker.h"
 
 namespace fluxo {
 
 class PiecePipeline;
+struct PieceTarget;
 class UploadCache;
 class RateLimiter;
 
@@ -98,7 +99,9 @@ struct SwarmCounters {
 };
 
 struct SwarmState {
-  SwarmState(const Metainfo& m, std::size_t pool_pieces, ConnectionLimits limits);
+  // Piece buffers come from `memory` (shared with the session's other
+  // torrents); the pool may always hold `guaranteed` of them.
+  SwarmState(const Metainfo& m, MemoryBudget& memory, ConnectionLimits limits, std::size_t guaranteed = 4);
   const Metainfo& meta;
   wire::PeerId our_id{};
   AtomicBitfield have;
@@ -107,12 +110,13 @@ struct SwarmState {
   // one peer only (see pipeline/blame.h).
   AtomicBitfield single_source;
   PiecePicker picker;
-  BufferPool pool;
+  PiecePool pool;
   ActiveRegistry active;
   CompletionLog completed;
   PeerBook peers;
   SwarmCounters counters;
-  PiecePipeline* pipeline = nullptr;
+  PiecePipeline* pipeline = nullptr;  // the session's, shared by its torrents
+  PieceTarget* target = nullptr;      // this torrent's place in it
   UploadCache* upload = nullptr;       // verified pieces for peers; null: we serve nothing
   RateLimiter* upload_limit = nullptr;  // null: unlimited
   PeerRoster roster;                   // connections and their budget; the choker's view

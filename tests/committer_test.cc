@@ -27,7 +27,7 @@ struct Swarm {
     Value::Dict info{{"name", "f"}, {"piece length", kPiece}, {"length", static_cast<std::int64_t>(data.size())},
                      {"pieces", hashes}};
     meta = *parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
-    state = std::make_unique<SwarmState>(meta, 4, ConnectionLimits{});
+    state = std::make_unique<SwarmState>(meta, memory, ConnectionLimits{});
   }
 
   // A piece of `index` whose block b comes from who[b]; blocks from a
@@ -47,6 +47,7 @@ struct Swarm {
 
   std::string data;
   Metainfo meta;
+  MemoryBudget memory{4 * kPiece};
   std::unique_ptr<SwarmState> state;
 };
 

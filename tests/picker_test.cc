@@ -11,6 +11,14 @@
 namespace fluxo {
 namespace {
 
+// Piece buffers for the tests: from a pool of 64 KiB buffers (the largest
+// piece here), within a budget no test comes near.
+PieceBuffer test_buffer() {
+  static MemoryBudget budget(64u << 20);
+  static PiecePool pool(budget, 64u << 10);
+  return pool.try_acquire();
+}
+
 Bitfield all_of(std::uint32_t n) {
   Bitfield b(n);
   b.set_all();
@@ -69,8 +77,7 @@ TEST(PiecePicker, OnlyPiecesThePeerHas) {
 }
 
 TEST(ActivePiece, BlocksAreRequestedOnceThenDuplicatedOnlyInEndgame) {
-  std::vector<std::uint8_t> buf(40000);
-  ActivePiece p(PieceIndex(1), 40000, buf.data());
+  ActivePiece p(PieceIndex(1), 40000, test_buffer());
   EXPECT_EQ(p.block_count(), 3u);
   auto a = p.request_block(1);
   auto b = p.request_block(1);
@@ -85,8 +92,7 @@ TEST(ActivePiece, BlocksAreRequestedOnceThenDuplicatedOnlyInEndgame) {
 }
 
 TEST(ActivePiece, OnlyTheFirstArrivalWritesAndTheLastCompletes) {
-  std::vector<std::uint8_t> buf(32768);
-  ActivePiece p(PieceIndex(0), 32768, buf.data());
+  ActivePiece p(PieceIndex(0), 32768, test_buffer());
   (void)p.request_block(1);
   (void)p.request_block(1);
   auto a = p.begin_block(0, 16384, "10.0.0.1");
@@ -103,8 +109,7 @@ TEST(ActivePiece, OnlyTheFirstArrivalWritesAndTheLastCompletes) {
 }
 
 TEST(ActivePiece, AnAbortedBlockCanBeFetchedAgain) {
-  std::vector<std::uint8_t> buf(16384);
-  ActivePiece p(PieceIndex(0), 16384, buf.data());
+  ActivePiece p(PieceIndex(0), 16384, test_buffer());
   (void)p.request_block(1);
   auto c = p.begin_block(0, 16384, "10.0.0.1");
   EXPECT_EQ(c.arrival, ActivePiece::Arrival::write);
@@ -113,8 +118,7 @@ TEST(ActivePiece, AnAbortedBlockCanBeFetchedAgain) {
 }
 
 TEST(ActivePiece, ABannedSourcesBlocksLeaveThePieceEvenMidCopy) {
-  std::vector<std::uint8_t> buf(3 * 16384);
-  ActivePiece p(PieceIndex(0), 3 * 16384, buf.data());
+  ActivePiece p(PieceIndex(0), 3 * 16384, test_buffer());
   for (int i = 0; i < 3; ++i) (void)p.request_block(1);
   auto b0 = p.begin_block(0, 16384, "10.0.0.9");
   ASSERT_EQ(p.block_written(0, b0.token), ActivePiece::Written::more);
@@ -142,8 +146,7 @@ TEST(ActivePiece, ABannedSourcesBlocksLeaveThePieceEvenMidCopy) {
 TEST(ActivePiece, AStaleWriterCannotCountOrClearAnotherWritersBlock) {
   // The reviewer's case: a liar owned a single-source piece and is still
   // copying block 1 when the piece starts over with an honest owner.
-  std::vector<std::uint8_t> buf(4 * 16384);
-  ActivePiece p(PieceIndex(0), 4 * 16384, buf.data(), /*single_source=*/true);
+  ActivePiece p(PieceIndex(0), 4 * 16384, test_buffer(), /*single_source=*/true);
   ASSERT_EQ(p.adopt(1), ActivePiece::Access::adopted);
   for (int i = 0; i < 4; ++i) (void)p.request_block(1);
   auto stale = p.begin_block(16384, 16384, "liar");
@@ -174,8 +177,7 @@ TEST(ActivePiece, AStaleWriterCannotCountOrClearAnotherWritersBlock) {
 }
 
 TEST(ActivePiece, ASealedPieceIgnoresDropsResetsAndLateBlocks) {
-  std::vector<std::uint8_t> buf(16384);
-  ActivePiece p(PieceIndex(0), 16384, buf.data(), /*single_source=*/true);
+  ActivePiece p(PieceIndex(0), 16384, test_buffer(), /*single_source=*/true);
   ASSERT_EQ(p.adopt(1), ActivePiece::Access::adopted);
   (void)p.request_block(1);
   auto c = p.begin_block(0, 16384, "10.0.0.1");
@@ -187,8 +189,7 @@ TEST(ActivePiece, ASealedPieceIgnoresDropsResetsAndLateBlocks) {
 }
 
 TEST(ActivePiece, ASingleSourcePieceServesOnlyItsOwnerAndStartsOverWhenItLeaves) {
-  std::vector<std::uint8_t> buf(2 * 16384);
-  ActivePiece p(PieceIndex(0), 2 * 16384, buf.data(), /*single_source=*/true);
+  ActivePiece p(PieceIndex(0), 2 * 16384, test_buffer(), /*single_source=*/true);
   EXPECT_EQ(p.adopt(1), ActivePiece::Access::adopted);
   EXPECT_EQ(p.adopt(2), ActivePiece::Access::denied);
   EXPECT_EQ(p.adopt(1), ActivePiece::Access::owner);
@@ -203,9 +204,8 @@ TEST(ActivePiece, ASingleSourcePieceServesOnlyItsOwnerAndStartsOverWhenItLeaves)
 }
 
 TEST(ActiveRegistry, FindWorkSkipsSingleSourcePiecesOfOthersAndLeavesNoStrayOwner) {
-  std::vector<std::uint8_t> buf(16384);
   ActiveRegistry reg;
-  auto piece = std::make_shared<ActivePiece>(PieceIndex(0), 16384, buf.data(), true);
+  auto piece = std::make_shared<ActivePiece>(PieceIndex(0), 16384, test_buffer(), true);
   reg.add(piece);
   Bitfield has(1);
   has.set(PieceIndex(0));

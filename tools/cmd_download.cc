@@ -1,10 +1,9 @@
-// fluxo download FILE.torrent [options]
+// fluxo download FILE.torrent... [-i LIST] [options]
 #include <cstdio>
 #include <string>
 
 #include "core/metainfo.h"
-#include "pipeline/download_engine.h"
-#include "pipeline/thread_budget.h"
+#include "session/session.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -16,22 +15,32 @@ namespace fluxo::cli {
 namespace {
 
 constexpr const char* kUsageHead =
-    "usage: fluxo download FILE.torrent [options]\n"
+    "usage: fluxo download FILE.torrent... [-i LIST] [options]\n"
     "\n"
-    "Downloads a torrent into a directory, verifying every piece, and serves\n"
-    "verified pieces to other peers meanwhile. By default it stops when the\n"
-    "download is complete (a bulk fetch); --seed-ratio and --seed-time keep it\n"
-    "seeding. An interrupted download continues where it stopped: from its\n"
-    "resume data in DIR/.fluxo/, or by rechecking the data it finds. Exits 0\n"
-    "only when every byte is written and verified.\n"
+    "Downloads torrents into a directory, each at its own path inside it (the\n"
+    "torrent's sanitized name), verifying every piece, and serves verified\n"
+    "pieces to other peers meanwhile. Many torrents share one process, one\n"
+    "listening port and one connection and memory budget; --max-active of them\n"
+    "download at once, the rest wait their turn in order. By default it stops\n"
+    "when every download is complete (a bulk fetch); --seed-ratio and\n"
+    "--seed-time keep each torrent seeding. An interrupted download continues\n"
+    "where it stopped: from its resume data in DIR/.fluxo/, or by rechecking\n"
+    "the data it finds (Ctrl-C saves every torrent's resume data). Exits 0 only\n"
+    "when every byte of every torrent is written and verified.\n"
     "\n"
     "  -o, --output DIR         download directory (default: the current one)\n"
+    "  -i, --input-file LIST    also the torrents listed in LIST, one path per\n"
+    "                           line; blank lines and lines starting with # are\n"
+    "                           skipped; - reads standard input. A torrent that\n"
+    "                           cannot be read is reported; the others go on\n"
+    "      --max-active N       torrents downloading at once (default 8)\n"
     "      --seed-ratio R       after completion, seed until R x the torrent's\n"
     "                           size is uploaded\n"
     "      --seed-time MINUTES  after completion, seed this long (with both, the\n"
     "                           first limit reached ends it)\n"
-    "      --max-memory SIZE    piece buffers in flight (default 64MiB, at least\n"
-    "                           4 pieces)\n"
+    "      --max-memory SIZE    piece buffers in flight, every torrent together\n"
+    "                           (default 64MiB; each downloading torrent may\n"
+    "                           always hold 4 pieces)\n"
     "      --hash-threads N     hashing threads (default: one per core)\n"
     "      --buffered-io        write through the page cache; by default whole\n"
     "                           blocks are written with O_DIRECT, which skips a\n"
@@ -42,8 +51,10 @@ constexpr const char* kUsageHead =
 
 constexpr const char* kUsageTail =
     "\n"
-    "exit codes: 0 done, 2 bad command line, 3 invalid torrent, 4 file system\n"
-    "error, 5 no usable peers, 130 interrupted\n";
+    "exit codes: 0 every torrent done, 2 bad command line, 3 invalid torrent,\n"
+    "4 file system error, 5 no usable peers, 6 data does not verify, 130\n"
+    "interrupted. With several torrents, the highest code among their\n"
+    "failures; each torrent's outcome is in the summary.\n";
 
 int usage_error(const std::string& msg) { return print_usage_error("download", msg); }
 
@@ -52,6 +63,8 @@ int usage_error(const std::string& msg) { return print_usage_error("download", m
 int run_download(std::span<const std::string> args) {
   std::vector<OptionSpec> specs = swarm_option_specs();
   specs.insert(specs.end(), {{"output", 'o', true, false},
+                             {"input-file", 'i', true, true},
+                             {"max-active", 0, true, false},
                              {"seed-ratio", 0, true, false},
                              {"seed-time", 0, true, false},
                              {"max-memory", 0, true, false},
@@ -66,10 +79,13 @@ int run_download(std::span<const std::string> args) {
     std::fputs(kUsageTail, stdout);
     return kExitOk;
   }
-  if (parsed->positional.size() != 1) return usage_error("download takes exactly one .torrent file");
+  const auto lists = parsed->values("input-file");
+  if (parsed->positional.empty() && lists.empty()) return usage_error("no .torrent file given (and no -i LIST)");
 
-  DownloadOptions o;
-  if (auto err = apply_swarm_options(*parsed, o)) return usage_error(*err);
+  SessionOptions so;
+  TorrentOptions o;
+  const std::size_t named = parsed->positional.size() + lists.size();
+  if (auto err = apply_swarm_options(*parsed, named, so, o)) return usage_error(*err);
   if (auto d = parsed->value("output")) o.directory = *d;
   o.direct_io = !parsed->has("buffered-io");
   if (auto v = parsed->value("seed-ratio")) {
@@ -78,49 +94,39 @@ int run_download(std::span<const std::string> args) {
     if (v->empty() || *end != '\0' || !(r > 0) || r > 1e6) return usage_error("--seed-ratio must be a number above 0");
     o.seed_ratio = r;
   }
-  unsigned long seed_minutes = 0, hash_threads = 0, stall = o.stall_timeout.count();
-  std::int64_t memory = static_cast<std::int64_t>(o.max_memory);
+  unsigned long seed_minutes = 0, hash_threads = 0, stall = o.stall_timeout.count(), active = so.max_active;
+  std::int64_t memory = static_cast<std::int64_t>(so.max_memory);
   for (auto err : {uint_option(*parsed, "seed-time", 1, 525600, seed_minutes, "minutes"),
                    size_option(*parsed, "max-memory", 1 << 20, memory),
                    uint_option(*parsed, "hash-threads", 1, 256, hash_threads),
+                   uint_option(*parsed, "max-active", 1, 10000, active),
                    uint_option(*parsed, "stall-timeout", 1, 86400, stall, "seconds")}) {
     if (err) return usage_error(*err);
   }
   o.seed_time = std::chrono::minutes(seed_minutes);
-  o.max_memory = static_cast<std::size_t>(memory);
-  o.hash_threads = static_cast<unsigned>(hash_threads);
+  so.max_memory = static_cast<std::size_t>(memory);
+  so.hash_threads = static_cast<unsigned>(hash_threads);
+  so.max_active = static_cast<unsigned>(active);
   o.stall_timeout = std::chrono::seconds(stall);
-  const bool quiet = parsed->has("quiet");
-  const bool json = parsed->has("json");
 
-  auto meta = load_torrent_file(parsed->positional[0]);
-  if (!meta) {
-    print_error(meta.status().to_string());
-    return exit_code_for(meta.status().code());
+  std::vector<TorrentSource> sources;
+  if (auto err = collect_sources(parsed->positional, lists, sources)) {
+    print_error(*err);
+    return kExitIo;
   }
-  if (o.peers.empty() && (!o.use_trackers || meta->trackers.empty())) {
-    return usage_error("no trackers and no --peer: nowhere to find peers");
+  if (sources.empty()) return usage_error("the list names no torrent");
+  if (o.peers.empty() && !o.use_trackers) {
+    return usage_error("--no-trackers without --peer: nowhere to find peers");
   }
-
-  install_signal_handlers();
-  ThreadBudget budget(o.max_peers, o.hash_threads);  // before anything uses oneTBB (a recheck may)
-  EventPrinter printer(*meta, "downloading", quiet, json);
-  auto result = fluxo::run_download(*meta, o, std::ref(printer), g_interrupt);
-  printer.finish();
-  if (json) print_event_json(result.summary, *meta, &result.status);
-  if (!result.status) {
-    print_error(result.status.to_string());
-    return exit_code_for(result.status.code());
+  // One torrent with nowhere to find peers is a usage error, as it always
+  // was; among several, such a torrent fails on its own.
+  for (auto& src : sources) {
+    if (!src.meta || !o.peers.empty() || !src.meta->trackers.empty()) continue;
+    if (sources.size() == 1) return usage_error("no trackers and no --peer: nowhere to find peers");
+    src.meta = Status(ErrorCode::network_error, src.meta->name + ": no trackers and no --peer: nowhere to find peers");
   }
-  if (!quiet && !json) {
-    const auto& s = result.summary;
-    std::printf("downloaded %s: %s in %.2f s (%s/s) from %u peer%s, %u hash failure%s, %s uploaded\n",
-                printable(meta->name).c_str(), human_bytes(s.verified_bytes).c_str(), s.seconds,
-                human_bytes(static_cast<std::int64_t>(s.rate)).c_str(), s.peers_used, s.peers_used == 1 ? "" : "s",
-                s.hash_failures, s.hash_failures == 1 ? "" : "s",
-                human_bytes(static_cast<std::int64_t>(s.uploaded_bytes)).c_str());
-  }
-  return kExitOk;
+  return run_torrents(so, o, std::move(sources),
+                      RunStyle{.label = "downloading", .quiet = parsed->has("quiet"), .json = parsed->has("json")});
 }
 
 }  // namespace fluxo::cli

@@ -1,6 +1,7 @@
 // What `fluxo download` and `fluxo seed` share: the options about peers,
 // listening and trackers, the event output (progress line, messages, JSON
-// lines) and the signal handling.
+// lines), the signal handling, and running a Session over a list of
+// torrents with the summary and exit code at the end.
 #pragma once
 
 #include <atomic>
@@ -9,7 +10,7 @@
 #include <vector>
 
 #include "core/metainfo.h"
-#include "pipeline/download_engine.h"
+#include "session/session.h"
 #include "tools/args.h"
 #include "tools/terminal.h"
 
@@ -19,29 +20,47 @@ namespace fluxo::cli {
 std::vector<OptionSpec> swarm_option_specs();
 extern const char* const kSwarmOptionsHelp;
 
-// Applies the shared options; an error message for a bad value.
-std::optional<std::string> apply_swarm_options(const ParsedArgs& args, DownloadOptions& o);
+// Applies the shared options; an error message for a bad value. `torrents`
+// is how many torrents the command was given (one: --max-peers is also the
+// torrent's own limit unless --max-peers-per-torrent says otherwise).
+std::optional<std::string> apply_swarm_options(const ParsedArgs& args, std::size_t torrents, SessionOptions& s,
+                                               TorrentOptions& t);
 
 // SIGINT/SIGTERM set the flag (a second one exits at once); SIGPIPE ignored.
 extern std::atomic<bool> g_interrupt;
 void install_signal_handlers();
 
-// One JSON object per line on stdout. `status` for the finished event.
-void print_event_json(const DownloadEvent& e, const Metainfo& m, const Status* status = nullptr);
+// One JSON object per line on stdout; every event of a torrent carries its
+// info_hash and name. `status` for the finished event.
+void print_event_json(const DownloadEvent& e, const Metainfo* m, const Status* status = nullptr);
 
-// Prints events as `--quiet`, `--json` or the terminal want them.
-class EventPrinter {
- public:
-  EventPrinter(const Metainfo& m, const char* label, bool quiet, bool json)
-      : meta_(m), quiet_(quiet), json_(json), line_(label, !quiet && !json) {}
-  void operator()(const DownloadEvent& e);
-  void finish() { line_.finish(); }
-
- private:
-  const Metainfo& meta_;
-  bool quiet_;
-  bool json_;
-  ProgressLine line_;
+// A torrent named on the command line or in a list: its metainfo, or why
+// it could not be read.
+struct TorrentSource {
+  std::string label;  // the path (or line) as given
+  Result<Metainfo> meta;
 };
+
+// Reads the torrents named by `paths`, and by the list files of `-i`
+// (one per line; blank lines and lines starting with '#' skipped; "-" is
+// standard input). A list that cannot be read is an error message.
+std::optional<std::string> collect_sources(const std::vector<std::string>& paths,
+                                           const std::vector<std::string>& lists,
+                                           std::vector<TorrentSource>& out);
+
+struct RunStyle {
+  const char* label = "downloading";  // the progress line's
+  bool quiet = false;
+  bool json = false;
+  bool serve_only = false;  // fluxo seed: a signal is the normal end
+};
+
+// Runs every source that loaded in one Session and prints the outcome: for
+// one torrent exactly as the single-torrent commands always did; for more,
+// totals while running and one line (or JSON object) per torrent at the
+// end. Returns the exit code: 0 only when every torrent succeeded, else the
+// highest exit code among the failures.
+int run_torrents(const SessionOptions& session, const TorrentOptions& torrent, std::vector<TorrentSource> sources,
+                 const RunStyle& style);
 
 }  // namespace fluxo::cli

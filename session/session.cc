@@ -1,0 +1,252 @@
+#include "session/session.h"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "pipeline/peer_book.h"
+
+namespace fluxo {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kTick{50};
+constexpr std::chrono::milliseconds kPoll{200};
+constexpr unsigned kMinShare = 4;  // connections a torrent may always dial, whatever its share
+// Slots beyond the budget for incoming connections: their handshakes and
+// the torrents' probation (PeerRoster's default allows 8 at once).
+constexpr unsigned kSpareSlots = 16;
+
+}  // namespace
+
+wire::PeerId make_peer_id() {
+  wire::PeerId id{};
+  const char prefix[] = "-FX0100-";
+  std::copy(prefix, prefix + 8, id.begin());
+  static constexpr char kChars[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  std::random_device rd;
+  for (std::size_t i = 8; i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(kChars[rd() % 62]);
+  return id;
+}
+
+Session::Session(SessionOptions options)
+    : o_(std::move(options)),
+      budget_(std::max(1u, o_.max_peers) + kSpareSlots + 1, o_.hash_threads),
+      memory_(o_.max_memory),
+      pipeline_(o_.hash_threads ? o_.hash_threads : std::max(1u, std::thread::hardware_concurrency())),
+      slots_(std::max(1u, o_.max_peers), kSpareSlots),
+      parts_{.memory = memory_, .pipeline = pipeline_, .slots = slots_, .upload_limit = nullptr,
+             .peer_id = make_peer_id()},
+      // A slot per connection (spares included), the accept loop, and a few
+      // for tasks that gave their slot back and have not returned yet.
+      arena_(static_cast<int>(slots_.capacity() + 8), 0) {
+  if (o_.upload_limit > 0) {
+    limiter_.emplace(o_.upload_limit);
+    parts_.upload_limit = &*limiter_;
+  }
+  parts_.hash_threads = o_.hash_threads;
+  parts_.check_memory = o_.max_memory;
+  parts_.port = o_.port;
+  parts_.progress_interval = o_.progress_interval;
+  parts_.spawn = [this](std::function<void()> task) { arena_.enqueue(std::move(task)); };
+  parts_.go_live = [this](bool serve_only) { return go_live(serve_only); };
+}
+
+Session::~Session() {
+  stop_.store(true);
+  for (auto& t : torrents_) t->stop(Status(ErrorCode::cancelled, "session ends"));
+  std::unique_lock lock(tasks_mu_);
+  tasks_cv_.wait(lock, [this] { return tasks_ == 0; });
+  // torrents_ go first (declared last): each waits for its own tasks.
+}
+
+Result<Torrent*> Session::add(Metainfo meta, TorrentOptions options) {
+  std::lock_guard lock(routes_mu_);
+  if (routes_.count(meta.info_hash)) {
+    return Status(ErrorCode::invalid_argument, meta.name + " (" + meta.info_hash.hex() + ") is in this session already");
+  }
+  auto t = std::make_unique<Torrent>(parts_, std::move(meta), std::move(options),
+                                     [this](const Torrent& from, const DownloadEvent& e) { emit(&from, e); });
+  Torrent* raw = t.get();
+  routes_.emplace(raw->meta().info_hash, raw);
+  torrents_.push_back(std::move(t));
+  return raw;
+}
+
+void Session::emit(const Torrent* t, const DownloadEvent& e) {
+  if (on_event_ && *on_event_) (*on_event_)(t, e);
+}
+
+Status Session::open_listener() {
+  auto l = Listener::open(o_.listen_address, o_.port, /*try_next=*/true);
+  if (!l) {
+    parts_.port = 0;
+    return l.status();
+  }
+  listener_.emplace(std::move(*l));
+  parts_.port = listener_->port();
+  const std::string& a = listener_->address();
+  if (a != "0.0.0.0" && a != "::") parts_.bind_ip = a;
+  return Status::ok();
+}
+
+Status Session::go_live(bool serve_only) {
+  if (!o_.listen) return Status::ok();
+  if (!listener_tried_) {
+    listener_tried_ = true;
+    listen_status_ = open_listener();
+    std::lock_guard lock(events_mu_);
+    if (!listen_status_) {
+      if (!serve_only) {
+        events_.push_back({DownloadEvent::Kind::peer_error, listen_status_.message() + " (downloading without listening)"});
+      }
+    } else {
+      DownloadEvent e;
+      e.kind = DownloadEvent::Kind::listening;
+      e.text = listener_->address() + ":" + std::to_string(listener_->port());
+      events_.push_back(std::move(e));
+      {
+        std::lock_guard tasks(tasks_mu_);
+        ++tasks_;
+      }
+      arena_.enqueue([this] {
+        accept_loop();
+        std::lock_guard tasks(tasks_mu_);  // notified under the lock: the session may go right after
+        --tasks_;
+        tasks_cv_.notify_all();
+      });
+    }
+  }
+  return serve_only ? listen_status_ : Status::ok();
+}
+
+void Session::accept_loop() {
+  while (!stop_.load()) {
+    auto conn = listener_->accept(kPoll);
+    if (!conn) {
+      {
+        std::lock_guard lock(events_mu_);
+        events_.push_back({DownloadEvent::Kind::peer_error, conn.status().message()});
+      }
+      std::this_thread::sleep_for(kPoll);
+      continue;
+    }
+    if (!*conn) continue;
+    counters_.accepted.fetch_add(1);
+    // Beyond the budget, or too many handshakes pending: closed at once.
+    if (handshakes_.load() >= o_.max_handshakes || !slots_.try_take_spare()) {
+      counters_.refused.fetch_add(1);
+      continue;
+    }
+    handshakes_.fetch_add(1);
+    {
+      std::lock_guard lock(tasks_mu_);
+      ++tasks_;
+    }
+    arena_.enqueue([this, sock = std::make_shared<PeerSocket>(std::move(**conn))] { route(std::move(*sock)); });
+  }
+}
+
+// Reads the peer's handshake (68 bytes, nothing more: what follows is the
+// torrent's to read) and hands the connection to the torrent it names.
+void Session::route(PeerSocket socket) {
+  std::array<std::uint8_t, wire::kHandshakeSize> buf{};
+  const auto deadline = Clock::now() + o_.handshake_timeout;
+  std::size_t got = 0;
+  bool ok = true;
+  while (got < buf.size()) {
+    if (stop_.load() || Clock::now() > deadline) {
+      ok = false;
+      break;
+    }
+    auto r = socket.receive_some(std::span(buf).subspan(got), kPoll);
+    if (!r) {
+      ok = false;
+      break;
+    }
+    got += *r;
+  }
+  handshakes_.fetch_sub(1);
+  Torrent* target = nullptr;
+  std::optional<wire::Handshake> theirs;
+  if (ok) {
+    auto h = wire::decode_handshake(buf);
+    if (h) theirs = *h;
+  }
+  if (!theirs) {
+    counters_.refused.fetch_add(1);
+  } else {
+    std::lock_guard lock(routes_mu_);
+    auto it = routes_.find(theirs->info_hash);
+    if (it != routes_.end() && it->second->enter()) target = it->second;
+  }
+  if (theirs && !target) counters_.unknown_hash.fetch_add(1);
+  // A routed connection is the torrent's task now (enter() counted it), and
+  // its slot the torrent's to give back; the session's task ends here.
+  if (!target) slots_.give_back();
+  {
+    std::lock_guard lock(tasks_mu_);  // notified under the lock: the session may go right after
+    --tasks_;
+    tasks_cv_.notify_all();
+  }
+  if (target) target->serve_incoming(std::move(socket), *theirs);
+}
+
+void Session::start_queued() {
+  // One check at a time (they read whole torrents); downloads up to
+  // max_active, in order; torrents that only serve do not count.
+  unsigned active = 0;
+  bool checking = false;
+  for (auto& t : torrents_) {
+    if (t->downloading()) ++active;
+    if (t->state() == Torrent::State::checking) checking = true;
+  }
+  if (checking) return;
+  for (auto& t : torrents_) {
+    if (t->state() != Torrent::State::queued) continue;
+    if (t->options().download && active >= std::max(1u, o_.max_active)) continue;
+    t->start();
+    return;
+  }
+}
+
+Status Session::run(const EventFn& on_event, const std::atomic<bool>& interrupt) {
+  on_event_ = &on_event;
+  bool stopping = false;
+  while (true) {
+    const auto now = Clock::now();
+    if (interrupt.load() && !stopping) {
+      stopping = true;
+      for (auto& t : torrents_) t->stop(Status(ErrorCode::cancelled, "interrupted"));
+    }
+    if (!stopping) start_queued();
+    // The connection budget is shared: each running torrent dials up to
+    // its share (at least a few), and takes more when others leave slots.
+    unsigned running = 0;
+    for (auto& t : torrents_) running += t->state() == Torrent::State::running ? 1 : 0;
+    parts_.dial_share = std::max(kMinShare, slots_.limit() / std::max(1u, running));
+    bool all_finished = true;
+    for (auto& t : torrents_) {
+      t->tick(now);
+      all_finished = all_finished && t->state() == Torrent::State::finished;
+    }
+    std::vector<DownloadEvent> events;
+    {
+      std::lock_guard lock(events_mu_);
+      events.swap(events_);
+    }
+    for (auto& e : events) emit(nullptr, e);
+    if (all_finished) break;
+    std::this_thread::sleep_for(kTick);
+  }
+  // The accept loop and handshakes still reading end within a poll.
+  stop_.store(true);
+  {
+    std::unique_lock lock(tasks_mu_);
+    tasks_cv_.wait(lock, [this] { return tasks_ == 0; });
+  }
+  on_event_ = nullptr;
+  return Status::ok();
+}
+
+}  // namespace fluxo

@@ -1,0 +1,135 @@
+// One Session per process: the owner of everything torrents share.
+//
+//   Session --owns--> Torrent (session/torrent.h), many
+//      |                 '--> SwarmState, storage, announcer, choker, resume
+//      |--> the thread budget (decided in the constructor, before oneTBB is used)
+//      |--> the peer arena: one blocking task per connection, any torrent
+//      |--> the listener: reads each incoming handshake and routes the
+//      |    connection by info-hash to its torrent (unknown: closed)
+//      |--> the PiecePipeline: hashing and ordered writes for every torrent
+//      |--> the MemoryBudget for piece buffers, the connection budget, the
+//           upload limit and the peer id
+//
+// run() is the supervisor: on the calling thread it starts queued torrents
+// (at most `max_active` downloading at once, one check at a time, in the
+// order they were added), ticks every torrent (dialling, choking, progress,
+// completion), shares the connection budget among the running torrents, and
+// returns when every torrent has finished, or, after an interrupt, once each
+// has stopped and saved its resume data.
+#pragma once
+
+#include <oneapi/tbb/task_arena.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/metainfo.h"
+#include "core/status.h"
+#include "net/listener.h"
+#include "pipeline/thread_budget.h"
+#include "session/session_parts.h"
+#include "session/torrent.h"
+
+namespace fluxo {
+
+struct SessionOptions {
+  unsigned max_peers = 200;  // connections in all, every torrent together
+  unsigned max_active = 8;   // torrents downloading (or checking) at once
+  // Incoming connections: `port` (the next free one if taken), announced to
+  // trackers. listen_address "" is every IPv4 address; a specific one is
+  // also where outgoing connections and plain-HTTP announces come from.
+  bool listen = true;
+  std::string listen_address;
+  std::uint16_t port = 6881;
+  double upload_limit = 0;             // bytes per second, all peers together; 0 = none
+  std::size_t max_memory = 64u << 20;  // piece buffers in flight, every torrent together
+  unsigned hash_threads = 0;           // 0: one per core
+  std::chrono::milliseconds progress_interval{1000};
+  std::chrono::milliseconds handshake_timeout{10000};  // an incoming peer's handshake
+  unsigned max_handshakes = 32;  // incoming connections reading their handshake at once
+};
+
+struct SessionCounters {
+  std::atomic<std::uint32_t> accepted{0};      // incoming connections
+  std::atomic<std::uint32_t> refused{0};       // closed before routing: budget, bad handshake
+  std::atomic<std::uint32_t> unknown_hash{0};  // a handshake for no torrent of ours
+};
+
+// "-FX0100-" followed by 12 random characters (BEP 20).
+wire::PeerId make_peer_id();
+
+class Session {
+ public:
+  using EventFn = std::function<void(const Torrent* /* null: the session's own */, const DownloadEvent&)>;
+
+  // Sets the process's thread budget: construct it before anything uses
+  // oneTBB, and only one per process.
+  explicit Session(SessionOptions options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Adds a torrent at the end of the queue. Refused (invalid_argument) when
+  // a torrent with the same info-hash is in the session already.
+  Result<Torrent*> add(Metainfo meta, TorrentOptions options);
+
+  // Runs every torrent to its end (see above). `on_event` is called on this
+  // thread only. Returns an error only when the session itself could not
+  // run; each torrent's outcome is its result().
+  Status run(const EventFn& on_event, const std::atomic<bool>& interrupt);
+
+  const std::vector<std::unique_ptr<Torrent>>& torrents() const { return torrents_; }
+  const SessionOptions& options() const { return o_; }
+  const SessionCounters& counters() const { return counters_; }
+  std::uint16_t port() const { return parts_.port; }
+  const MemoryBudget& memory() const { return memory_; }
+
+ private:
+  // Called by each torrent as it begins to run (on the supervisor thread):
+  // the first opens the listener, so peers are accepted only once there is
+  // a torrent to serve them, and the port announced is the one we have. A
+  // port that cannot be had fails the torrents that only serve; the others
+  // go on without listening.
+  Status go_live(bool serve_only);
+  Status open_listener();
+  void accept_loop();
+  void route(PeerSocket socket);
+  void start_queued();
+  void emit(const Torrent* t, const DownloadEvent& e);
+
+  SessionOptions o_;
+  ThreadBudget budget_;  // first: before anything below uses oneTBB
+  MemoryBudget memory_;
+  PiecePipeline pipeline_;
+  ConnectionSlots slots_;
+  std::optional<RateLimiter> limiter_;
+  SessionParts parts_;
+  SessionCounters counters_;
+  oneapi::tbb::task_arena arena_;
+  std::optional<Listener> listener_;
+  bool listener_tried_ = false;
+  Status listen_status_;
+  std::atomic<bool> stop_{false};
+  std::atomic<unsigned> handshakes_{0};
+  // The session's own tasks (the accept loop, handshakes not yet routed).
+  std::mutex tasks_mu_;
+  std::condition_variable tasks_cv_;
+  std::size_t tasks_ = 0;  // guarded by tasks_mu_
+  const EventFn* on_event_ = nullptr;  // during run()
+  std::mutex events_mu_;
+  std::vector<DownloadEvent> events_;  // the session's own, guarded by events_mu_
+  std::mutex routes_mu_;
+  std::map<InfoHash, Torrent*> routes_;  // guarded by routes_mu_
+  std::vector<std::unique_ptr<Torrent>> torrents_;  // last: destroyed first
+};
+
+}  // namespace fluxo

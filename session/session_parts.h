@@ -1,0 +1,70 @@
+// What a Session lends its torrents (session/torrent.h): one of each per
+// process, shared by every torrent.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+#include "net/wire.h"
+#include "pipeline/piece_memory.h"
+#include "pipeline/piece_pipeline.h"
+#include "pipeline/rate_limiter.h"
+
+namespace fluxo {
+
+// The session's connection budget: one slot per peer task (dialled or
+// accepted), taken before the task starts and given back when it ends, so
+// the peer arena never holds more blocking tasks than it has threads.
+// `limit` slots are for connections in the budget; incoming connections may
+// also take one of `spare` more, for their handshake and a torrent's
+// probation (see PeerRoster), so squatters that fill the budget cannot keep
+// out an honest peer that would take a squatter's place.
+class ConnectionSlots {
+ public:
+  explicit ConnectionSlots(unsigned limit, unsigned spare = 0) : limit_(limit), spare_(spare) {}
+  bool try_take() { return take_below(limit_); }
+  bool try_take_spare() { return take_below(limit_ + spare_); }
+  void give_back() { used_.fetch_sub(1, std::memory_order_acq_rel); }
+  unsigned in_use() const { return used_.load(std::memory_order_relaxed); }
+  unsigned limit() const { return limit_; }
+  unsigned capacity() const { return limit_ + spare_; }
+
+ private:
+  bool take_below(unsigned cap) {
+    unsigned n = used_.load(std::memory_order_relaxed);
+    while (n < cap) {
+      if (used_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) return true;
+    }
+    return false;
+  }
+  const unsigned limit_;
+  const unsigned spare_;
+  std::atomic<unsigned> used_{0};
+};
+
+struct SessionParts {
+  MemoryBudget& memory;        // piece buffers of every torrent
+  PiecePipeline& pipeline;     // hashing and writing
+  ConnectionSlots& slots;      // connections in all
+  RateLimiter* upload_limit;   // all uploads together; null: no limit
+  wire::PeerId peer_id;
+  std::string bind_ip;         // outgoing connections from here ("" any)
+  std::uint16_t port = 0;      // announced to trackers (0: not listening)
+  unsigned hash_threads = 1;   // for rechecks
+  std::size_t check_memory = 64u << 20;  // buffers for a recheck
+  // Runs a task on the peer arena (a blocking peer connection).
+  std::function<void(std::function<void()>)> spawn;
+  // Called as a torrent begins to run, before it announces: opens the
+  // session's listener on first use (so `port` and `bind_ip` are final).
+  // An error only for a torrent that only serves (it cannot do its job).
+  std::function<Status(bool serve_only)> go_live;
+  // Connections a torrent dials up to while others wait for slots: the
+  // session's fair share (set by the supervisor; read on its thread only).
+  unsigned dial_share = 50;
+  std::chrono::milliseconds progress_interval{1000};
+};
+
+}  // namespace fluxo

@@ -1,0 +1,573 @@
+#include "session/torrent.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "pipeline/announcer.h"
+#include "pipeline/choker.h"
+#include "pipeline/committer.h"
+#include "pipeline/piece_pipeline.h"
+#include "pipeline/swarm_state.h"
+#include "pipeline/upload_cache.h"
+#include "pipeline/verifier.h"
+#include "storage/file_storage.h"
+#include "storage/resume_file.h"
+
+namespace fluxo {
+namespace {
+
+constexpr std::chrono::seconds kResumeInterval{5};  // resume data saved at most this often
+constexpr std::size_t kGuaranteedBuffers = 4;       // piece buffers a torrent always gets
+
+std::string pieces_text(std::uint32_t n, std::uint32_t of) {
+  return std::to_string(n) + " of " + std::to_string(of) + " pieces";
+}
+
+}  // namespace
+
+struct Torrent::Choking {
+  Choker choker;
+  Clock::time_point last{};
+};
+
+Torrent::Torrent(SessionParts& parts, Metainfo meta, TorrentOptions options, EventFn on_event)
+    : parts_(parts), meta_(std::move(meta)), o_(std::move(options)), on_event_(std::move(on_event)) {
+  result_.summary.total_bytes = meta_.total_size;
+}
+
+Torrent::~Torrent() {
+  cancel_check_.store(true);
+  if (checker_.joinable()) checker_.join();
+  if (swarm_) {
+    // Normally finished already; an early unwind must still not leave tasks
+    // running on a destroyed torrent.
+    swarm_->stop.store(true);
+    {
+      std::lock_guard lock(tasks_mu_);
+      accepting_ = false;
+    }
+    while (true) {
+      {
+        std::lock_guard lock(tasks_mu_);
+        if (tasks_ == 0) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    announcer_.reset();
+    if (target_) parts_.pipeline.wait(*target_);
+  }
+}
+
+bool Torrent::downloading() const {
+  if (state_ == State::checking) return true;
+  return state_ == State::running && o_.download && !completed_at_;
+}
+
+std::int64_t Torrent::verified_bytes() const {
+  if (swarm_) return static_cast<std::int64_t>(swarm_->counters.verified_bytes.load());
+  return state_ == State::finished ? result_.summary.verified_bytes : 0;
+}
+
+std::uint32_t Torrent::peers_connected() const { return swarm_ ? swarm_->counters.connected.load() : 0; }
+
+void Torrent::push(DownloadEvent e) {
+  std::lock_guard lock(events_mu_);
+  events_.push_back(std::move(e));
+}
+
+void Torrent::deliver_events() {
+  std::vector<DownloadEvent> events;
+  {
+    std::lock_guard lock(events_mu_);
+    events.swap(events_);
+  }
+  for (auto& e : events) emit(e);
+}
+
+void Torrent::start() {
+  if (state_ != State::queued) return;
+  state_ = State::checking;
+  start_ = Clock::now();
+  last_check_event_ = start_;
+  checker_ = std::thread([this] { check(); });
+}
+
+// What is on disk already: resume data if it can be trusted, else a recheck
+// of whatever data there is. Nothing unverified counts. Serving only: the
+// data is rechecked, and only what verifies is offered.
+void Torrent::check() {
+  auto storage = FileStorage::open(meta_, o_.directory,
+                                   StorageOptions{.direct_io = o_.direct_io && o_.download, .read_only = !o_.download});
+  if (!storage) {
+    check_status_ = storage.status();
+    checked_.store(true, std::memory_order_release);
+    return;
+  }
+  storage_ = std::move(*storage);
+  initial_ = o_.verified;
+  HashOptions hash{.threads = parts_.hash_threads,
+                   .max_bytes_in_flight = parts_.check_memory,
+                   .progress = [this](std::int64_t done) { check_progress_.store(done, std::memory_order_relaxed); },
+                   .cancel = &cancel_check_};
+  if (!o_.download && !initial_) {
+    auto report = verify_pieces(meta_, *storage_, hash);
+    if (!report) {
+      check_status_ = report.status();
+    } else if (report->complete.none()) {
+      check_status_ = Status(ErrorCode::corrupt_data, "no piece of " + meta_.name + " in " + o_.directory.string() +
+                                                          " verifies: nothing to seed");
+    } else {
+      if (!report->complete.all()) {
+        push({DownloadEvent::Kind::resume, "warning: " + std::to_string(report->missing.size()) + " piece(s) missing and " +
+                                               std::to_string(report->corrupt.size()) + " corrupt; serving the " +
+                                               std::to_string(report->complete.count()) + " that verify"});
+      }
+      initial_ = std::move(report->complete);
+    }
+  } else if (o_.download && !initial_) {
+    auto resumed = load_resume(o_.directory, meta_);
+    if (resumed) {
+      initial_ = std::move(resumed->pieces);
+      push({DownloadEvent::Kind::resume,
+            "resumed: " + pieces_text(initial_->count(), meta_.piece_count()) + " verified earlier"});
+    } else {
+      bool any_data = false;
+      for (const auto& s : stamp_files(o_.directory, meta_)) any_data = any_data || s.size > 0;
+      std::string why = resumed.status().code() == ErrorCode::not_found
+                            ? std::string("data found without resume data")
+                            : "resume data ignored (" + resumed.status().message() + ")";
+      if (any_data || resumed.status().code() != ErrorCode::not_found) {
+        push({DownloadEvent::Kind::resume, why + "; rechecking"});
+        auto report = verify_pieces(meta_, *storage_, hash);
+        if (!report) {
+          check_status_ = report.status();
+        } else {
+          // What the recheck found may not be on disk yet (written by a run
+          // that was killed): the first resume save syncs it before listing it.
+          if (!report->complete.none()) storage_->mark_all_dirty();
+          initial_ = std::move(report->complete);
+          push({DownloadEvent::Kind::resume, "recheck: " + pieces_text(initial_->count(), meta_.piece_count()) +
+                                                 " verified"});
+        }
+      }
+    }
+  }
+  checked_.store(true, std::memory_order_release);
+}
+
+Status Torrent::begin_running() {
+  if (parts_.go_live) {
+    if (Status s = parts_.go_live(!o_.download); !s) return s;
+  }
+  ran_ = true;
+  const unsigned max_peers = std::max(1u, o_.max_peers);
+  ConnectionLimits limits;
+  limits.total = max_peers;
+  // Peers that connect to us may take half the slots while we download
+  // (the rest are ours to dial out with), all of them when we only serve.
+  limits.incoming = o_.download ? std::max(1u, max_peers / 2) : max_peers;
+  limits.per_ip = std::max(1u, o_.max_per_ip);
+  swarm_ = std::make_unique<SwarmState>(meta_, parts_.memory, limits, kGuaranteedBuffers);
+  SwarmState& swarm = *swarm_;
+  swarm.our_id = parts_.peer_id;
+  if (initial_) {
+    for (std::uint32_t i = 0; i < meta_.piece_count(); ++i) {
+      PieceIndex p(i);
+      if (i < initial_->size() && initial_->test(p)) {
+        swarm.have.set(p);
+        swarm.claimed.set(p);
+        swarm.counters.verified_bytes.fetch_add(static_cast<std::uint64_t>(meta_.piece_size(p)));
+      }
+    }
+  }
+  if (!o_.download) {
+    // Mark what we lack as taken, so no session ever asks for it.
+    for (std::uint32_t i = 0; i < meta_.piece_count(); ++i) swarm.claimed.set(PieceIndex(i));
+  }
+  swarm.downloading = o_.download;
+  swarm.seeding = o_.seed_forever || o_.seed_ratio > 0 || o_.seed_time.count() > 0;
+  upload_ = std::make_unique<UploadCache>(meta_, *storage_, o_.upload_cache);
+  swarm.upload = upload_.get();
+  swarm.upload_limit = parts_.upload_limit;
+  swarm.on_piece_lost = [this](PieceIndex p, const Status& why) {
+    SwarmState& s = *swarm_;
+    if (!s.have.clear(p)) return;  // another session got there first
+    upload_->forget(p);
+    s.counters.verified_bytes.fetch_sub(static_cast<std::uint64_t>(meta_.piece_size(p)));
+    if (o_.download) s.claimed.clear(p);  // fetch it again
+    push({DownloadEvent::Kind::piece_lost, why.message()});
+  };
+  committer_ = std::make_unique<Committer>(swarm, [this](const std::string& ip, const std::string& why) {
+    push({DownloadEvent::Kind::peer_banned, ip + " (" + why + ")"});
+  });
+  target_ = std::make_unique<PieceTarget>(meta_, *storage_, *committer_);
+  swarm.pipeline = &parts_.pipeline;
+  swarm.target = target_.get();
+  swarm.bind_ip = parts_.bind_ip;
+  swarm.peers.add(o_.peers);
+  memory_cap_ = swarm.pool.cap_bytes();
+  saved_count_ = o_.download ? swarm.have.count() : 0;
+
+  deliver_events();  // what the check found comes before `started`
+  DownloadEvent e = summary(DownloadEvent::Kind::started);
+  e.text = meta_.name;
+  emit(e);
+
+  if (o_.use_trackers && !meta_.trackers.empty()) {
+    TrackerOptions t = o_.tracker;
+    t.source_address = parts_.bind_ip;
+    announcer_ = std::make_unique<Announcer>(swarm, t, parts_.port, [this](Announcer::Report r) {
+      DownloadEvent ev{r.ok ? DownloadEvent::Kind::tracker_ok : DownloadEvent::Kind::tracker_error, std::move(r.text)};
+      ev.peers_known = r.new_peers;
+      push(std::move(ev));
+    });
+  }
+  choking_ = std::make_unique<Choking>(Choking{Choker(ChokerConfig{.slots = std::max(1u, o_.upload_slots)}), {}});
+  const auto now = Clock::now();
+  choking_->last = now - std::chrono::seconds(1);
+  last_save_ = last_progress_ = last_activity_ = last_eviction_ = now;
+  last_bytes_ = static_cast<std::int64_t>(swarm.counters.verified_bytes.load());
+  {
+    std::lock_guard lock(tasks_mu_);
+    accepting_ = true;
+  }
+  state_ = State::running;
+  return Status::ok();
+}
+
+void Torrent::tick(Clock::time_point now) {
+  switch (state_) {
+    case State::queued:
+    case State::finished:
+      return;
+    case State::checking:
+      if (!checked_.load(std::memory_order_acquire)) {
+        if (now - last_check_event_ >= parts_.progress_interval) {
+          last_check_event_ = now;
+          DownloadEvent e;
+          e.kind = DownloadEvent::Kind::checking;
+          e.verified_bytes = check_progress_.load(std::memory_order_relaxed);
+          e.total_bytes = meta_.total_size;
+          e.seconds = std::chrono::duration<double>(now - start_).count();
+          emit(e);
+        }
+        deliver_events();
+        return;
+      }
+      checker_.join();
+      if (!result_.status.is_ok() || !check_status_.is_ok()) {
+        // Stopped while checking, or the check failed: nothing ran.
+        if (result_.status.is_ok()) result_.status = check_status_;
+        if (cancel_check_.load() && result_.status.is_ok()) result_.status = Status(ErrorCode::cancelled, "interrupted");
+        deliver_events();
+        result_.summary = summary(DownloadEvent::Kind::finished);
+        storage_.reset();
+        finished();
+        return;
+      }
+      if (Status s = begin_running(); !s) {  // before anything of running exists
+        result_.status = s;
+        result_.summary = summary(DownloadEvent::Kind::finished);
+        storage_.reset();
+        finished();
+        return;
+      }
+      run_tick(now);
+      return;
+    case State::running:
+      run_tick(now);
+      return;
+    case State::stopping:
+      finish_stopping(now);
+      return;
+  }
+}
+
+void Torrent::stop(Status why) {
+  switch (state_) {
+    case State::queued:
+      result_.status = why.is_ok() ? Status(ErrorCode::cancelled, "not started") : why;
+      result_.summary = summary(DownloadEvent::Kind::finished);
+      finished();
+      return;
+    case State::checking:
+      if (result_.status.is_ok()) result_.status = why.is_ok() ? Status(ErrorCode::cancelled, "interrupted") : why;
+      cancel_check_.store(true);
+      return;  // tick() finishes once the check has stopped
+    case State::running:
+      result_.status = why;
+      swarm_->stop.store(true);
+      {
+        std::lock_guard lock(tasks_mu_);
+        accepting_ = false;
+      }
+      state_ = State::stopping;
+      return;
+    case State::stopping:
+    case State::finished:
+      return;
+  }
+}
+
+bool Torrent::enter() {
+  std::lock_guard lock(tasks_mu_);
+  if (!accepting_) return false;
+  ++tasks_;
+  return true;
+}
+
+void Torrent::task_done() {
+  std::lock_guard lock(tasks_mu_);
+  --tasks_;
+}
+
+void Torrent::serve_incoming(PeerSocket socket, const wire::Handshake& theirs) {
+  SwarmState& s = *swarm_;
+  s.counters.incoming.fetch_add(1);
+  const std::string ip = ip_of(socket.remote());
+  auto link = std::make_shared<PeerLink>(s.next_session.fetch_add(1), ip, /*incoming=*/true);
+  // Banned addresses and connections beyond the budget are closed here.
+  if (s.peers.banned(ip) || !s.roster.admit(link, Clock::now())) {
+    s.counters.refused.fetch_add(1);
+  } else {
+    Status st = run_incoming_session(s, std::move(socket), theirs, link, o_.peer);
+    if (!st && st.code() != ErrorCode::cancelled) push({DownloadEvent::Kind::peer_error, st.message()});
+  }
+  parts_.slots.give_back();
+  task_done();
+}
+
+void Torrent::dial(Clock::time_point now) {
+  SwarmState& s = *swarm_;
+  // Dial out while this torrent's budget and its share of the session's allow.
+  while (!s.roster.full() && s.roster.size() < parts_.dial_share && parts_.slots.in_use() < parts_.slots.limit()) {
+    auto cand = s.peers.next_candidate(now);
+    if (!cand) break;
+    auto link = std::make_shared<PeerLink>(s.next_session.fetch_add(1), cand->host, /*incoming=*/false);
+    if (!parts_.slots.try_take()) {
+      s.peers.disconnected(*cand, false, now);
+      break;
+    }
+    if (!s.roster.admit(link, now)) {  // another connection from that IP already
+      parts_.slots.give_back();
+      s.peers.disconnected(*cand, false, now);
+      break;
+    }
+    {
+      std::lock_guard lock(tasks_mu_);
+      ++tasks_;
+    }
+    parts_.spawn([this, addr = *cand, link] {
+      Status st = run_peer_session(*swarm_, addr, link, o_.peer);
+      const bool failed = !st && st.code() != ErrorCode::cancelled;
+      if (failed) push({DownloadEvent::Kind::peer_error, st.message()});
+      swarm_->peers.disconnected(addr, failed, Clock::now());
+      parts_.slots.give_back();
+      task_done();
+    });
+  }
+}
+
+void Torrent::choke(Clock::time_point now) {
+  // Rates once a second (smoothed over a few); the choker every round, so a
+  // new interested peer gets a free slot at once. It rechokes on its own
+  // clock.
+  SwarmState& s = *swarm_;
+  const bool measure = now - choking_->last >= std::chrono::seconds(1);
+  double secs = std::chrono::duration<double>(now - choking_->last).count();
+  if (measure) choking_->last = now;
+  auto links = s.roster.snapshot();
+  std::vector<ChokeCandidate> cands;
+  cands.reserve(links.size());
+  for (auto& l : links) {
+    if (measure) {
+      std::uint64_t down = l->downloaded.load(), up = l->uploaded.load();
+      l->down_rate = 0.5 * l->down_rate + 0.5 * static_cast<double>(down - l->seen_down) / secs;
+      l->up_rate = 0.5 * l->up_rate + 0.5 * static_cast<double>(up - l->seen_up) / secs;
+      l->seen_down = down;
+      l->seen_up = up;
+    }
+    cands.push_back({l->id, l->interested.load(), l->snubbed.load(), l->unchoke.load(), l->down_rate, l->up_rate,
+                     l->connected_at});
+  }
+  auto unchoked = choking_->choker.decide(cands, s.have.all(), now);
+  for (auto& l : links) l->unchoke.store(std::find(unchoked.begin(), unchoked.end(), l->id) != unchoked.end());
+}
+
+void Torrent::run_tick(Clock::time_point now) {
+  SwarmState& s = *swarm_;
+  if (Status e = committer_->error(); !e) {
+    stop(e);
+    return;
+  }
+  const bool complete = s.have.all();
+  if (complete && o_.download && !completed_at_) {
+    completed_at_ = now;
+    if (s.seeding) {
+      parts_.pipeline.wait(*target_);  // every piece written before we say so
+      deliver_events();
+      emit(summary(DownloadEvent::Kind::completed));
+    }
+  }
+  if (o_.download && complete && !s.seeding) {
+    stop(Status::ok());
+    return;
+  }
+  if (completed_at_ || !o_.download) {
+    // Seeding: until the ratio or the time is reached, or forever.
+    const auto up = static_cast<double>(s.counters.uploaded.load());
+    bool ratio_met = o_.seed_ratio > 0 && up >= o_.seed_ratio * static_cast<double>(meta_.total_size);
+    bool time_met = o_.seed_time.count() > 0 && completed_at_ && now - *completed_at_ >= o_.seed_time;
+    if (!o_.seed_forever && (ratio_met || time_met)) {
+      stop(Status::ok());
+      return;
+    }
+  }
+  if (o_.download && now - last_save_ >= kResumeInterval && s.have.count() != saved_count_) {
+    last_save_ = now;
+    if (Status st = save_resume_now(); !st) {
+      emit({DownloadEvent::Kind::resume, "cannot save resume data: " + st.message()});
+    }
+  }
+  // Once a second: connections on probation that did not prove useful in
+  // time go, and a full roster makes room for an address waiting to be
+  // dialled by evicting the least useful peer.
+  if (now - last_eviction_ >= std::chrono::seconds(1)) {
+    last_eviction_ = now;
+    s.counters.refused.fetch_add(static_cast<std::uint32_t>(s.roster.expire_probation(now)));
+    if (s.roster.full() && s.peers.candidate_due(now)) (void)s.roster.evict_one(false, now);
+  }
+  dial(now);
+  if (std::uint64_t got = s.counters.payload_received.load(); got != last_payload_) {
+    last_payload_ = got;
+    last_activity_ = now;
+  }
+  if (complete || !o_.download) last_activity_ = now;
+  if (now - last_activity_ > o_.stall_timeout) {
+    stop(Status(ErrorCode::network_error,
+                std::string("no peers to download from for ") + std::to_string(o_.stall_timeout.count()) + " s" +
+                    (announcer_ && !announcer_->working() ? " (no tracker answered)" : "")));
+    return;
+  }
+  choke(now);
+  deliver_events();
+  report_progress(now);
+}
+
+void Torrent::report_progress(Clock::time_point now) {
+  if (now - last_progress_ < parts_.progress_interval) return;
+  SwarmState& s = *swarm_;
+  DownloadEvent e = summary(DownloadEvent::Kind::progress);
+  double secs = std::chrono::duration<double>(now - last_progress_).count();
+  e.rate = static_cast<double>(e.verified_bytes - last_bytes_) / secs;
+  e.peers_connected = s.counters.connected.load();
+  e.upload_rate = static_cast<double>(e.uploaded_bytes - last_uploaded_) / secs;
+  emit(e);
+  if (std::getenv("FLUXO_DEBUG")) {
+    std::size_t tasks = 0;
+    {
+      std::lock_guard lock(tasks_mu_);
+      tasks = tasks_;
+    }
+    std::fprintf(stderr, "debug: %s: tasks %zu sessions %zu claimed %u have %u pool %zu active [%s]\n",
+                 meta_.info_hash.hex().c_str(), tasks, s.roster.size(), s.claimed.count(), s.have.count(),
+                 s.pool.in_use(), s.active.debug_string().c_str());
+  }
+  last_progress_ = now;
+  last_bytes_ = e.verified_bytes;
+  last_uploaded_ = e.uploaded_bytes;
+}
+
+void Torrent::finish_stopping(Clock::time_point now) {
+  // Peers notice `stop` within a receive timeout; an announce in flight is
+  // abandoned and `stopped` sent with a short deadline; then this torrent's
+  // pieces drain from the pipeline (every write done and committed).
+  deliver_events();
+  if (announcer_ && !announcer_->finished()) return;
+  {
+    std::lock_guard lock(tasks_mu_);
+    if (tasks_ > 0) return;
+  }
+  announcer_.reset();
+  parts_.pipeline.wait(*target_);
+  deliver_events();
+  SwarmState& s = *swarm_;
+  if (o_.download && s.have.count() != saved_count_) {
+    if (Status st = save_resume_now(); !st) {
+      emit({DownloadEvent::Kind::resume, "cannot save resume data: " + st.message()});
+    }
+  }
+  if (result_.status.is_ok() && o_.download && !s.have.all()) {
+    Status e = committer_->error();
+    result_.status = e.is_ok() ? Status(ErrorCode::io_error, "download incomplete") : e;
+  }
+  result_.summary = summary(DownloadEvent::Kind::finished);
+  // The rate of what came over the wire, up to completion.
+  const double active = std::chrono::duration<double>((completed_at_ ? *completed_at_ : now) - start_).count();
+  result_.summary.rate = active > 0 ? static_cast<double>(s.counters.payload_received.load()) / active : 0;
+  // Everything the torrent held goes now: partial pieces give their
+  // buffers back to the session's budget.
+  choking_.reset();
+  target_.reset();
+  committer_.reset();
+  upload_.reset();
+  swarm_.reset();
+  storage_.reset();
+  finished();
+}
+
+void Torrent::finished() {
+  state_ = State::finished;
+  emit(result_.summary);
+}
+
+Status Torrent::save_resume_now() {
+  SwarmState& s = *swarm_;
+  ResumeData r;
+  r.info_hash = meta_.info_hash;
+  r.pieces = Bitfield(meta_.piece_count());
+  for (std::uint32_t i = 0; i < meta_.piece_count(); ++i) {
+    if (s.have.test(PieceIndex(i))) r.pieces.set(PieceIndex(i));
+  }
+  // Resume data lists only pieces synced to disk before it is written.
+  if (Status st = storage_->sync(); !st) return st;
+  r.files = stamp_files(o_.directory, meta_);
+  if (Status st = save_resume(o_.directory, meta_, r); !st) return st;
+  saved_count_ = r.pieces.count();
+  return Status::ok();
+}
+
+DownloadEvent Torrent::summary(DownloadEvent::Kind kind) const {
+  DownloadEvent e;
+  e.kind = kind;
+  e.total_bytes = meta_.total_size;
+  e.memory_cap = memory_cap_;
+  e.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  if (!swarm_) {
+    if (initial_) {
+      for (std::uint32_t i = 0; i < meta_.piece_count(); ++i) {
+        if (i < initial_->size() && initial_->test(PieceIndex(i))) e.verified_bytes += meta_.piece_size(PieceIndex(i));
+      }
+    }
+    return e;
+  }
+  const SwarmState& s = *swarm_;
+  e.verified_bytes = static_cast<std::int64_t>(s.counters.verified_bytes.load());
+  e.rate = e.seconds > 0 ? static_cast<double>(s.counters.payload_received.load()) / e.seconds : 0;
+  e.peers_used = s.counters.peers_used.load();
+  e.peers_known = s.peers.known();
+  e.hash_failures = s.counters.hash_failures.load();
+  e.wasted_bytes = s.counters.wasted.load();
+  e.snubbed = s.counters.snubbed.load();
+  e.banned = s.peers.banned_count();
+  e.memory_peak = s.pool.peak_in_use() * static_cast<std::size_t>(meta_.piece_length);
+  e.write_calls = target_ ? target_->write_calls.load() : 0;
+  e.uploaded_bytes = s.counters.uploaded.load();
+  e.incoming = s.counters.incoming.load();
+  e.refused = s.counters.refused.load();
+  e.evicted = s.roster.evictions();
+  return e;
+}
+
+}  // namespace fluxo
