@@ -34,7 +34,7 @@
 
 #include "core/metainfo.h"
 #include "pipeline/active_piece.h"
-#include "storage/file_storage.h"
+#include "storage/storage.h"
 
 namespace fluxo {
 
@@ -48,11 +48,11 @@ class PieceSink {
 
 // One torrent's place in the pipeline.
 struct PieceTarget {
-  PieceTarget(const Metainfo& m, FileStorage& s, PieceSink& k) : meta(m), storage(s), sink(k) {}
+  PieceTarget(const Metainfo& m, Storage& s, PieceSink& k) : meta(m), storage(s), sink(k) {}
   PieceTarget(const PieceTarget&) = delete;
   PieceTarget& operator=(const PieceTarget&) = delete;
   const Metainfo& meta;
-  FileStorage& storage;
+  Storage& storage;
   PieceSink& sink;
   std::atomic<std::uint64_t> issued{0};
   std::atomic<std::uint64_t> settled{0};  // reached the sink

@@ -6,7 +6,7 @@
 
 namespace fluxo {
 
-UploadCache::UploadCache(const Metainfo& meta, FileStorage& storage, std::size_t max_bytes)
+UploadCache::UploadCache(const Metainfo& meta, Storage& storage, std::size_t max_bytes)
     : meta_(meta), storage_(storage), capacity_(max_bytes / static_cast<std::size_t>(meta.piece_length)) {}
 
 UploadCache::~UploadCache() {

@@ -41,7 +41,7 @@
 
 #include "core/metainfo.h"
 #include "core/status.h"
-#include "storage/file_storage.h"
+#include "storage/storage.h"
 
 namespace fluxo {
 
@@ -54,7 +54,7 @@ class UploadCache {
     std::span<const std::uint8_t> bytes;
   };
 
-  UploadCache(const Metainfo& meta, FileStorage& storage, std::size_t max_bytes);
+  UploadCache(const Metainfo& meta, Storage& storage, std::size_t max_bytes);
   ~UploadCache();
 
   // Pieces held at most (0: block mode).
@@ -96,7 +96,7 @@ class UploadCache {
   bool evict_one();  // mu_ held
 
   const Metainfo& meta_;
-  FileStorage& storage_;
+  Storage& storage_;
   std::size_t capacity_;  // in pieces
   mutable std::mutex mu_;
   std::condition_variable loaded_;

@@ -15,7 +15,7 @@ class StorageSource : public PieceSource {
  public:
   static constexpr std::size_t kChunk = 8u << 20;
 
-  StorageSource(const Metainfo& m, FileStorage& s, const std::atomic<bool>* cancel)
+  StorageSource(const Metainfo& m, Storage& s, const std::atomic<bool>* cancel)
       : meta_(m), storage_(s), cancel_(cancel) {}
 
   Status read(std::span<std::uint8_t> out) override {
@@ -44,7 +44,7 @@ class StorageSource : public PieceSource {
 
  private:
   const Metainfo& meta_;
-  FileStorage& storage_;
+  Storage& storage_;
   const std::atomic<bool>* cancel_;
   std::int64_t offset_ = 0;
   std::vector<std::uint32_t> unreadable_;  // in piece order (reads are sequential)
@@ -53,7 +53,7 @@ class StorageSource : public PieceSource {
 
 }  // namespace
 
-Result<VerifyReport> verify_pieces(const Metainfo& meta, FileStorage& storage, const HashOptions& options) {
+Result<VerifyReport> verify_pieces(const Metainfo& meta, Storage& storage, const HashOptions& options) {
   StorageSource source(meta, storage, options.cancel);
   auto digests = hash_pieces(source, meta.total_size, meta.piece_length, options);
   if (!digests) return digests.status();

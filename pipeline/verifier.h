@@ -19,7 +19,7 @@
 #include "core/metainfo.h"
 #include "core/status.h"
 #include "pipeline/piece_hasher.h"
-#include "storage/file_storage.h"
+#include "storage/storage.h"
 
 namespace fluxo {
 
@@ -30,6 +30,6 @@ struct VerifyReport {
   std::int64_t complete_bytes = 0;
 };
 
-Result<VerifyReport> verify_pieces(const Metainfo& meta, FileStorage& storage, const HashOptions& options);
+Result<VerifyReport> verify_pieces(const Metainfo& meta, Storage& storage, const HashOptions& options);
 
 }  // namespace fluxo

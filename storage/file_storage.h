@@ -56,6 +56,7 @@
 #include "core/metainfo.h"
 #include "core/status.h"
 #include "storage/beneath.h"
+#include "storage/storage.h"
 
 namespace fluxo {
 
@@ -65,7 +66,7 @@ struct StorageOptions {
   bool read_only = false;
 };
 
-class FileStorage {
+class FileStorage : public Storage {
  public:
   static constexpr std::size_t kDirectAlign = 4096;
 
@@ -74,16 +75,16 @@ class FileStorage {
   // is created).
   static Result<std::unique_ptr<FileStorage>> open(const Metainfo& m, const std::filesystem::path& root,
                                                    StorageOptions options = {});
-  ~FileStorage();
+  ~FileStorage() override;
 
   // Writes `iov` (total bytes = the span's length) at stream offset `offset`,
   // splitting it across files: one pwritev per file touched.
-  Status write(std::int64_t offset, std::span<const iovec> iov);
+  Status write(std::int64_t offset, std::span<const iovec> iov) override;
   // Reads out.size() bytes at stream offset `offset`.
-  Status read(std::int64_t offset, std::span<std::uint8_t> out);
+  Status read(std::int64_t offset, std::span<std::uint8_t> out) override;
   // fdatasync of every file written since the last sync (open or not). Any
   // thread; what was written before the call is on disk when it returns ok.
-  Status sync();
+  Status sync() override;
   // Puts every file that may hold data (not pad, not empty) in the dirty set,
   // so the next sync() flushes data this storage did not write itself (a
   // previous run's, found by a recheck) before resume data lists it. No-op

@@ -1,6 +1,7 @@
 // Data on disk that we serve: the upload cache (verified pieces read back for
 // peers) and the verifier (the recheck before seeding).
 #include "pipeline/upload_cache.h"
+#include "storage/file_storage.h"
 #include "pipeline/verifier.h"
 
 #include <gtest/gtest.h>
