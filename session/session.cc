@@ -65,6 +65,17 @@ Result<Torrent*> Session::add(Metainfo meta, TorrentOptions options) {
   if (routes_.count(meta.info_hash)) {
     return Status(ErrorCode::invalid_argument, meta.name + " (" + meta.info_hash.hex() + ") is in this session already");
   }
+  // Two torrents of one name in one directory would write the same files:
+  // the second would take the first one's data for a damaged copy of its
+  // own and overwrite it.
+  const auto where = (options.directory / meta.name).lexically_normal();
+  for (const auto& t : torrents_) {
+    if ((t->options().directory / t->meta().name).lexically_normal() == where) {
+      return Status(ErrorCode::invalid_argument,
+                    where.string() + " is where " + t->meta().info_hash.hex() + " of this run goes; give " +
+                        meta.info_hash.hex() + " another directory");
+    }
+  }
   auto t = std::make_unique<Torrent>(parts_, std::move(meta), std::move(options),
                                      [this](const Torrent& from, const DownloadEvent& e) { emit(&from, e); });
   Torrent* raw = t.get();

@@ -79,7 +79,8 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   // Adds a torrent at the end of the queue. Refused (invalid_argument) when
-  // a torrent with the same info-hash is in the session already.
+  // a torrent with the same info-hash is in the session already, or one
+  // with the same name in the same directory.
   Result<Torrent*> add(Metainfo meta, TorrentOptions options);
 
   // Runs every torrent to its end (see above). `on_event` is called on this

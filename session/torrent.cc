@@ -186,7 +186,7 @@ Status Torrent::begin_running() {
     for (std::uint32_t i = 0; i < meta_.piece_count(); ++i) swarm.claimed.set(PieceIndex(i));
   }
   swarm.downloading = o_.download;
-  swarm.seeding = o_.seed_forever || o_.seed_ratio > 0 || o_.seed_time.count() > 0;
+  swarm.seeding = seeds_after(o_);
   upload_ = std::make_unique<UploadCache>(meta_, *storage_, o_.upload_cache);
   swarm.upload = upload_.get();
   swarm.upload_limit = parts_.upload_limit;
@@ -404,11 +404,9 @@ void Torrent::run_tick(Clock::time_point now) {
   const bool complete = s.have.all();
   if (complete && o_.download && !completed_at_) {
     completed_at_ = now;
-    if (s.seeding) {
-      parts_.pipeline.wait(*target_);  // every piece written before we say so
-      deliver_events();
-      emit(summary(DownloadEvent::Kind::completed));
-    }
+    // (A piece is in `have` once written: every piece is on disk.)
+    deliver_events();
+    emit(summary(DownloadEvent::Kind::completed));
   }
   if (o_.download && complete && !s.seeding) {
     stop(Status::ok());

@@ -68,10 +68,15 @@ struct TorrentOptions {
   PeerConfig peer;
 };
 
+// Whether a torrent keeps seeding once its download completes.
+inline bool seeds_after(const TorrentOptions& o) {
+  return o.seed_forever || o.seed_ratio > 0 || o.seed_time.count() > 0;
+}
+
 struct DownloadEvent {
   enum class Kind {
     started, listening, progress, peer_banned, peer_error, tracker_ok, tracker_error,
-    completed,   // every piece verified and written; seeding may follow
+    completed,   // every piece verified and written (before the tracker hears `stopped`); seeding may follow
     piece_lost,  // a verified piece failed its hash when read back for a peer
     resume,      // what was found on disk at the start (resume data, recheck), or a save failure
     checking,    // recheck progress: verified_bytes of total_bytes read
