@@ -5,15 +5,17 @@ Run with Debian's /usr/bin/python3 (python3-libtorrent). Every peer gets its
 own 127.x.y.z address; uTP, DHT, LSD, UPnP, NAT-PMP and outgoing protocol
 encryption are off.
 
-  lt_swarm.py seed TORRENT DATA_PARENT --count N [--ip-base 127.0.1.] [--port P]
-        Seeds TORRENT from DATA_PARENT (the directory holding the torrent's
-        top-level file or folder) with N sessions. Prints one line per seeder,
+  lt_swarm.py seed TORRENT DATA_PARENT --count N [--ip-base 127.0.1.] [--port P] [--also T2 ...]
+        Seeds TORRENT (and every --also torrent) from DATA_PARENT (the
+        directory holding each torrent's top-level file or folder) with N
+        sessions. Prints one line per seeder,
         "seeder IP:PORT", then "ready", and runs until stdin closes or
         --lifetime seconds pass.
         A line "stats" on stdin prints "uploaded BYTES" (payload sent so far).
-  lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...]
-        Downloads with one libtorrent session; prints JSON with seconds, bytes
-        and peak RSS when done.
+  lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...] [--also T2 ...]
+        Downloads TORRENT (and every --also torrent, all at once) with one
+        libtorrent session; prints JSON with seconds, bytes and peak RSS when
+        every one is done.
   lt_swarm.py recheck TORRENT SAVE_DIR [--threads N]
         Times libtorrent's full recheck of the data (hashing_threads = N,
         default: the cores); prints JSON with seconds and whether complete.
@@ -65,8 +67,16 @@ def wait_for_seeding(handles, timeout=120):
     return False
 
 
+def unmanaged(p):
+    """All torrents of a session run at once (libtorrent's queue would
+    otherwise hold all but a few seeds and downloads back)."""
+    p.flags &= ~lt.torrent_flags.auto_managed
+    p.flags &= ~lt.torrent_flags.paused
+    return p
+
+
 def seed(args):
-    info = lt.torrent_info(args.torrent)
+    infos = [lt.torrent_info(t) for t in [args.torrent] + (args.also or [])]
     sessions, handles, addrs = [], [], []
     for i in range(args.count):
         ip = "%s%d" % (args.ip_base, i + 1)
@@ -80,13 +90,13 @@ def seed(args):
                 pc = ses.get_peer_class(cls)
                 pc["upload_limit"] = args.upload_limit
                 ses.set_peer_class(cls, pc)
-        p = lt.add_torrent_params()
-        p.ti = lt.torrent_info(info)
-        p.save_path = args.data_parent
-        p.flags |= lt.torrent_flags.seed_mode
-        h = ses.add_torrent(p)
+        for info in infos:
+            p = unmanaged(lt.add_torrent_params())
+            p.ti = lt.torrent_info(info)
+            p.save_path = args.data_parent
+            p.flags |= lt.torrent_flags.seed_mode
+            handles.append(ses.add_torrent(p))
         sessions.append(ses)
-        handles.append(h)
         addrs.append("%s:%d" % (ip, args.port))
     if not wait_for_seeding(handles):
         sys.exit("seeders did not start")
@@ -113,32 +123,35 @@ def leech(args):
     s = ses.get_settings()
     s.update({"connections_limit": 500})
     ses.apply_settings(s)
-    p = lt.add_torrent_params()
-    p.ti = lt.torrent_info(args.torrent)
-    p.save_path = args.save_dir
     start = time.time()
-    h = ses.add_torrent(p)
-    for peer in args.peer or []:
-        ip, port = peer.rsplit(":", 1)
-        h.connect_peer((ip, int(port)))
+    handles = []
+    for t in [args.torrent] + (args.also or []):
+        p = unmanaged(lt.add_torrent_params())
+        p.ti = lt.torrent_info(t)
+        p.save_path = args.save_dir
+        h = ses.add_torrent(p)
+        for peer in args.peer or []:
+            ip, port = peer.rsplit(":", 1)
+            h.connect_peer((ip, int(port)))
+        handles.append(h)
     deadline = start + args.timeout
     while time.time() < deadline:
-        st = h.status()
-        if st.is_seeding:
+        if all(h.status().is_seeding for h in handles):
             break
         time.sleep(0.05)
     elapsed = time.time() - start
-    st = h.status()
+    states = [h.status() for h in handles]
+    done = all(st.is_seeding for st in states)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({
-        "ok": bool(st.is_seeding),
+        "ok": done,
         "seconds": elapsed,
-        "bytes": st.total_wanted_done,
+        "bytes": sum(st.total_wanted_done for st in states),
         "peak_rss_kib": usage.ru_maxrss,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
     }), flush=True)
     ses.pause()
-    sys.exit(0 if st.is_seeding else 1)
+    sys.exit(0 if done else 1)
 
 
 def recheck(args):
@@ -178,10 +191,12 @@ def main():
     s.add_argument("--port", type=int, default=6881)
     s.add_argument("--lifetime", type=float, default=600)
     s.add_argument("--upload-limit", type=int, default=0, help="bytes per second per seeder, 0 = none")
+    s.add_argument("--also", action="append", help="another torrent to seed from DATA_PARENT")
     l = sub.add_parser("leech")
     l.add_argument("torrent")
     l.add_argument("save_dir")
     l.add_argument("--peer", action="append")
+    l.add_argument("--also", action="append", help="another torrent to download into SAVE_DIR")
     l.add_argument("--ip", default="127.0.2.1")
     l.add_argument("--port", type=int)
     l.add_argument("--timeout", type=float, default=600)

@@ -236,6 +236,7 @@ class Printer {
         std::fprintf(stderr, "fluxo: listening on %s\n", printable(e.text).c_str());
         break;
       case DownloadEvent::Kind::completed:
+        if (!t || !seeds_after(t->options())) break;  // the outcome line follows at once
         clear();
         std::fprintf(stderr, "fluxo: %sdownload complete (%s in %.2f s); seeding\n", who.c_str(),
                      human_bytes(e.verified_bytes).c_str(), e.seconds);
