@@ -85,8 +85,10 @@ void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point
 
 void PeerBook::forget(const PeerAddress& a) {
   std::lock_guard lock(mu_);
-  auto it = records_.find(a.to_string());
-  if (it != records_.end()) it->second.forgotten = true;
+  // Kept as a forgotten record, so a tracker listing it again adds nothing.
+  Record& r = records_[a.to_string()];
+  r.address = a;
+  r.forgotten = true;
 }
 
 bool PeerBook::claim_peer_id(const std::string& ip, const wire::PeerId& id, const wire::PeerId& ours, bool outgoing,

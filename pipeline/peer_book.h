@@ -46,7 +46,7 @@ class PeerBook {
   // A connection ended; `failed` schedules a retry after 2 s, then 4 s, then
   // the address is given up on (forgotten).
   void disconnected(const PeerAddress& a, bool failed, Clock::time_point now);
-  // Never connect to this address again (it is ourselves).
+  // Never connect to this address (it is ourselves), even if listed later.
   void forget(const PeerAddress& a);
 
   // One connection per (IP address, peer id). When two peers connect to each

@@ -12,6 +12,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kTick{50};
 constexpr std::chrono::milliseconds kPoll{200};
+// Torrents checking at once (a thread each; most find resume data or
+// nothing on disk and are done at once, rechecks take turns).
+constexpr unsigned kMaxChecking = 8;
 constexpr unsigned kMinShare = 4;  // connections a torrent may always dial, whatever its share
 // Slots beyond the budget for incoming connections: their handshakes and
 // the torrents' probation (PeerRoster's default allows 8 at once).
@@ -50,6 +53,7 @@ Session::Session(SessionOptions options)
   parts_.progress_interval = o_.progress_interval;
   parts_.spawn = [this](std::function<void()> task) { arena_.enqueue(std::move(task)); };
   parts_.go_live = [this](bool serve_only) { return go_live(serve_only); };
+  parts_.wake = [this] { wake(); };
 }
 
 Session::~Session() {
@@ -204,21 +208,31 @@ void Session::route(PeerSocket socket) {
 }
 
 void Session::start_queued() {
-  // One check at a time (they read whole torrents); downloads up to
-  // max_active, in order; torrents that only serve do not count.
-  unsigned active = 0;
-  bool checking = false;
+  // Downloads up to max_active, in order; torrents that only serve do not
+  // count. (Their checks run at once; rechecks take turns, see SessionParts.)
+  unsigned active = 0, checking = 0;
   for (auto& t : torrents_) {
-    if (t->downloading()) ++active;
-    if (t->state() == Torrent::State::checking) checking = true;
+    active += t->downloading() ? 1 : 0;
+    checking += t->state() == Torrent::State::checking ? 1 : 0;
   }
-  if (checking) return;
   for (auto& t : torrents_) {
+    if (checking >= kMaxChecking) break;
     if (t->state() != Torrent::State::queued) continue;
-    if (t->options().download && active >= std::max(1u, o_.max_active)) continue;
+    if (t->options().download) {
+      if (active >= std::max(1u, o_.max_active)) continue;
+      ++active;
+    }
     t->start();
-    return;
+    ++checking;
   }
+}
+
+void Session::wake() {
+  {
+    std::lock_guard lock(wake_mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_one();
 }
 
 Status Session::run(const EventFn& on_event, const std::atomic<bool>& interrupt) {
@@ -248,7 +262,9 @@ Status Session::run(const EventFn& on_event, const std::atomic<bool>& interrupt)
     }
     for (auto& e : events) emit(nullptr, e);
     if (all_finished) break;
-    std::this_thread::sleep_for(kTick);
+    std::unique_lock lock(wake_mu_);
+    wake_cv_.wait_for(lock, kTick, [this] { return woken_; });
+    woken_ = false;
   }
   // The accept loop and handshakes still reading end within a poll.
   stop_.store(true);

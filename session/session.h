@@ -11,8 +11,8 @@
 //           upload limit and the peer id
 //
 // run() is the supervisor: on the calling thread it starts queued torrents
-// (at most `max_active` downloading at once, one check at a time, in the
-// order they were added), ticks every torrent (dialling, choking, progress,
+// (at most `max_active` downloading at once, a few checks at a time and
+// one recheck, in the order they were added), ticks every torrent (dialling, choking, progress,
 // completion), shares the connection budget among the running torrents, and
 // returns when every torrent has finished, or, after an interrupt, once each
 // has stopped and saved its resume data.
@@ -105,6 +105,7 @@ class Session {
   void accept_loop();
   void route(PeerSocket socket);
   void start_queued();
+  void wake();
   void emit(const Torrent* t, const DownloadEvent& e);
 
   SessionOptions o_;
@@ -128,6 +129,9 @@ class Session {
   const EventFn* on_event_ = nullptr;  // during run()
   std::mutex events_mu_;
   std::vector<DownloadEvent> events_;  // the session's own, guarded by events_mu_
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool woken_ = false;  // guarded by wake_mu_
   std::mutex routes_mu_;
   std::map<InfoHash, Torrent*> routes_;  // guarded by routes_mu_
   std::vector<std::unique_ptr<Torrent>> torrents_;  // last: destroyed first

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "core/status.h"
@@ -65,6 +66,11 @@ struct SessionParts {
   // session's fair share (set by the supervisor; read on its thread only).
   unsigned dial_share = 50;
   std::chrono::milliseconds progress_interval{1000};
+  // Wakes the supervisor before its next tick (a check finished, ...).
+  std::function<void()> wake;
+  // Rechecks read whole torrents from disk: one at a time. (Checks that
+  // find resume data, or nothing on disk, do not need it.)
+  std::timed_mutex rechecks;
 };
 
 }  // namespace fluxo

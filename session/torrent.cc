@@ -97,11 +97,26 @@ void Torrent::start() {
 // of whatever data there is. Nothing unverified counts. Serving only: the
 // data is rechecked, and only what verifies is offered.
 void Torrent::check() {
+  check_body();
+  checked_.store(true, std::memory_order_release);
+  if (parts_.wake) parts_.wake();
+}
+
+// Runs `verify_pieces` once this torrent has the session's recheck turn
+// (or it is cancelled while waiting).
+Result<VerifyReport> Torrent::recheck(const HashOptions& hash) {
+  std::unique_lock turn(parts_.rechecks, std::defer_lock);
+  while (!turn.try_lock_for(std::chrono::milliseconds(100))) {
+    if (cancel_check_.load()) return Status(ErrorCode::cancelled, "interrupted");
+  }
+  return verify_pieces(meta_, *storage_, hash);
+}
+
+void Torrent::check_body() {
   auto storage = FileStorage::open(meta_, o_.directory,
                                    StorageOptions{.direct_io = o_.direct_io && o_.download, .read_only = !o_.download});
   if (!storage) {
     check_status_ = storage.status();
-    checked_.store(true, std::memory_order_release);
     return;
   }
   storage_ = std::move(*storage);
@@ -111,7 +126,7 @@ void Torrent::check() {
                    .progress = [this](std::int64_t done) { check_progress_.store(done, std::memory_order_relaxed); },
                    .cancel = &cancel_check_};
   if (!o_.download && !initial_) {
-    auto report = verify_pieces(meta_, *storage_, hash);
+    auto report = recheck(hash);
     if (!report) {
       check_status_ = report.status();
     } else if (report->complete.none()) {
@@ -139,7 +154,7 @@ void Torrent::check() {
                             : "resume data ignored (" + resumed.status().message() + ")";
       if (any_data || resumed.status().code() != ErrorCode::not_found) {
         push({DownloadEvent::Kind::resume, why + "; rechecking"});
-        auto report = verify_pieces(meta_, *storage_, hash);
+        auto report = recheck(hash);
         if (!report) {
           check_status_ = report.status();
         } else {
@@ -153,7 +168,6 @@ void Torrent::check() {
       }
     }
   }
-  checked_.store(true, std::memory_order_release);
 }
 
 Status Torrent::begin_running() {
@@ -205,6 +219,8 @@ Status Torrent::begin_running() {
   swarm.pipeline = &parts_.pipeline;
   swarm.target = target_.get();
   swarm.bind_ip = parts_.bind_ip;
+  // Trackers list us too: never dial our own listener.
+  if (parts_.port != 0 && !parts_.bind_ip.empty()) swarm.peers.forget({parts_.bind_ip, parts_.port});
   swarm.peers.add(o_.peers);
   memory_cap_ = swarm.pool.cap_bytes();
   saved_count_ = o_.download ? swarm.have.count() : 0;

@@ -35,6 +35,7 @@
 #include "net/tracker_client.h"
 #include "net/wire.h"
 #include "pipeline/peer_session.h"
+#include "pipeline/verifier.h"
 #include "session/session_parts.h"
 
 namespace fluxo {
@@ -165,6 +166,8 @@ class Torrent {
 
  private:
   void check();  // the checking thread's body
+  void check_body();
+  Result<VerifyReport> recheck(const HashOptions& hash);
   Status begin_running();
   void run_tick(Clock::time_point now);
   void finish_stopping(Clock::time_point now);

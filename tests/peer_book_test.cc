@@ -103,6 +103,17 @@ TEST(PeerBook, TheBookIsCappedAndGivenUpAddressesAreForgotten) {
   EXPECT_FALSE(book.banned("10.1.0.1"));
 }
 
+TEST(PeerBook, OurOwnAddressIsNeverACandidateEvenWhenATrackerListsItLater) {
+  PeerBook book;
+  book.forget({"127.0.0.9", 6881});
+  EXPECT_EQ(book.add({{"127.0.0.9", 6881}, {"127.0.0.9", 6882}}), 1u);
+  auto now = PeerBook::Clock::now();
+  auto c = book.next_candidate(now);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->port, 6882);
+  EXPECT_FALSE(book.next_candidate(now));
+}
+
 TEST(PeerBook, IpOfHostPort) {
   EXPECT_EQ(ip_of("1.2.3.4:6881"), "1.2.3.4");
   EXPECT_EQ(ip_of("[::1]:6881"), "::1");

@@ -10,6 +10,13 @@ seeders sent per byte of payload, and the ratios to fluxo.
 
   /usr/bin/python3 tools/bench_swarm.py [--size 1GiB] [--seeders 4 16]
         [--fluxo build/release/tools/fluxo] [--clients fluxo,libtorrent,aria2c] [--json]
+        [--torrents N] [--rounds R] [--fluxo-args "--max-active 50"]
+
+Bulk fetching: --torrents N makes N payloads of --size each, the seeders seed
+them all, and each client fetches them all in one process (fluxo: all on the
+command line; libtorrent: one session, all added, its queue off; aria2c: -i
+LIST -j N). With --rounds R the clients run R times, the order rotated each
+round so no client always meets cold seeders first.
 
 With --upload it measures the other direction instead: one fluxo seeder, then
 one libtorrent seeder (high_performance_seed, seed mode), each serving one
@@ -65,10 +72,12 @@ def drain(stream):
 
 
 class Seeders:
-    def __init__(self, torrent, parent, count, ip_base, log):
+    def __init__(self, torrents, parent, count, ip_base, log):
+        torrents = [torrents] if isinstance(torrents, str) else torrents
+        also = [a for t in torrents[1:] for a in ("--also", t)]
         self.p = subprocess.Popen(
-            ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "seed", torrent, parent,
-             "--count", str(count), "--ip-base", ip_base, "--lifetime", "3600"],
+            ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "seed", torrents[0], parent,
+             "--count", str(count), "--ip-base", ip_base, "--lifetime", "3600"] + also,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
         while True:
             line = self.p.stdout.readline()
@@ -126,61 +135,46 @@ def run(args):
     try:
         data = os.path.join(work, "data")
         os.makedirs(data)
-        payload = os.path.join(data, "payload.bin")
         size = parse_size(args.size)
-        print("# making a %d MiB payload" % (size >> 20), file=sys.stderr)
-        make_payload(payload, size)
         tip, tport = "127.0.50.250", 6969
-        torrent = os.path.join(work, "bench.torrent")
-        subprocess.check_call([args.fluxo, "create", payload, "-o", torrent, "-q",
-                               "-t", "http://%s:%d/announce" % (tip, tport)])
-        info = json.loads(subprocess.check_output([args.fluxo, "info", "--json", torrent]))
+        # One torrent of the whole size, or --torrents N of that size each.
+        names = ["payload.bin"] if args.torrents == 1 else ["part-%03d.bin" % i for i in range(args.torrents)]
+        torrents, hashes = [], []
+        print("# making %d payload%s of %d MiB" % (len(names), "s" if len(names) > 1 else "", size >> 20),
+              file=sys.stderr)
+        for name in names:
+            make_payload(os.path.join(data, name), size)
+            torrent = os.path.join(work, name + ".torrent")
+            subprocess.check_call([args.fluxo, "create", os.path.join(data, name), "-o", torrent, "-q",
+                                   "-t", "http://%s:%d/announce" % (tip, tport)])
+            torrents.append(torrent)
+            hashes.append(json.loads(subprocess.check_output([args.fluxo, "info", "--json", torrent]))["info_hash"])
+        total = size * len(names)
         chroot = os.path.join(work, "tracker")
         os.makedirs(chroot)
         os.chmod(chroot, 0o755)
         with open(os.path.join(chroot, "whitelist"), "w") as w:
-            w.write(info["info_hash"] + "\n")
+            w.write("".join(h + "\n" for h in hashes))
         tracker = subprocess.Popen(["opentracker", "-i", tip, "-p", str(tport), "-P", str(tport),
                                     "-d", chroot, "-u", "nobody", "-w", "/whitelist"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         log = open(os.path.join(work, "seeders.log"), "w")
+        listing = os.path.join(work, "torrents.txt")
+        with open(listing, "w") as f:
+            f.write("".join(t + "\n" for t in torrents))
         try:
             for n in args.seeders:
-                seeders = Seeders(torrent, data, n, "127.0.%d." % (60 + n), log)
+                seeders = Seeders(torrents, data, n, "127.0.%d." % (60 + n), log)
                 try:
-                    if not tracker_lists(tip, tport, info["info_hash"], 1):
-                        raise SystemExit("the tracker never listed a seeder")
-                    time.sleep(2)
-                    for client in args.clients:
-                        out = os.path.join(work, "out-" + client)
-                        shutil.rmtree(out, ignore_errors=True)
-                        os.makedirs(out)
-                        if client == "fluxo":
-                            argv = [args.fluxo, "download", torrent, "-o", out, "-q"]
-                        elif client == "libtorrent":
-                            argv = ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "leech", torrent, out,
-                                    "--ip", "127.0.52.1"]
-                        else:
-                            argv = ["aria2c", "-d", out, "--seed-time=0", "--enable-dht=false",
-                                    "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
-                                    "--file-allocation=none", "--summary-interval=0", "--console-log-level=error",
-                                    "-q", torrent]
-                        before = seeders.uploaded()
-                        seeder_cpu = seeders.cpu_seconds()
-                        rc, wall, cpu, rss = timed(argv)
-                        seeder_cpu = seeders.cpu_seconds() - seeder_cpu
-                        sent = seeders.uploaded() - before
-                        ok = rc == 0 and filecmp.cmp(payload, os.path.join(out, "payload.bin"), shallow=False)
-                        results.append({
-                            "seeders": n, "client": client, "ok": ok, "seconds": wall,
-                            "mib_per_s": size / wall / (1 << 20) if wall else 0,
-                            "cpu_s_per_gib": cpu / (size / (1 << 30)),
-                            "peak_rss_mib": rss / 1024, "sent_per_payload": sent / size,
-                            "seeders_cpu_s": seeder_cpu,
-                        })
-                        print("# %s with %d seeders: %.2f s%s" % (client, n, wall, "" if ok else " FAILED"),
-                              file=sys.stderr)
-                        shutil.rmtree(out, ignore_errors=True)
+                    for h in hashes:
+                        if not tracker_lists(tip, tport, h, n):
+                            raise SystemExit("the tracker never listed every seeder")
+                    for rnd in range(args.rounds):
+                        # Rotating order: no client always meets cold seeders first.
+                        k = rnd % len(args.clients)
+                        for client in args.clients[k:] + args.clients[:k]:
+                            results.append(one_client(args, client, n, rnd, torrents, listing, names, data, total,
+                                                      seeders, work))
                 finally:
                     seeders.close()
         finally:
@@ -189,6 +183,41 @@ def run(args):
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def one_client(args, client, n, rnd, torrents, listing, names, data, total, seeders, work):
+    out = os.path.join(work, "out-" + client)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    if client == "fluxo":
+        argv = [args.fluxo, "download"] + torrents + ["-o", out, "-q"] + args.fluxo_args
+    elif client == "libtorrent":
+        argv = ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "leech", torrents[0], out,
+                "--ip", "127.0.52.1"]
+        for t in torrents[1:]:
+            argv += ["--also", t]
+    else:
+        argv = ["aria2c", "-d", out, "--seed-time=0", "--enable-dht=false",
+                "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+                "--file-allocation=none", "--summary-interval=0", "--console-log-level=error",
+                "-q", "-j", str(len(torrents)), "-i", listing]
+    before = seeders.uploaded()
+    seeder_cpu = seeders.cpu_seconds()
+    rc, wall, cpu, rss = timed(argv)
+    seeder_cpu = seeders.cpu_seconds() - seeder_cpu
+    sent = seeders.uploaded() - before
+    ok = rc == 0 and all(filecmp.cmp(os.path.join(data, name), os.path.join(out, name), shallow=False)
+                         for name in names)
+    print("# %s with %d seeders: %.2f s%s" % (client, n, wall, "" if ok else " FAILED (exit %d)" % rc),
+          file=sys.stderr)
+    shutil.rmtree(out, ignore_errors=True)
+    return {
+        "seeders": n, "round": rnd, "client": client, "ok": ok, "seconds": wall,
+        "mib_per_s": total / wall / (1 << 20) if wall else 0,
+        "cpu_s_per_gib": cpu / (total / (1 << 30)),
+        "peak_rss_mib": rss / 1024, "sent_per_payload": sent / total,
+        "seeders_cpu_s": seeder_cpu,
+    }
 
 
 def proc_cpu(pid):
@@ -265,8 +294,12 @@ def main():
     ap.add_argument("--clients", default="fluxo,libtorrent,aria2c")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--upload", action="store_true", help="measure seeding instead of downloading")
+    ap.add_argument("--torrents", type=int, default=1, help="N torrents of --size each (bulk fetching)")
+    ap.add_argument("--rounds", type=int, default=1, help="repeat, rotating the order of the clients")
+    ap.add_argument("--fluxo-args", default="", help="extra options for fluxo download (one string)")
     args = ap.parse_args()
     args.clients = args.clients.split(",")
+    args.fluxo_args = args.fluxo_args.split()
     if args.upload:
         results = upload(args)
         if args.json:
@@ -284,13 +317,14 @@ def main():
     if args.json:
         print(json.dumps(results, indent=1))
         return
-    print("| seeders | client | ok | wall s | MiB/s | CPU s/GiB | peak RSS MiB | sent/payload | seeders' CPU s | fluxo speed-up |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| seeders | round | client | ok | wall s | MiB/s | CPU s/GiB | peak RSS MiB | sent/payload | seeders' CPU s | fluxo speed-up |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        f = next((x for x in results if x["seeders"] == r["seeders"] and x["client"] == "fluxo"), None)
+        f = next((x for x in results if x["seeders"] == r["seeders"] and x["round"] == r["round"] and
+                  x["client"] == "fluxo"), None)
         ratio = "%.2fx" % (r["seconds"] / f["seconds"]) if f and f["seconds"] else "-"
-        print("| %d | %s | %s | %.2f | %.0f | %.2f | %.0f | %.3f | %.2f | %s |" % (
-            r["seeders"], r["client"], "yes" if r["ok"] else "NO", r["seconds"], r["mib_per_s"],
+        print("| %d | %d | %s | %s | %.2f | %.0f | %.2f | %.0f | %.3f | %.2f | %s |" % (
+            r["seeders"], r["round"] + 1, r["client"], "yes" if r["ok"] else "NO", r["seconds"], r["mib_per_s"],
             r["cpu_s_per_gib"], r["peak_rss_mib"], r["sent_per_payload"], r["seeders_cpu_s"], ratio))
     if not all(r["ok"] for r in results):
         sys.exit(1)
