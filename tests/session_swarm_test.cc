@@ -63,7 +63,9 @@ TEST_F(SessionTest, ManyTorrentsFromOneTrackerSwarmWithAQueueOfTwo) {
   auto ev = parse_events(r.out);
   expect_events_name_their_torrent(ev, hashes);
   // The queue: torrents start in the order given, and never more than two
-  // download at once (a torrent downloads from `started` to `completed`).
+  // download at once (a torrent downloads from `started` to `completed`;
+  // it is checked just before, which this run, with nothing on disk, does
+  // not report).
   std::vector<std::string> started;
   std::set<std::string> active;
   std::size_t most = 0;
@@ -78,7 +80,12 @@ TEST_F(SessionTest, ManyTorrentsFromOneTrackerSwarmWithAQueueOfTwo) {
     }
   }
   ASSERT_EQ(started.size(), torrents.size()) << r.out;
-  for (std::size_t i = 0; i < torrents.size(); ++i) EXPECT_EQ(started[i], info_hash(torrents[i])) << i;
+  // In order, but two that check at once may begin in either order.
+  for (std::size_t i = 0; i < torrents.size(); ++i) {
+    auto at = static_cast<std::size_t>(std::find(started.begin(), started.end(), info_hash(torrents[i])) - started.begin());
+    EXPECT_LE(at, i + 1) << i << "\n" << r.out;
+    EXPECT_GE(at + 1, i) << i << "\n" << r.out;
+  }
   EXPECT_LE(most, 2u) << r.out;
   EXPECT_EQ(ev.count("finished"), 6);
   auto summary = ev.last("summary");
