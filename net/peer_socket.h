@@ -17,13 +17,15 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 
 #include "core/status.h"
 #include "core/tracker_response.h"
+#include "net/peer_stream.h"
 
 namespace fluxo {
 
-class PeerSocket {
+class PeerSocket : public PeerStream {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -34,8 +36,26 @@ class PeerSocket {
   // Takes over a connection accepted by a Listener.
   static PeerSocket adopt(Poco::Net::StreamSocket s);
 
-  // How long a send may go without moving a byte before it fails.
-  static constexpr std::chrono::milliseconds kDefaultSendStall{30000};
+  // POCO sockets are shared handles (a copy is another reference to the
+  // same connection, closed when the last goes), and POCO 1.11 has no move:
+  // moving leaves the source holding an unconnected socket, so the thread
+  // that hands a connection over keeps no reference to it.
+  PeerSocket(PeerSocket&& o) noexcept
+      : socket_(std::exchange(o.socket_, Poco::Net::StreamSocket())), remote_(std::move(o.remote_)),
+        wait_(o.wait_), stop_(o.stop_), also_(o.also_), stall_(o.stall_) {}
+  PeerSocket& operator=(PeerSocket&& o) noexcept {
+    socket_ = std::exchange(o.socket_, Poco::Net::StreamSocket());
+    remote_ = std::move(o.remote_);
+    wait_ = o.wait_;
+    stop_ = o.stop_;
+    also_ = o.also_;
+    stall_ = o.stall_;
+    return *this;
+  }
+  PeerSocket(const PeerSocket&) = delete;
+  PeerSocket& operator=(const PeerSocket&) = delete;
+  ~PeerSocket() override = default;
+
   // How long one send call blocks before the stop flag is looked at again.
   static constexpr std::chrono::milliseconds kSendStep{200};
 
@@ -45,29 +65,29 @@ class PeerSocket {
   // The flags may be null and must outlive the socket's use. Called by the
   // owning task, before sending.
   void watch(const std::atomic<bool>* stop, const std::atomic<bool>* also = nullptr,
-             std::chrono::milliseconds stall = kDefaultSendStall) {
+             std::chrono::milliseconds stall = kDefaultSendStall) override {
     stop_ = stop;
     also_ = also;
     stall_ = stall;
   }
 
   // Every byte of `data`, or an error (see watch()).
-  Status send_all(std::span<const std::uint8_t> data);
+  Status send_all(std::span<const std::uint8_t> data) override;
   // Sends every byte of `parts` with gathered writes, resuming after partial
   // ones; one system call when the socket takes it all at once. `parts` is
   // modified (advanced) on the way.
-  Status send_all(std::span<iovec> parts);
+  Status send_all(std::span<iovec> parts) override;
   // Bytes that can be read without blocking.
-  std::size_t available();
+  std::size_t available() override;
   // Waits up to `wait` for data. Returns the number of bytes read, 0 when the
   // wait ran out; an error when the peer closed or the socket failed.
-  Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait);
+  Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::chrono::milliseconds wait) override;
   // The same, scattering into `buf` and then `spill` with one call: a block
   // goes straight to its piece buffer and the next message's header, if it
   // has arrived, into the input buffer.
   Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::span<std::uint8_t> spill,
-                                   std::chrono::milliseconds wait);
-  const std::string& remote() const { return remote_; }
+                                   std::chrono::milliseconds wait) override;
+  const std::string& remote() const override { return remote_; }
 
  private:
   PeerSocket(Poco::Net::StreamSocket s, std::string remote) : socket_(std::move(s)), remote_(std::move(remote)) {}

@@ -94,7 +94,7 @@ Status UploadQueue::on_cancel(const BlockRef& r, std::vector<std::uint8_t>& out)
   return Status::ok();
 }
 
-Result<bool> UploadQueue::serve(PeerSocket& socket, std::vector<std::uint8_t>& out) {
+Result<bool> UploadQueue::serve(PeerStream& socket, std::vector<std::uint8_t>& out) {
   if (!ready()) return false;
   std::size_t count = 0;
   std::uint64_t bytes = 0;

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "net/peer_socket.h"
+#include "net/peer_stream.h"
 #include "net/wire.h"
 #include "pipeline/swarm_state.h"
 
@@ -81,7 +81,7 @@ class UploadQueue {
   // verified piece (UploadCache::get_block), in one gathered write led by `out` (messages queued
   // before them), which is then cleared. Rejects for blocks it could not
   // serve are left in `out`. Returns whether anything was written.
-  Result<bool> serve(PeerSocket& socket, std::vector<std::uint8_t>& out);
+  Result<bool> serve(PeerStream& socket, std::vector<std::uint8_t>& out);
 
  private:
   void reject(const wire::BlockRef& r, std::vector<std::uint8_t>& out) const;
