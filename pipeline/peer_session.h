@@ -1,5 +1,9 @@
-// One connected peer, seen from a downloader: a blocking loop run as one task
-// on the peer arena. It shakes hands, learns what the peer has, keeps the
+// One connected peer (a PeerConnection): a blocking loop run as one task on
+// the peer arena, over a PeerStream, reading with a MessageReader and
+// writing with a MessageWriter (net/message_stream.h); what to request is
+// the BlockRequester's (pipeline/block_requester.h), what to serve the
+// UploadQueue's (pipeline/upload_queue.h), and extended messages go to the
+// torrent's PeerExtensions. It shakes hands, learns what the peer has, keeps the
 // request pipeline as deep as the peer's rate warrants (RequestDepth), copies
 // arriving blocks straight into the piece's buffer (reading the tail of a
 // block from the socket directly into it), hands complete pieces to the
@@ -15,14 +19,37 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
 #include <string>
 
 #include "core/status.h"
 #include "core/tracker_response.h"
-#include "net/peer_socket.h"
+#include "net/message_stream.h"
+#include "net/peer_stream.h"
+#include "net/wire.h"
 #include "pipeline/swarm_state.h"
 
 namespace fluxo {
+
+// What a torrent adds to the base protocol on one connection (BEP 10 and
+// what rides on it: metadata exchange, peer exchange). One object per
+// connection, made by PeerConfig::extensions, called on the connection's
+// task only; it keeps that peer's state (its extension ids).
+class PeerExtensions {
+ public:
+  virtual ~PeerExtensions() = default;
+  // Sets the reserved bits of our handshake.
+  virtual void reserve(wire::Handshake& ours) const = 0;
+  // Both handshakes are done: may queue messages (an extended handshake).
+  virtual Status on_handshake(const wire::Handshake& theirs, MessageWriter& out) = 0;
+  // An extended message (BEP 10 id 20): `ext_id` is the id we gave the
+  // extension (0: the extended handshake). An error ends the connection.
+  virtual Status on_extended(std::uint8_t ext_id, std::span<const std::uint8_t> payload, MessageWriter& out) = 0;
+  // Called every loop round: may queue messages (PEX every minute, ...).
+  virtual void tick(MessageWriter& out) = 0;
+};
 
 struct PeerConfig {
   std::chrono::milliseconds connect_timeout{5000};
@@ -35,6 +62,9 @@ struct PeerConfig {
   std::chrono::milliseconds idle_timeout{120000};
   std::uint32_t max_requests = 1000;
   std::uint32_t initial_depth = 16;
+  // Makes the extensions of one connection; empty: none (extended messages
+  // are ignored).
+  std::function<std::unique_ptr<PeerExtensions>()> extensions;
 };
 
 // Runs the whole session; returns why it ended (ok when the download
@@ -45,7 +75,12 @@ Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shar
                         const PeerConfig& config);
 // The same for a peer that connected to us: the session's listener accepted
 // it and read its handshake (`theirs`, for this torrent) to route it here.
-Status run_incoming_session(SwarmState& swarm, PeerSocket socket, const wire::Handshake& theirs,
+Status run_incoming_session(SwarmState& swarm, std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs,
+                            std::shared_ptr<PeerLink> link, const PeerConfig& config);
+// Over a stream that is already open (an outgoing connection: ours is sent
+// first; `who` names the peer in messages), for tests over MemoryStream and
+// for wrapped streams.
+Status run_outgoing_session(SwarmState& swarm, std::unique_ptr<PeerStream> stream, const PeerAddress& address,
                             std::shared_ptr<PeerLink> link, const PeerConfig& config);
 
 }  // namespace fluxo

@@ -158,6 +158,7 @@ void Session::accept_loop() {
       std::lock_guard lock(tasks_mu_);
       ++tasks_;
     }
+    // Moved out: this thread keeps no reference to the connection.
     arena_.enqueue([this, sock = std::make_shared<PeerSocket>(std::move(**conn))] { route(std::move(*sock)); });
   }
 }

@@ -52,25 +52,25 @@ struct SessionParts {
   ConnectionSlots& slots;      // connections in all
   RateLimiter* upload_limit;   // all uploads together; null: no limit
   wire::PeerId peer_id;
-  std::string bind_ip;         // outgoing connections from here ("" any)
+  std::string bind_ip{};       // outgoing connections from here ("" any)
   std::uint16_t port = 0;      // announced to trackers (0: not listening)
   unsigned hash_threads = 1;   // for rechecks
   std::size_t check_memory = 64u << 20;  // buffers for a recheck
   // Runs a task on the peer arena (a blocking peer connection).
-  std::function<void(std::function<void()>)> spawn;
+  std::function<void(std::function<void()>)> spawn{};
   // Called as a torrent begins to run, before it announces: opens the
   // session's listener on first use (so `port` and `bind_ip` are final).
   // An error only for a torrent that only serves (it cannot do its job).
-  std::function<Status(bool serve_only)> go_live;
+  std::function<Status(bool serve_only)> go_live{};
   // Connections a torrent dials up to while others wait for slots: the
   // session's fair share (set by the supervisor; read on its thread only).
   unsigned dial_share = 50;
   std::chrono::milliseconds progress_interval{1000};
   // Wakes the supervisor before its next tick (a check finished, ...).
-  std::function<void()> wake;
+  std::function<void()> wake{};
   // Rechecks read whole torrents from disk: one at a time. (Checks that
   // find resume data, or nothing on disk, do not need it.)
-  std::timed_mutex rechecks;
+  std::timed_mutex rechecks{};
 };
 
 }  // namespace fluxo

@@ -347,7 +347,7 @@ void Torrent::serve_incoming(PeerSocket socket, const wire::Handshake& theirs) {
   if (s.peers.banned(ip) || !s.roster.admit(link, Clock::now())) {
     s.counters.refused.fetch_add(1);
   } else {
-    Status st = run_incoming_session(s, std::move(socket), theirs, link, o_.peer);
+    Status st = run_incoming_session(s, std::make_unique<PeerSocket>(std::move(socket)), theirs, link, o_.peer);
     if (!st && st.code() != ErrorCode::cancelled) push({DownloadEvent::Kind::peer_error, st.message()});
   }
   parts_.slots.give_back();
