@@ -137,22 +137,27 @@ class DribblingTrackerTest : public SwarmTest {
   // A torrent whose first tier is a tracker that answers one byte every
   // 2 s (forever), and whose second is a real opentracker with a seeder.
   void SetUp() override {
+    // Each test of the fixture on addresses of its own (ctest runs them at once).
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    const int octet = name.rfind("TheNextTier", 0) == 0 ? 56 : 86;
+    net_ = "127.0." + std::to_string(octet) + ".";
+    const std::string tracker_ip = net_ + "250", dribble_ip = net_ + "251";
     payload_ = single_payload("dribble.bin", 6'000'011);
-    std::string torrent = make_torrent(payload_, "http://127.0.56.250:6969/announce", "64KiB");
-    tracker_ = std::make_unique<OpenTracker>(path("tracker"), "127.0.56.250", 6969,
+    std::string torrent = make_torrent(payload_, "http://" + tracker_ip + ":6969/announce", "64KiB");
+    tracker_ = std::make_unique<OpenTracker>(path("tracker"), tracker_ip, 6969,
                                              std::vector<std::string>{info_hash(torrent)});
-    seeders_ = lt_seeders(torrent, 1, "127.0.57.");
-    ASSERT_TRUE(wait_for_tracker("127.0.56.250", 6969, info_hash(torrent), 1));
+    seeders_ = lt_seeders(torrent, 1, "127.0." + std::to_string(octet + 1) + ".");
+    ASSERT_TRUE(wait_for_tracker(tracker_ip, 6969, info_hash(torrent), 1));
     dribbler_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{kPython, kSrc + "/tests/interop/dribble_tracker.py", "127.0.56.251", "6969", "dribble"},
+        std::vector<std::string>{kPython, kSrc + "/tests/interop/dribble_tracker.py", dribble_ip, "6969", "dribble"},
         path("dribble.log"));
     ASSERT_TRUE(dribbler_->wait_for_line("ready", 10s)) << read_file(path("dribble.log"));
     auto r = run_process({FLUXO_BINARY, "create", payload_, "-o", path("tiers.torrent"), "--piece-size", "64KiB", "-q",
-                          "-t", "http://127.0.56.251:6969/announce", "-t", "http://127.0.56.250:6969/announce"});
+                          "-t", "http://" + dribble_ip + ":6969/announce", "-t", "http://" + tracker_ip + ":6969/announce"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     torrent_ = path("tiers.torrent");
   }
-  std::string payload_, torrent_;
+  std::string net_, payload_, torrent_;
   std::unique_ptr<OpenTracker> tracker_;
   std::unique_ptr<BackgroundProcess> seeders_, dribbler_;
 };
@@ -176,7 +181,7 @@ TEST_F(DribblingTrackerTest, TheNextTierIsTriedAfterTheDeadlineAndExitFollowsCom
 TEST_F(DribblingTrackerTest, SigtermWhileAnnouncingEndsTheProcessWithinTwoSeconds) {
   // Only the dribbling tier, and no peer: fluxo sits in the announce.
   auto r0 = run_process({FLUXO_BINARY, "create", payload_, "-o", path("only.torrent"), "--piece-size", "64KiB", "-q",
-                         "-t", "http://127.0.56.251:6969/announce"});
+                         "-t", "http://" + net_ + "251:6969/announce"});
   ASSERT_EQ(r0.exit_code, 0) << r0.err;
   BackgroundProcess dl({FLUXO_BINARY, "download", path("only.torrent"), "-o", path("out2"), "--json", "--listen",
                         own_ip()},

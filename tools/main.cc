@@ -1,4 +1,6 @@
 // The fluxo command: dispatches to a subcommand. Only wiring lives here.
+#include <oneapi/tbb/global_control.h>
+
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -31,11 +33,8 @@ constexpr const char* kUsage =
     "unsupported input, 4 file system error, 5 no usable peers or trackers,\n"
     "6 data incomplete or corrupt, 130 interrupted\n";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int dispatch(const std::vector<std::string>& args) {
   using namespace fluxo::cli;
-  std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(kUsage, stderr);
     return kExitUsage;
@@ -67,4 +66,16 @@ int main(int argc, char** argv) {
   print_error("unknown command \"" + std::string(cmd) + "\"");
   std::fputs(kUsage, stderr);
   return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // oneTBB's worker threads are joined before the process exits, not left
+  // running into exit (the handle only counts; the thread budget is still
+  // decided by the command, before oneTBB is first used).
+  oneapi::tbb::task_scheduler_handle workers{oneapi::tbb::attach{}};
+  int code = dispatch(std::vector<std::string>(argv + 1, argv + argc));
+  (void)oneapi::tbb::finalize(workers, std::nothrow);
+  return code;
 }
