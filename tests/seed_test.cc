@@ -178,6 +178,21 @@ TEST_F(SeedTest, BenchRunsAWholeSwarmAndChecksEveryByte) {
   EXPECT_FALSE(std::filesystem::exists(o->getValue<std::string>("directory")));
 }
 
+TEST_F(SeedTest, BenchWithManyTorrentsFetchesThemAllInOneProcess) {
+  // Its own port: the other bench test may run at the same time.
+  auto r = run_process({FLUXO_BINARY, "bench", "--size", "12MiB", "--torrents", "12", "--files", "2", "--seeders",
+                        "2", "--port", "6991", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  ASSERT_EQ(ev.events.size(), 1u) << r.out;
+  const auto& o = ev.events[0];
+  EXPECT_TRUE(o->getValue<bool>("ok"));
+  EXPECT_EQ(o->getValue<int>("torrents"), 12);
+  EXPECT_EQ(o->getValue<std::int64_t>("bytes"), 12 << 20);
+  EXPECT_FALSE(std::filesystem::exists(o->getValue<std::string>("directory")));
+  EXPECT_EQ(run_process({FLUXO_BINARY, "bench", "--size", "10", "--torrents", "6", "--files", "2"}).exit_code, 2);
+}
+
 TEST_F(SeedTest, SquattersHoldNoSlotAnHonestLeecherNeeds) {
   std::string payload = single_payload("squat.bin", 5'000'011);
   std::string torrent = make_torrent(payload, "", "64KiB");

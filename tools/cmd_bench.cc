@@ -52,7 +52,11 @@ constexpr const char* kUsage =
     "\n"
     "      --size SIZE          payload size (default 1GiB)\n"
     "      --seeders N          seeders (default 4, at most 200)\n"
-    "      --files N            split the payload into N files (default 1)\n"
+    "      --files N            split each torrent's payload into N files\n"
+    "                           (default 1)\n"
+    "      --torrents N         split the payload into N torrents, fetched by\n"
+    "                           one fluxo download and served by every seeder\n"
+    "                           (default 1; at most 10000)\n"
     "      --piece-size BYTES   piece size (default: fluxo create's choice)\n"
     "      --port N             the seeders' port (default 6881)\n"
     "      --keep               keep the temporary directory (printed)\n"
@@ -126,12 +130,13 @@ struct Child {
 // A seeder with --json prints a progress line every second: a pipe nobody
 // reads fills within minutes, and the seeder then blocks in write() and never
 // sees its SIGTERM. The output is thrown away once the seeder has said it
-// listens; until then the last bytes are kept to find that line.
+// serves every torrent (a `started` event each); until then the last bytes
+// are kept to count those lines.
 class SeederOutputs {
  public:
   // Takes ownership of the read ends.
-  explicit SeederOutputs(std::vector<int> fds)
-      : fds_(std::move(fds)), state_(fds_.size()), thread_([this] { run(); }) {}
+  SeederOutputs(std::vector<int> fds, std::size_t torrents)
+      : fds_(std::move(fds)), torrents_(torrents), state_(fds_.size()), thread_([this] { run(); }) {}
   ~SeederOutputs() {
     stop_.store(true);
     thread_.join();
@@ -142,8 +147,8 @@ class SeederOutputs {
   SeederOutputs(const SeederOutputs&) = delete;
   SeederOutputs& operator=(const SeederOutputs&) = delete;
 
-  // Waits until every seeder has printed its "listening" event. False when
-  // one ended first (`failed` is its index), at the deadline, or on `stop`.
+  // Waits until every seeder serves every torrent. False when one ended
+  // first (`failed` is its index), at the deadline, or on `stop`.
   bool wait_listening(Clock::time_point deadline, const std::atomic<bool>& stop, std::size_t& failed) {
     std::unique_lock lock(mu_);
     while (Clock::now() < deadline && !stop.load()) {
@@ -165,10 +170,11 @@ class SeederOutputs {
   }
 
  private:
-  static constexpr std::string_view kListening = "\"listening\"";
+  static constexpr std::string_view kStarted = "\"event\":\"started\"";
   struct State {
     std::string tail;
-    bool listening = false;
+    std::size_t started = 0;
+    bool listening = false;  // serving every torrent
     bool ended = false;
   };
 
@@ -190,8 +196,12 @@ class SeederOutputs {
           --open;
         } else if (!st.listening) {
           st.tail.append(buf, static_cast<std::size_t>(n));
-          st.listening = st.tail.find(kListening) != std::string::npos;
-          if (st.tail.size() > kListening.size()) st.tail.erase(0, st.tail.size() - kListening.size());
+          for (auto at = st.tail.find(kStarted); at != std::string::npos; at = st.tail.find(kStarted, at + 1)) {
+            ++st.started;
+          }
+          st.listening = st.started >= torrents_;
+          // Keep what may be the start of a line cut in two.
+          if (st.tail.size() >= kStarted.size()) st.tail.erase(0, st.tail.size() - (kStarted.size() - 1));
         }
         changed_.notify_all();
       }
@@ -199,6 +209,7 @@ class SeederOutputs {
   }
 
   std::vector<int> fds_;
+  const std::size_t torrents_;
   std::mutex mu_;
   std::condition_variable changed_;
   std::vector<State> state_;  // guarded by mu_
@@ -246,7 +257,7 @@ bool same_file(const fs::path& a, const fs::path& b) {
 
 int run_bench(std::span<const std::string> args) {
   static const OptionSpec kSpecs[] = {
-      {"size", 0, true, false},  {"seeders", 0, true, false}, {"files", 0, true, false},
+      {"size", 0, true, false},  {"seeders", 0, true, false}, {"files", 0, true, false}, {"torrents", 0, true, false},
       {"piece-size", 0, true, false}, {"port", 0, true, false}, {"keep", 0, false, false},
       {"json", 0, false, false}, {"help", 'h', false, false},
   };
@@ -258,17 +269,18 @@ int run_bench(std::span<const std::string> args) {
   }
   if (!parsed->positional.empty()) return usage_error("bench takes no file arguments");
   std::int64_t size = 1ll << 30;
-  unsigned long seeders = 4, files = 1, port = 6881;
+  unsigned long seeders = 4, files = 1, port = 6881, torrents = 1;
   if (auto v = parsed->value("size")) {
     auto s = parse_size(*v);
     if (!s || *s < 1) return usage_error("--size must be a size such as 256MiB or 1GiB");
     size = *s;
   }
   for (auto err : {uint_option(*parsed, "seeders", 1, 200, seeders), uint_option(*parsed, "files", 1, 10000, files),
+                   uint_option(*parsed, "torrents", 1, 10000, torrents),
                    uint_option(*parsed, "port", 1, 65535, port)}) {
     if (err) return usage_error(*err);
   }
-  if (static_cast<std::int64_t>(files) > size) return usage_error("--files is larger than --size");
+  if (static_cast<std::int64_t>(files * torrents) > size) return usage_error("--files x --torrents is larger than --size");
   std::string piece_size;
   if (auto v = parsed->value("piece-size")) piece_size = *v;
   const bool json = parsed->has("json");
@@ -303,23 +315,30 @@ int run_bench(std::span<const std::string> args) {
     if (!json) std::fprintf(stderr, "== %s\n", msg.c_str());
   };
 
-  // 1. Payload and torrent.
-  note("making a " + human_bytes(size) + " payload in " + std::to_string(files) + " file(s) under " + work.string());
+  // 1. Payloads and torrents: `torrents` of size/torrents bytes each.
+  note("making a " + human_bytes(size) + " payload in " + std::to_string(torrents) + " torrent(s) of " +
+       std::to_string(files) + " file(s) under " + work.string());
   const fs::path data = work / "data";
-  const fs::path root = files == 1 ? data / "payload.bin" : data / "payload";
-  std::vector<fs::path> rel;
+  std::vector<fs::path> rel;  // every payload file, relative to data/
+  std::vector<std::string> torrent_files;
   std::error_code ec;
-  fs::create_directories(files == 1 ? data : root, ec);
-  for (unsigned long i = 0; i < files; ++i) {
-    std::int64_t part = size / static_cast<std::int64_t>(files) +
-                        (i < static_cast<unsigned long>(size % static_cast<std::int64_t>(files)) ? 1 : 0);
-    fs::path p = files == 1 ? root : root / ("file-" + std::to_string(i) + ".bin");
-    if (Status s = write_payload(p, part, 1000 + i); !s) return fail(s.to_string(), kExitIo);
-    rel.push_back(fs::relative(p, data));
-    if (g_interrupt.load()) return fail("interrupted", kExitInterrupted);
-  }
-  const fs::path torrent = work / "bench.torrent";
-  {
+  fs::create_directories(data, ec);
+  for (unsigned long t = 0; t < torrents; ++t) {
+    const std::string stem = torrents == 1 ? "payload" : "payload-" + std::to_string(t);
+    const std::int64_t tsize = size / static_cast<std::int64_t>(torrents) +
+                               (t < static_cast<unsigned long>(size % static_cast<std::int64_t>(torrents)) ? 1 : 0);
+    const fs::path root = files == 1 ? data / (stem + ".bin") : data / stem;
+    if (files > 1) fs::create_directories(root, ec);
+    for (unsigned long i = 0; i < files; ++i) {
+      std::int64_t part = tsize / static_cast<std::int64_t>(files) +
+                          (i < static_cast<unsigned long>(tsize % static_cast<std::int64_t>(files)) ? 1 : 0);
+      fs::path p = files == 1 ? root : root / ("file-" + std::to_string(i) + ".bin");
+      if (Status s = write_payload(p, part, 1000 + t * 10007 + i); !s) return fail(s.to_string(), kExitIo);
+      rel.push_back(fs::relative(p, data));
+      if (g_interrupt.load()) return fail("interrupted", kExitInterrupted);
+    }
+    const fs::path torrent =
+        work / (torrents == 1 ? std::string("bench.torrent") : "bench-" + std::to_string(t) + ".torrent");
     std::vector<std::string> argv{exe, "create", root.string(), "-o", torrent.string(), "-q"};
     if (!piece_size.empty()) argv.insert(argv.end(), {"--piece-size", piece_size});
     Child c = Child::spawn(argv, (work / "create.log").string());
@@ -328,6 +347,7 @@ int run_bench(std::span<const std::string> args) {
     if (!WIFEXITED(end.status) || WEXITSTATUS(end.status) != 0) {
       return fail("fluxo create failed (see " + (work / "create.log").string() + ")", kExitFailure);
     }
+    torrent_files.push_back(torrent.string());
   }
 
   // 2. Seeders, each on its own loopback address.
@@ -335,15 +355,17 @@ int run_bench(std::span<const std::string> args) {
   std::vector<std::string> peers;
   for (unsigned long i = 0; i < seeders; ++i) {
     std::string ip = "127.0." + std::to_string(77 + i / 250) + "." + std::to_string(1 + i % 250);
-    seeds.push_back(Child::spawn({exe, "seed", torrent.string(), "-d", data.string(), "--listen", ip, "--port",
-                                  std::to_string(port), "--no-trackers", "--json", "--upload-slots", "8"},
-                                 (work / ("seed-" + ip + ".log")).string()));
+    std::vector<std::string> argv{exe, "seed"};
+    argv.insert(argv.end(), torrent_files.begin(), torrent_files.end());
+    argv.insert(argv.end(), {"-d", data.string(), "--listen", ip, "--port", std::to_string(port), "--no-trackers",
+                             "--json", "--upload-slots", "8"});
+    seeds.push_back(Child::spawn(argv, (work / ("seed-" + ip + ".log")).string()));
     peers.push_back(ip + ":" + std::to_string(port));
   }
   std::vector<int> seed_fds;
   for (auto& c : seeds) seed_fds.push_back(std::exchange(c.out, -1));
-  seed_outputs = std::make_unique<SeederOutputs>(std::move(seed_fds));
-  const auto ready_by = Clock::now() + std::chrono::seconds(120 + seeders * 5);
+  seed_outputs = std::make_unique<SeederOutputs>(std::move(seed_fds), torrents);
+  const auto ready_by = Clock::now() + std::chrono::seconds(120 + seeders * 5 + torrents / 10);
   if (std::size_t failed = 0; !seed_outputs->wait_listening(ready_by, g_interrupt, failed)) {
     if (g_interrupt.load()) return fail("interrupted", kExitInterrupted);
     std::string who = failed < peers.size() ? "seeder " + peers[failed] : "a seeder";
@@ -352,12 +374,14 @@ int run_bench(std::span<const std::string> args) {
 
   // 3. The download, measured.
   note("downloading with fluxo download");
-  std::vector<std::string> argv{exe, "download", torrent.string(), "-o", (work / "out").string(), "--no-listen",
-                                "--no-trackers", "--json"};
+  std::vector<std::string> argv{exe, "download"};
+  argv.insert(argv.end(), torrent_files.begin(), torrent_files.end());
+  argv.insert(argv.end(), {"-o", (work / "out").string(), "--no-listen", "--no-trackers", "--json"});
   for (const auto& p : peers) argv.insert(argv.end(), {"--peer", p});
   const auto t0 = Clock::now();
   Child dl = Child::spawn(argv, (work / "download.log").string());
   const bool tty = !json && ::isatty(2);
+  std::size_t done = 0;
   while (true) {
     pollfd p{dl.out, POLLIN, 0};
     if (::poll(&p, 1, 200) > 0) {
@@ -365,16 +389,25 @@ int run_bench(std::span<const std::string> args) {
       ssize_t n = ::read(dl.out, buf, sizeof buf);
       if (n <= 0) break;
       dl.buffered.append(buf, static_cast<std::size_t>(n));
-      if (tty) {
+      if (tty && torrents == 1) {
         auto at = dl.buffered.rfind("\"percent\":");
         if (at != std::string::npos) std::fprintf(stderr, "\r   %5.1f %%", std::atof(dl.buffered.c_str() + at + 10));
+      } else if (tty) {
+        // Torrents done so far: `finished` events in what arrived.
+        static constexpr std::string_view kDone = "\"event\":\"finished\"";
+        const std::size_t from = dl.buffered.size() - static_cast<std::size_t>(n);
+        for (auto at = dl.buffered.find(kDone, from >= kDone.size() ? from - kDone.size() + 1 : 0);
+             at != std::string::npos; at = dl.buffered.find(kDone, at + 1)) {
+          ++done;
+        }
+        std::fprintf(stderr, "\r   %zu/%lu torrents", done, torrents);
       }
     }
     if (g_interrupt.load()) ::kill(dl.pid, SIGINT);
   }
   auto end = dl.wait();
   const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (tty) std::fputs("\r             \r", stderr);
+  if (tty) std::fputs("\r                         \r", stderr);
   if (g_interrupt.load()) return fail("interrupted", kExitInterrupted);
   if (!WIFEXITED(end.status) || WEXITSTATUS(end.status) != 0) {
     return fail("the download failed (see " + (work / "download.log").string() + ")", kExitFailure);
@@ -404,6 +437,7 @@ int run_bench(std::span<const std::string> args) {
         .key("ok").value(true)
         .key("bytes").value(size)
         .key("files").value(static_cast<std::uint64_t>(files))
+        .key("torrents").value(static_cast<std::uint64_t>(torrents))
         .key("seeders").value(static_cast<std::uint64_t>(seeders))
         .key("seconds").value(seconds)
         .key("mib_per_s").value(mibps)
@@ -416,8 +450,8 @@ int run_bench(std::span<const std::string> args) {
         .end_object();
     std::printf("%s\n", j.str().c_str());
   } else {
-    std::printf("fluxo bench: %s in %lu file(s) from %lu fluxo seeder(s), byte-identical\n", human_bytes(size).c_str(),
-                files, seeders);
+    std::printf("fluxo bench: %s in %lu torrent(s) of %lu file(s) from %lu fluxo seeder(s), byte-identical\n",
+                human_bytes(size).c_str(), torrents, files, seeders);
     std::printf("  download   %.2f s  %.0f MiB/s  %.2f CPU s/GiB  peak RSS %.0f MiB\n", seconds, mibps,
                 end.cpu_seconds / gib, static_cast<double>(end.max_rss_kib) / 1024);
     std::printf("  seeders    %.2f CPU s in all (recheck included)  peak RSS %.0f MiB each at most\n", seeder_cpu,
