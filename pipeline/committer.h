@@ -30,7 +30,10 @@ namespace fluxo {
 class Committer : public PieceSink {
  public:
   using BanReport = std::function<void(const std::string& ip, const std::string& why)>;
-  Committer(SwarmState& swarm, BanReport on_ban) : s_(swarm), on_ban_(std::move(on_ban)) {}
+  // `on_complete` (may be empty) runs once the last missing piece is
+  // committed, on the writer stage: it should only wake someone up.
+  Committer(SwarmState& swarm, BanReport on_ban, std::function<void()> on_complete = {})
+      : s_(swarm), on_ban_(std::move(on_ban)), on_complete_(std::move(on_complete)) {}
 
   void on_verified(const std::shared_ptr<ActivePiece>& p) override;
   void on_hash_failed(const std::shared_ptr<ActivePiece>& p) override;
@@ -45,6 +48,7 @@ class Committer : public PieceSink {
 
   SwarmState& s_;
   BanReport on_ban_;
+  std::function<void()> on_complete_;
   BlameBook blame_;  // writer stage only
   Sha1 sha1_;        // writer stage only
   std::mutex mu_;

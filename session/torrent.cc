@@ -212,9 +212,16 @@ Status Torrent::begin_running() {
     if (o_.download) s.claimed.clear(p);  // fetch it again
     push({DownloadEvent::Kind::piece_lost, why.message()});
   };
-  committer_ = std::make_unique<Committer>(swarm, [this](const std::string& ip, const std::string& why) {
-    push({DownloadEvent::Kind::peer_banned, ip + " (" + why + ")"});
-  });
+  // Completion and new peers wake the supervisor: the queue moves on and
+  // peers are dialled at once, not at the next tick.
+  committer_ = std::make_unique<Committer>(
+      swarm,
+      [this](const std::string& ip, const std::string& why) {
+        push({DownloadEvent::Kind::peer_banned, ip + " (" + why + ")"});
+      },
+      [this] {
+        if (parts_.wake) parts_.wake();
+      });
   target_ = std::make_unique<PieceTarget>(meta_, *storage_, *committer_);
   swarm.pipeline = &parts_.pipeline;
   swarm.target = target_.get();
@@ -236,7 +243,9 @@ Status Torrent::begin_running() {
     announcer_ = std::make_unique<Announcer>(swarm, t, parts_.port, [this](Announcer::Report r) {
       DownloadEvent ev{r.ok ? DownloadEvent::Kind::tracker_ok : DownloadEvent::Kind::tracker_error, std::move(r.text)};
       ev.peers_known = r.new_peers;
+      const bool news = r.new_peers > 0;
       push(std::move(ev));
+      if (news && parts_.wake) parts_.wake();
     });
   }
   choking_ = std::make_unique<Choking>(Choking{Choker(ChokerConfig{.slots = std::max(1u, o_.upload_slots)}), {}});

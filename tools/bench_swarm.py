@@ -12,6 +12,12 @@ seeders sent per byte of payload, and the ratios to fluxo.
         [--fluxo build/release/tools/fluxo] [--clients fluxo,libtorrent,aria2c] [--json]
         [--torrents N] [--rounds R] [--fluxo-args "--max-active 50"]
 
+WAN-like: --wan puts every seeder behind a TCP proxy that delays each
+direction by half of --delay-ms (100 ms round trip by default) and limits each
+seeder's upload to --seed-rate (4 MiB/s); the clients are given the proxies'
+addresses (no tracker), so request pipelining, slow start and end-game decide
+the time. aria2c takes no peer addresses and is left out.
+
 Bulk fetching: --torrents N makes N payloads of --size each, the seeders seed
 them all, and each client fetches them all in one process (fluxo: all on the
 command line; libtorrent: one session, all added, its queue off; aria2c: -i
@@ -72,12 +78,13 @@ def drain(stream):
 
 
 class Seeders:
-    def __init__(self, torrents, parent, count, ip_base, log):
+    def __init__(self, torrents, parent, count, ip_base, log, upload_limit=0):
         torrents = [torrents] if isinstance(torrents, str) else torrents
         also = [a for t in torrents[1:] for a in ("--also", t)]
+        limit = ["--upload-limit", str(upload_limit)] if upload_limit else []
         self.p = subprocess.Popen(
             ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "seed", torrents[0], parent,
-             "--count", str(count), "--ip-base", ip_base, "--lifetime", "3600"] + also,
+             "--count", str(count), "--ip-base", ip_base, "--lifetime", "3600"] + also + limit,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
         while True:
             line = self.p.stdout.readline()
@@ -145,8 +152,11 @@ def run(args):
         for name in names:
             make_payload(os.path.join(data, name), size)
             torrent = os.path.join(work, name + ".torrent")
-            subprocess.check_call([args.fluxo, "create", os.path.join(data, name), "-o", torrent, "-q",
-                                   "-t", "http://%s:%d/announce" % (tip, tport)])
+            # WAN-like: no tracker (it would list the seeders behind the
+            # proxies); every client is given the proxies' addresses.
+            tracker_args = [] if args.wan else ["-t", "http://%s:%d/announce" % (tip, tport)]
+            subprocess.check_call([args.fluxo, "create", os.path.join(data, name), "-o", torrent, "-q"] +
+                                  tracker_args)
             torrents.append(torrent)
             hashes.append(json.loads(subprocess.check_output([args.fluxo, "info", "--json", torrent]))["info_hash"])
         total = size * len(names)
@@ -164,18 +174,36 @@ def run(args):
             f.write("".join(t + "\n" for t in torrents))
         try:
             for n in args.seeders:
-                seeders = Seeders(torrents, data, n, "127.0.%d." % (60 + n), log)
+                base = "127.0.%d." % (60 + n)
+                seeders = Seeders(torrents, data, n, base, log, parse_size(args.seed_rate) if args.wan else 0)
+                proxy = None
                 try:
-                    for h in hashes:
-                        if not tracker_lists(tip, tport, h, n):
-                            raise SystemExit("the tracker never listed every seeder")
+                    peers = []
+                    if args.wan:
+                        maps = []
+                        for i in range(n):
+                            front = "127.0.%d.%d:6881" % (160 + n, i + 1)
+                            maps += ["--map", "%s=%s%d:6881" % (front, base, i + 1)]
+                            peers.append(front)
+                        proxy = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "delay_proxy.py"),
+                                                  "--delay-ms", str(args.delay_ms / 2)] + maps,
+                                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+                        if not proxy.stdout.readline().startswith("ready"):
+                            raise SystemExit("the delay proxy did not start")
+                    else:
+                        for h in hashes:
+                            if not tracker_lists(tip, tport, h, n):
+                                raise SystemExit("the tracker never listed every seeder")
                     for rnd in range(args.rounds):
                         # Rotating order: no client always meets cold seeders first.
                         k = rnd % len(args.clients)
                         for client in args.clients[k:] + args.clients[:k]:
                             results.append(one_client(args, client, n, rnd, torrents, listing, names, data, total,
-                                                      seeders, work))
+                                                      seeders, work, peers))
                 finally:
+                    if proxy:
+                        proxy.stdin.close()
+                        proxy.wait(timeout=30)
                     seeders.close()
         finally:
             tracker.kill()
@@ -185,17 +213,21 @@ def run(args):
     return results
 
 
-def one_client(args, client, n, rnd, torrents, listing, names, data, total, seeders, work):
+def one_client(args, client, n, rnd, torrents, listing, names, data, total, seeders, work, peers):
     out = os.path.join(work, "out-" + client)
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     if client == "fluxo":
         argv = [args.fluxo, "download"] + torrents + ["-o", out, "-q"] + args.fluxo_args
+        for p in peers:
+            argv += ["--peer", p]
     elif client == "libtorrent":
         argv = ["/usr/bin/python3", os.path.join(HERE, "lt_swarm.py"), "leech", torrents[0], out,
                 "--ip", "127.0.52.1"]
         for t in torrents[1:]:
             argv += ["--also", t]
+        for p in peers:
+            argv += ["--peer", p]
     else:
         argv = ["aria2c", "-d", out, "--seed-time=0", "--enable-dht=false",
                 "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
@@ -297,9 +329,16 @@ def main():
     ap.add_argument("--torrents", type=int, default=1, help="N torrents of --size each (bulk fetching)")
     ap.add_argument("--rounds", type=int, default=1, help="repeat, rotating the order of the clients")
     ap.add_argument("--fluxo-args", default="", help="extra options for fluxo download (one string)")
+    ap.add_argument("--wan", action="store_true",
+                    help="seeders behind delay proxies (--delay-ms round trip) and rate limits (--seed-rate each); "
+                         "peers given directly, no tracker; fluxo and libtorrent only")
+    ap.add_argument("--delay-ms", type=float, default=100, help="WAN round-trip time")
+    ap.add_argument("--seed-rate", default="4MiB", help="WAN upload limit per seeder")
     args = ap.parse_args()
     args.clients = args.clients.split(",")
     args.fluxo_args = args.fluxo_args.split()
+    if args.wan:
+        args.clients = [c for c in args.clients if c != "aria2c"]  # aria2c takes no peer addresses
     if args.upload:
         results = upload(args)
         if args.json:
