@@ -86,6 +86,7 @@ class MemoryStream : public PeerStream {
     }
     return n;
   }
+  void interrupt() override { close(); }
   const std::string& remote() const override { return remote_; }
 
  private:

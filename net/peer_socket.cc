@@ -141,4 +141,10 @@ Result<std::size_t> PeerSocket::receive_some(std::span<std::uint8_t> buf, std::s
   }
 }
 
+void PeerSocket::interrupt() {
+  // The descriptor stays open (the owner closes it): only its traffic ends.
+  const int fd = socket_.impl()->sockfd();
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
 }  // namespace fluxo

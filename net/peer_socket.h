@@ -87,6 +87,8 @@ class PeerSocket : public PeerStream {
   // has arrived, into the input buffer.
   Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::span<std::uint8_t> spill,
                                    std::chrono::milliseconds wait) override;
+  // shutdown(2) of both directions: the owner's blocked call returns.
+  void interrupt() override;
   const std::string& remote() const override { return remote_; }
 
  private:

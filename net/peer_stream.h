@@ -5,7 +5,8 @@
 // stream; MemoryStream (net/memory_stream.h) is an in-memory pair for tests
 // of the peer wire code without sockets.
 //
-// Thread-safety: one owning task uses a stream; nothing else touches it.
+// Thread-safety: one owning task uses a stream; another thread may only
+// interrupt() it.
 #pragma once
 
 #include <sys/uio.h>
@@ -47,6 +48,9 @@ class PeerStream {
   // the input buffer.
   virtual Result<std::size_t> receive_some(std::span<std::uint8_t> buf, std::span<std::uint8_t> spill,
                                            std::chrono::milliseconds wait) = 0;
+  // From another thread: wakes a receive or send blocked in the owner's
+  // thread; every later call fails. The only member that is thread-safe.
+  virtual void interrupt() = 0;
   // "ip:port" of the other end, for messages.
   virtual const std::string& remote() const = 0;
 };

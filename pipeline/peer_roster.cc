@@ -24,7 +24,7 @@ bool PeerRoster::evict_locked(bool incoming_only, Clock::time_point now) {
     if (victim == links_.end() || (*it)->last_useful() < (*victim)->last_useful()) victim = it;
   }
   if (victim == links_.end()) return false;
-  (*victim)->drop->store(true);
+  (*victim)->drop_now();
   links_.erase(victim);
   evictions_.fetch_add(1);
   return true;
@@ -76,7 +76,7 @@ std::size_t PeerRoster::expire_probation(Clock::time_point now) {
   std::size_t n = 0;
   for (const auto& l : links_) {
     if (l->provisional.load() && now - l->connected_at >= limits_.probation_time) {
-      l->drop->store(true);
+      l->drop_now();
       ++n;
     }
   }
@@ -99,7 +99,7 @@ std::size_t PeerRoster::drop_ip(const std::string& ip) {
   std::size_t n = 0;
   for (const auto& l : links_) {
     if (l->ip != ip) continue;
-    l->drop->store(true);
+    l->drop_now();
     ++n;
   }
   std::erase_if(links_, [&](const auto& l) { return l->ip == ip; });
@@ -127,6 +127,15 @@ bool PeerRoster::full() const {
   return static_cast<std::size_t>(std::count_if(links_.begin(), links_.end(), [](const auto& l) {
            return !l->provisional.load();
          })) >= limits_.total;
+}
+
+}  // namespace fluxo
+
+namespace fluxo {
+
+void PeerRoster::interrupt_all() {
+  std::lock_guard lock(mu_);
+  for (const auto& l : links_) l->interrupt();
 }
 
 }  // namespace fluxo

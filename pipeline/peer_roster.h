@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "net/peer_stream.h"
+
 namespace fluxo {
 
 struct PeerLink {
@@ -56,9 +58,33 @@ struct PeerLink {
   Clock::time_point last_useful() const {
     return Clock::time_point(Clock::duration(useful_at.load(std::memory_order_relaxed)));
   }
+  // Ends the connection's task at once (a stop, a drop): a task blocked in
+  // a receive is woken instead of noticing at its next poll. The task
+  // attaches its stream while it runs and detaches it before the stream goes.
+  void attach(PeerStream* s) {
+    std::lock_guard lock(stream_mu_);
+    stream_ = s;
+  }
+  void detach() {
+    std::lock_guard lock(stream_mu_);
+    stream_ = nullptr;
+  }
+  void interrupt() {
+    std::lock_guard lock(stream_mu_);
+    if (stream_) stream_->interrupt();
+  }
+  // Sets `drop` and wakes the task.
+  void drop_now() {
+    drop->store(true);
+    interrupt();
+  }
   // The supervisor's own, for rates: counters at the last look.
   std::uint64_t seen_down = 0, seen_up = 0;
   double down_rate = 0, up_rate = 0;
+
+ private:
+  std::mutex stream_mu_;
+  PeerStream* stream_ = nullptr;  // guarded by stream_mu_
 };
 
 struct ConnectionLimits {
@@ -89,6 +115,8 @@ class PeerRoster {
   // least useful peer; false if no peer is useless enough.
   bool evict_one(bool incoming_only, Clock::time_point now);
   void remove(const PeerLink* p);
+  // Wakes every connection's task (the torrent stops: `stop` is set).
+  void interrupt_all();
   // Drops every connection from `ip` (it was banned). Returns how many.
   std::size_t drop_ip(const std::string& ip);
 

@@ -43,6 +43,7 @@ class PeerConnection {
   }
 
   ~PeerConnection() {
+    link_->detach();  // before the stream goes
     s_.roster.remove(link_.get());
     requests_.release();
     if (counted_) s_.counters.connected.fetch_sub(1);
@@ -57,10 +58,15 @@ class PeerConnection {
       stream_ = std::make_unique<PeerSocket>(std::move(*sock));
     }
     stream_->watch(&s_.stop, link_->drop.get());  // a slow reader cannot hold up the end, or a drop
+    link_->attach(stream_.get());                 // a stop or a drop wakes a blocked receive
     s_.counters.connected.fetch_add(1);
     counted_ = true;
-    if (Status st = handshake(); !st) return st;
-    return loop();
+    Status st = handshake();
+    if (st) st = loop();
+    // Woken by a stop or a drop: that is why it ended, not the error the
+    // interrupted call returned.
+    if (!st && stop_.raised()) return stop_.status(who_);
+    return st;
   }
 
  private:

@@ -323,6 +323,7 @@ void Torrent::stop(Status why) {
     case State::running:
       result_.status = why;
       swarm_->stop.store(true);
+      swarm_->roster.interrupt_all();  // blocked receives end now, not at their next poll
       {
         std::lock_guard lock(tasks_mu_);
         accepting_ = false;
