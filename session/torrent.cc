@@ -12,6 +12,7 @@
 #include "pipeline/upload_cache.h"
 #include "pipeline/verifier.h"
 #include "storage/file_storage.h"
+#include "session/resume_keeper.h"
 #include "storage/resume_file.h"
 
 namespace fluxo {
@@ -230,7 +231,7 @@ Status Torrent::begin_running() {
   if (parts_.port != 0 && !parts_.bind_ip.empty()) swarm.peers.forget({parts_.bind_ip, parts_.port});
   swarm.peers.add(o_.peers);
   memory_cap_ = swarm.pool.cap_bytes();
-  saved_count_ = o_.download ? swarm.have.count() : 0;
+  if (o_.download) resume_ = std::make_unique<ResumeKeeper>(meta_, o_.directory, *storage_, swarm.have.count());
 
   deliver_events();  // what the check found comes before `started`
   DownloadEvent e = summary(DownloadEvent::Kind::started);
@@ -448,11 +449,10 @@ void Torrent::run_tick(Clock::time_point now) {
       return;
     }
   }
-  if (o_.download && now - last_save_ >= kResumeInterval && s.have.count() != saved_count_) {
-    last_save_ = now;
-    if (Status st = save_resume_now(); !st) {
-      emit({DownloadEvent::Kind::resume, "cannot save resume data: " + st.message()});
-    }
+  if (resume_) {
+    // Saved on the keeper's thread: a slow disk never holds up the others.
+    if (now - last_save_ >= kResumeInterval && resume_->save(s.have)) last_save_ = now;
+    if (auto e = resume_->take_error()) emit({DownloadEvent::Kind::resume, "cannot save resume data: " + e->message()});
   }
   // Once a second: connections on probation that did not prove useful in
   // time go, and a full roster makes room for an address waiting to be
@@ -514,13 +514,19 @@ void Torrent::finish_stopping(Clock::time_point now) {
     if (tasks_ > 0) return;
   }
   announcer_.reset();
+  if (target_->settled.load() != target_->issued.load()) return;  // pieces still in the pipeline
   parts_.pipeline.wait(*target_);
   deliver_events();
   SwarmState& s = *swarm_;
-  if (o_.download && s.have.count() != saved_count_) {
-    if (Status st = save_resume_now(); !st) {
-      emit({DownloadEvent::Kind::resume, "cannot save resume data: " + st.message()});
+  if (resume_) {
+    // The last save (on the keeper's thread; a periodic one may be under
+    // way first), then the torrent is done.
+    if (!resume_->idle()) return;
+    if (!final_save_started_ && s.have.count() != resume_->saved()) {
+      final_save_started_ = true;
+      if (resume_->save(s.have)) return;
     }
+    if (auto e = resume_->take_error()) emit({DownloadEvent::Kind::resume, "cannot save resume data: " + e->message()});
   }
   if (result_.status.is_ok() && o_.download && !s.have.all()) {
     Status e = committer_->error();
@@ -533,6 +539,7 @@ void Torrent::finish_stopping(Clock::time_point now) {
   // Everything the torrent held goes now: partial pieces give their
   // buffers back to the session's budget.
   choking_.reset();
+  resume_.reset();
   target_.reset();
   committer_.reset();
   upload_.reset();
@@ -544,22 +551,6 @@ void Torrent::finish_stopping(Clock::time_point now) {
 void Torrent::finished() {
   state_ = State::finished;
   emit(result_.summary);
-}
-
-Status Torrent::save_resume_now() {
-  SwarmState& s = *swarm_;
-  ResumeData r;
-  r.info_hash = meta_.info_hash;
-  r.pieces = Bitfield(meta_.piece_count());
-  for (std::uint32_t i = 0; i < meta_.piece_count(); ++i) {
-    if (s.have.test(PieceIndex(i))) r.pieces.set(PieceIndex(i));
-  }
-  // Resume data lists only pieces synced to disk before it is written.
-  if (Status st = storage_->sync(); !st) return st;
-  r.files = stamp_files(o_.directory, meta_);
-  if (Status st = save_resume(o_.directory, meta_, r); !st) return st;
-  saved_count_ = r.pieces.count();
-  return Status::ok();
 }
 
 DownloadEvent Torrent::summary(DownloadEvent::Kind kind) const {

@@ -118,6 +118,7 @@ class Committer;
 class UploadCache;
 struct PieceTarget;
 class FileStorage;
+class ResumeKeeper;
 
 class Torrent {
  public:
@@ -176,7 +177,6 @@ class Torrent {
   void choke(Clock::time_point now);
   void report_progress(Clock::time_point now);
   void deliver_events();
-  Status save_resume_now();
   DownloadEvent summary(DownloadEvent::Kind kind) const;
   void push(DownloadEvent e);
   void task_done();
@@ -212,7 +212,8 @@ class Torrent {
   Clock::time_point last_save_{}, last_progress_{}, last_activity_{}, last_eviction_{}, last_check_event_{};
   std::int64_t last_bytes_ = 0;
   std::uint64_t last_uploaded_ = 0, last_payload_ = 0;
-  std::uint32_t saved_count_ = 0;
+  std::unique_ptr<ResumeKeeper> resume_;  // downloads only
+  bool final_save_started_ = false;
   std::size_t memory_cap_ = 0;
 
   // Peer tasks running (dialled and incoming), for stopping.
