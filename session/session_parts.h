@@ -5,6 +5,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 
@@ -46,6 +48,35 @@ class ConnectionSlots {
   std::atomic<unsigned> used_{0};
 };
 
+// One recheck at a time (they read whole torrents from disk). Waiting looks
+// at a cancel flag every 100 ms. (Not a std::timed_mutex: TSan does not see
+// its timed lock and reports the unlock.)
+class RecheckTurn {
+ public:
+  // False when `cancel` was raised before the turn came.
+  bool acquire(const std::atomic<bool>& cancel) {
+    std::unique_lock lock(mu_);
+    while (busy_) {
+      if (cancel.load()) return false;
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    busy_ = true;
+    return true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      busy_ = false;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool busy_ = false;  // guarded by mu_
+};
+
 struct SessionParts {
   MemoryBudget& memory;        // piece buffers of every torrent
   PiecePipeline& pipeline;     // hashing and writing
@@ -70,7 +101,7 @@ struct SessionParts {
   std::function<void()> wake{};
   // Rechecks read whole torrents from disk: one at a time. (Checks that
   // find resume data, or nothing on disk, do not need it.)
-  std::timed_mutex rechecks{};
+  RecheckTurn rechecks{};
 };
 
 }  // namespace fluxo

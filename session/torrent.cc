@@ -106,10 +106,11 @@ void Torrent::check() {
 // Runs `verify_pieces` once this torrent has the session's recheck turn
 // (or it is cancelled while waiting).
 Result<VerifyReport> Torrent::recheck(const HashOptions& hash) {
-  std::unique_lock turn(parts_.rechecks, std::defer_lock);
-  while (!turn.try_lock_for(std::chrono::milliseconds(100))) {
-    if (cancel_check_.load()) return Status(ErrorCode::cancelled, "interrupted");
-  }
+  if (!parts_.rechecks.acquire(cancel_check_)) return Status(ErrorCode::cancelled, "interrupted");
+  struct Release {
+    RecheckTurn& turn;
+    ~Release() { turn.release(); }
+  } release{parts_.rechecks};
   return verify_pieces(meta_, *storage_, hash);
 }
 
