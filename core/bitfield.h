@@ -32,6 +32,16 @@ class Bitfield {
   bool all() const { return count_ == size_; }
   bool none() const { return count_ == 0; }
   std::span<const std::uint8_t> bytes() const { return bytes_; }
+  // Pieces [64 w, 64 w + 64) as a word, piece 64 w in bit 0 (AtomicBitfield's
+  // order), for scans a word at a time. Bits past size() are 0.
+  std::uint64_t word(std::uint32_t w) const {
+    std::uint64_t out = 0;
+    const std::size_t first = static_cast<std::size_t>(w) * 8;
+    for (std::size_t k = 0; k < 8 && first + k < bytes_.size(); ++k) {
+      out |= static_cast<std::uint64_t>(reversed(bytes_[first + k])) << (8 * k);
+    }
+    return out;
+  }
 
   // Validates a BITFIELD payload for `size` pieces: exact byte length and no
   // spare bits set in the last byte. nullopt-like false on any violation.
@@ -46,6 +56,11 @@ class Bitfield {
   }
 
  private:
+  static std::uint8_t reversed(std::uint8_t b) {
+    b = static_cast<std::uint8_t>((b & 0xF0) >> 4 | (b & 0x0F) << 4);
+    b = static_cast<std::uint8_t>((b & 0xCC) >> 2 | (b & 0x33) << 2);
+    return static_cast<std::uint8_t>((b & 0xAA) >> 1 | (b & 0x55) << 1);
+  }
   std::uint32_t size_ = 0;
   std::uint32_t count_ = 0;
   std::vector<std::uint8_t> bytes_;

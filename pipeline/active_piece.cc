@@ -8,15 +8,19 @@ std::optional<wire::BlockRef> ActivePiece::request_block(unsigned max_requests,
                                                          const std::vector<wire::BlockRef>* exclude,
                                                          const BlockSet* rejected) {
   std::lock_guard lock(mu_);
+  bool unrequested = false;  // a block nobody asked for, whether or not this caller may
   for (std::uint32_t b = 0; b < blocks_.size(); ++b) {
     Block& blk = blocks_[b];
-    if (blk.state != State::empty || blk.requests >= max_requests) continue;
+    if (blk.state != State::empty) continue;
+    if (blk.requests == 0) unrequested = true;
+    if (blk.requests >= max_requests) continue;
     wire::BlockRef ref = block_ref(b);
     if (exclude && std::find(exclude->begin(), exclude->end(), ref) != exclude->end()) continue;
     if (rejected && rejected->count(block_key(ref))) continue;
     ++blk.requests;
     return ref;
   }
+  if (!unrequested) open_.store(false, std::memory_order_relaxed);
   return std::nullopt;
 }
 
@@ -33,6 +37,7 @@ void ActivePiece::return_block(std::uint32_t begin) {
   std::lock_guard lock(mu_);
   Block& blk = blocks_[begin / wire::kBlockSize];
   if (blk.requests > 0) --blk.requests;
+  open_.store(true, std::memory_order_relaxed);
 }
 
 ActivePiece::Access ActivePiece::adopt(std::uint32_t session) {
@@ -57,6 +62,7 @@ void ActivePiece::disown(std::uint32_t session) {
 // (its writer's block_written() discards it), so no stale writer can land
 // in the fresh start.
 void ActivePiece::reset_locked() {
+  open_.store(true, std::memory_order_relaxed);
   for (Block& b : blocks_) {
     b.requests = 0;
     b.state = b.state == State::writing || b.state == State::dropped ? State::dropped : State::empty;
@@ -90,6 +96,7 @@ ActivePiece::Written ActivePiece::block_written(std::uint32_t begin, std::uint32
   if (blk.token != token) return Written::discarded;  // not this writer's claim any more
   if (blk.state == State::dropped) {
     blk.state = State::empty;  // withdrawn while it was copying
+    open_.store(true, std::memory_order_relaxed);
     return Written::discarded;
   }
   if (blk.state != State::writing) return Written::discarded;
@@ -102,7 +109,10 @@ ActivePiece::Written ActivePiece::block_written(std::uint32_t begin, std::uint32
 void ActivePiece::abort_block(std::uint32_t begin, std::uint32_t token) {
   std::lock_guard lock(mu_);
   Block& blk = blocks_[begin / wire::kBlockSize];
-  if (blk.token == token && (blk.state == State::writing || blk.state == State::dropped)) blk.state = State::empty;
+  if (blk.token == token && (blk.state == State::writing || blk.state == State::dropped)) {
+    blk.state = State::empty;
+    open_.store(true, std::memory_order_relaxed);
+  }
 }
 
 bool ActivePiece::has_block(std::uint32_t begin) const {
@@ -118,6 +128,7 @@ std::uint32_t ActivePiece::drop_source(std::string_view source) {
   if (it == sources_.end()) return 0;
   const auto s = static_cast<std::uint16_t>(it - sources_.begin());
   std::uint32_t dropped = 0;
+  open_.store(true, std::memory_order_relaxed);
   for (Block& b : blocks_) {
     if (b.source != s) continue;
     if (b.state == State::done) {

@@ -26,6 +26,7 @@
 // distinct sources.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -74,6 +75,11 @@ class ActivePiece {
                                               const BlockSet* rejected = nullptr);
   // A request for the block was rejected, choked away or abandoned.
   void return_block(std::uint32_t begin);
+  // False once a request_block(1) found no block that nobody has asked for,
+  // until a block becomes free again (returned, aborted, withdrawn, reset):
+  // lets the registry skip pieces with nothing to hand out without locking
+  // them. A hint: read without the lock.
+  bool maybe_open() const { return open_.load(std::memory_order_relaxed); }
 
   // Single-source pieces: whether `session` may work on it (it becomes the
   // owner if there is none: `adopted`). Always `shared` for other pieces.
@@ -139,6 +145,7 @@ class ActivePiece {
   std::vector<std::string> sources_;      // guarded by mu_
   std::vector<std::string> dropped_;      // guarded by mu_; banned sources
   std::optional<std::uint32_t> owner_;    // guarded by mu_; single-source pieces only
+  std::atomic<bool> open_{true};          // written under mu_; see maybe_open()
 };
 
 }  // namespace fluxo

@@ -77,7 +77,8 @@ std::optional<BlockRequester::Outstanding> BlockRequester::next_block(const Bitf
   }
   // 3. A new piece, if a buffer is free.
   if (PieceBuffer buf = s_.pool.try_acquire()) {
-    if (auto idx = s_.picker.pick(offer, rng_)) {
+    if (auto idx = s_.picker.pick(offer, rng_, last_pick_)) {
+      last_pick_ = *idx;
       const bool single = s_.single_source.test(*idx);
       auto piece = std::make_shared<ActivePiece>(*idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)),
                                                  std::move(buf), single);

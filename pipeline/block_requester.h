@@ -124,6 +124,7 @@ class BlockRequester {
   std::uint32_t rejects_in_row_ = 0;    // since the last block
   std::uint32_t rejects_expected_ = 0;  // answers to a choke still to come
   Clock::time_point last_block_;
+  std::optional<PieceIndex> last_pick_;  // runs of adjacent pieces per peer
 };
 
 }  // namespace fluxo

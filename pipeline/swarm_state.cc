@@ -25,6 +25,9 @@ std::shared_ptr<ActivePiece> ActiveRegistry::find_work(const Bitfield& has, unsi
                                                        wire::BlockRef& out) {
   std::lock_guard lock(mu_);
   for (const auto& p : pieces_) {
+    // Outside end-game most pieces have every block asked for: skipped
+    // without taking their locks.
+    if (max_requests <= 1 && !p->maybe_open()) continue;
     if (!has.test(p->index())) continue;
     auto access = p->adopt(session);
     if (access == ActivePiece::Access::denied) continue;

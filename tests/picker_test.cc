@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <set>
 
 #include "pipeline/active_piece.h"
@@ -31,11 +33,13 @@ TEST(PiecePicker, PicksTheRarestPieceAfterTheRandomStart) {
   Bitfield common = all_of(8);
   picker.add_peer(common);
   picker.add_peer(common);  // every piece: 2 copies
-  picker.add_have(PieceIndex(5));  // piece 5: 3 copies
-  Bitfield only6(8);
-  only6.set(PieceIndex(6));
-  picker.remove_peer(only6);  // piece 6: 1 copy, the rarest
-  EXPECT_EQ(picker.availability(PieceIndex(6)), 1u);
+  Bitfield no6(8);
+  for (std::uint32_t i = 0; i < 8; ++i) {
+    if (i != 6) no6.set(PieceIndex(i));
+  }
+  picker.add_peer(no6);  // every piece but 6: 3 copies
+  picker.add_have(PieceIndex(5));  // piece 5: 4 copies
+  EXPECT_EQ(picker.availability(PieceIndex(6)), 2u);  // the rarest
   for (int seed = 0; seed < 20; ++seed) {
     std::minstd_rand rng(seed);
     auto p = picker.pick(common, rng);
@@ -74,6 +78,56 @@ TEST(PiecePicker, OnlyPiecesThePeerHas) {
   std::minstd_rand rng(3);
   EXPECT_EQ(picker.pick(has, rng), PieceIndex(2));
   EXPECT_FALSE(picker.pick(has, rng));
+}
+
+TEST(PiecePicker, WordsOfAWireBitfieldMatchTheSharedOnes) {
+  Bitfield b(130);
+  AtomicBitfield a(130);
+  for (std::uint32_t i : {0u, 9u, 63u, 64u, 100u, 129u}) {
+    b.set(PieceIndex(i));
+    a.set(PieceIndex(i));
+  }
+  for (std::uint32_t w = 0; w < 3; ++w) EXPECT_EQ(b.word(w), a.word(w)) << w;
+  EXPECT_EQ(b.word(2), std::uint64_t{1} << 1);  // piece 129; bits past the end are 0
+}
+
+TEST(PiecePicker, AmongManyPiecesFindsTheFewOnOfferAndEveryOneOnce) {
+  const std::uint32_t n = 50'000;
+  AtomicBitfield have(n), claimed(n);
+  PiecePicker picker(n, have, claimed, /*random_first=*/0);
+  Bitfield peer(n);
+  std::vector<std::uint32_t> offered{7, 64, 12'345, 49'999};
+  for (auto i : offered) peer.set(PieceIndex(i));
+  picker.add_peer(peer);
+  std::minstd_rand rng(3);
+  std::vector<std::uint32_t> got;
+  while (auto p = picker.pick(peer, rng)) got.push_back(p->value());
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, offered);
+  EXPECT_FALSE(picker.anything_to_claim(peer));
+}
+
+TEST(PiecePicker, ARarePieceIsPickedFirstEvenFarFromTheStart) {
+  const std::uint32_t n = 4'096;
+  AtomicBitfield have(n), claimed(n);
+  PiecePicker picker(n, have, claimed, 0);
+  Bitfield all(n), others(n);
+  all.set_all();
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (i != 3'000) others.set(PieceIndex(i));
+  }
+  picker.add_peer(all);
+  picker.add_peer(others);
+  picker.add_peer(others);
+  // Piece 3000 is on one peer only: rarer than any other, found whatever
+  // the random start.
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    std::minstd_rand rng(seed);
+    auto p = picker.pick(all, rng);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->value(), 3'000u) << seed;
+    picker.unclaim(*p);
+  }
 }
 
 TEST(ActivePiece, BlocksAreRequestedOnceThenDuplicatedOnlyInEndgame) {
