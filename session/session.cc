@@ -15,6 +15,8 @@ constexpr std::chrono::milliseconds kPoll{200};
 // Torrents checking at once (a thread each; most find resume data or
 // nothing on disk and are done at once, rechecks take turns).
 constexpr unsigned kMaxChecking = 8;
+// Incoming connections from one address still reading their handshake.
+constexpr unsigned kMaxHandshakesPerIp = 2;
 constexpr unsigned kMinShare = 4;  // connections a torrent may always dial, whatever its share
 // Slots beyond the budget for incoming connections: their handshakes and
 // the torrents' probation (PeerRoster's default allows 8 at once).
@@ -135,6 +137,20 @@ Status Session::go_live(bool serve_only) {
   return serve_only ? listen_status_ : Status::ok();
 }
 
+bool Session::begin_handshake(const std::string& ip) {
+  std::lock_guard lock(pending_mu_);
+  unsigned& n = pending_by_ip_[ip];
+  if (n >= kMaxHandshakesPerIp) return false;
+  ++n;
+  return true;
+}
+
+void Session::end_handshake(const std::string& ip) {
+  std::lock_guard lock(pending_mu_);
+  auto it = pending_by_ip_.find(ip);
+  if (it != pending_by_ip_.end() && --it->second == 0) pending_by_ip_.erase(it);
+}
+
 void Session::accept_loop() {
   while (!stop_.load()) {
     auto conn = listener_->accept(kPoll);
@@ -148,8 +164,16 @@ void Session::accept_loop() {
     }
     if (!*conn) continue;
     counters_.accepted.fetch_add(1);
-    // Beyond the budget, or too many handshakes pending: closed at once.
-    if (handshakes_.load() >= o_.max_handshakes || !slots_.try_take_spare()) {
+    // Beyond the budget, too many handshakes pending, or too many from this
+    // address (a silent flood from one host holds no slot an honest peer
+    // needs): closed at once.
+    const std::string ip = ip_of((*conn)->remote());
+    if (handshakes_.load() >= o_.max_handshakes || !begin_handshake(ip)) {
+      counters_.refused.fetch_add(1);
+      continue;
+    }
+    if (!slots_.try_take_spare()) {
+      end_handshake(ip);
       counters_.refused.fetch_add(1);
       continue;
     }
@@ -183,6 +207,7 @@ void Session::route(PeerSocket socket) {
     got += *r;
   }
   handshakes_.fetch_sub(1);
+  end_handshake(ip_of(socket.remote()));
   Torrent* target = nullptr;
   std::optional<wire::Handshake> theirs;
   if (ok) {

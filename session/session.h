@@ -102,6 +102,8 @@ class Session {
   // go on without listening.
   Status go_live(bool serve_only);
   Status open_listener();
+  bool begin_handshake(const std::string& ip);
+  void end_handshake(const std::string& ip);
   void accept_loop();
   void route(PeerSocket socket);
   void start_queued();
@@ -122,6 +124,8 @@ class Session {
   Status listen_status_;
   std::atomic<bool> stop_{false};
   std::atomic<unsigned> handshakes_{0};
+  std::mutex pending_mu_;
+  std::map<std::string, unsigned> pending_by_ip_;  // guarded by pending_mu_
   // The session's own tasks (the accept loop, handshakes not yet routed).
   std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;

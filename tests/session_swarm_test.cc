@@ -5,6 +5,11 @@
 // has its own 127.x addresses.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 #include <set>
 #include <thread>
@@ -239,6 +244,44 @@ TEST_F(SessionTest, AHandshakeForATorrentTheSessionDoesNotHaveIsClosed) {
                         "--peer", "127.0.85.1:7241", "--timeout", "60"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   expect_same_tree(a, path("lt-out/known.bin"));
+}
+
+// Connections from `from` to ip:port that send nothing, held open.
+std::vector<int> silent_connections(const std::string& from, const std::string& ip, int port, int n) {
+  std::vector<int> fds;
+  for (int i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in src{}, dst{};
+    src.sin_family = dst.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from.c_str(), &src.sin_addr);
+    ::inet_pton(AF_INET, ip.c_str(), &dst.sin_addr);
+    dst.sin_port = htons(static_cast<std::uint16_t>(port));
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&dst), sizeof dst) != 0) {
+      if (fd >= 0) ::close(fd);
+      continue;
+    }
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
+TEST_F(SessionTest, ASilentFloodFromOneAddressKeepsNoHonestPeerOut) {
+  std::string a = payload("flood.bin", 2'000'003);
+  std::string ta = make_torrent(a, "", "32KiB");
+  // Few slots: 4 in the budget and the spares for handshakes.
+  auto seeder = fluxo_seeder(ta, "127.0.88.1", 7242, {"--max-peers", "4"});
+  // 40 connections from one host that never say a word (each would hold a
+  // slot for the 10 s handshake timeout).
+  auto fds = silent_connections("127.0.88.9", "127.0.88.1", 7242, 40);
+  ASSERT_FALSE(fds.empty());
+  // An honest libtorrent leecher gets in at once (libtorrent would not try a
+  // refused peer again for a minute): done well within the handshake timeout.
+  auto r = run_process({kPython, kSrc + "/tools/lt_swarm.py", "leech", ta, path("lt-out"), "--ip", "127.0.88.2",
+                        "--peer", "127.0.88.1:7242", "--timeout", "8"});
+  for (int fd : fds) ::close(fd);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << seeder->output();
+  expect_same_tree(a, path("lt-out/flood.bin"));
 }
 
 }  // namespace
