@@ -14,7 +14,7 @@ void ResumeKeeper::join() {
 }
 
 bool ResumeKeeper::save(const AtomicBitfield& have) {
-  if (!idle()) return false;
+  if (!idle() || have.count() == saved_.load()) return false;  // asked every tick: cheap first
   join();  // the last save's thread has ended
   // The snapshot comes first: a piece is in `have` only after its write
   // returned, and the sync below follows the snapshot, so every piece
