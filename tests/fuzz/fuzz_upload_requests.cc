@@ -398,7 +398,8 @@ void run_uploads(Input& in) {
   auto storage = FileStorage::open(m, e.dir, StorageOptions{.read_only = true});
   CHECK(storage);
   UploadCache cache(m, **storage, cache_pieces * piece_length);
-  SwarmState s(m, 1, ConnectionLimits{});
+  MemoryBudget memory(static_cast<std::size_t>(piece_length));  // one piece buffer: uploads take none
+  SwarmState s(m, memory, ConnectionLimits{}, 1);
   if (model.serving) s.upload = &cache;
   std::vector<PieceIndex> lost;
   s.on_piece_lost = [&](PieceIndex p, const Status& why) {
