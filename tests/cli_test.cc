@@ -65,6 +65,17 @@ TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   EXPECT_EQ(fluxo({"create", "/tmp", "-o", "/tmp/x.torrent", "--piece-size", "1000"}).exit_code, 2);
 }
 
+TEST(Cli, AListNamingMoreTorrentsThanOneRunTakesIsRefused) {
+  TempDir dir;
+  std::string list;
+  for (int i = 0; i <= 10000; ++i) list += dir / ("t" + std::to_string(i) + ".torrent") + "\n";
+  test::write_file(dir / "list.txt", list);
+  auto r = run_process({FLUXO_BINARY, "download", "-i", dir / "list.txt", "-o", dir / "out", "--no-listen"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("more than 10000 torrents"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+}
+
 TEST(Cli, MissingFileExitsFour) {
   auto r = fluxo({"info", "/nonexistent/x.torrent"});
   EXPECT_EQ(r.exit_code, 4);

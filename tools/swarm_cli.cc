@@ -356,17 +356,25 @@ int code_of(const Status& st) { return st.is_ok() ? kExitOk : exit_code_for(st.c
 
 }  // namespace
 
+// Bounds on what -i lists may ask of one process: each torrent is parsed
+// and kept in memory up front.
+constexpr std::size_t kMaxListBytes = 16u << 20;
+constexpr std::size_t kMaxTorrents = 10000;
+
 std::optional<std::string> collect_sources(const std::vector<std::string>& paths, const std::vector<std::string>& lists,
                                            std::vector<TorrentSource>& out) {
   for (const auto& p : paths) out.push_back({p, load_torrent_file(p)});
   for (const auto& list : lists) {
     std::string text;
     if (list == "-") {
-      std::ostringstream ss;
-      ss << std::cin.rdbuf();
-      text = ss.str();
+      // Bounded like a list file: a pipe that never ends is refused.
+      char buf[65536];
+      while (std::cin.read(buf, sizeof buf) || std::cin.gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(std::cin.gcount()));
+        if (text.size() > kMaxListBytes) return "-i -: standard input is longer than 16 MiB";
+      }
     } else {
-      auto r = read_small_file(list, 16u << 20);
+      auto r = read_small_file(list, kMaxListBytes);
       if (!r) return "-i " + list + ": " + r.status().message();
       text = std::move(*r);
     }
@@ -377,6 +385,9 @@ std::optional<std::string> collect_sources(const std::vector<std::string>& paths
       std::size_t start = line.find_first_not_of(" \t");
       if (start == std::string::npos || line[start] == '#') continue;
       line.erase(0, start);
+      if (out.size() >= kMaxTorrents) {
+        return "-i " + list + ": more than " + std::to_string(kMaxTorrents) + " torrents in one run";
+      }
       out.push_back({line, load_torrent_file(line)});
     }
   }
