@@ -198,7 +198,7 @@ Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> 
   const auto a = static_cast<std::int64_t>(kDirectAlign);
   const std::int64_t mid_begin = (at + a - 1) / a * a;
   const std::int64_t mid_end = (at + static_cast<std::int64_t>(n)) / a * a;
-  if (direct_ && mid_end > mid_begin) {
+  if (direct_ && n >= direct_min_ && mid_end > mid_begin) {
     // Head and tail through the page cache, the aligned middle direct.
     std::vector<iovec> part;
     auto head = static_cast<std::size_t>(mid_begin - at);

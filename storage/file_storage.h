@@ -25,7 +25,11 @@
 // unaligned head and tail go through the page cache. This skips the page-cache
 // copy that costs ~3 CPU s per GiB on a VM. A filesystem that refuses O_DIRECT
 // (EINVAL) switches the storage back to buffered writes for good; reads are
-// always buffered (the kernel keeps the two coherent).
+// always buffered (the kernel keeps the two coherent). A write smaller than
+// StorageOptions::direct_min goes through the page cache whole: a direct write waits for the
+// device, and torrents of 16 KiB pieces, whose runs break between torrents
+// and peers, spent more time waiting than copying (50 x 8 MiB: 3.6 s direct,
+// 2.2 s buffered).
 //
 // Durability: a file joins the dirty set only after its write returned, and
 // sync() takes the set before syncing, so every write that returned before
@@ -63,6 +67,7 @@ namespace fluxo {
 struct StorageOptions {
   std::size_t max_open_files = 64;
   bool direct_io = false;
+  std::size_t direct_min = 256 * 1024;  // smaller writes go through the page cache
   bool read_only = false;
 };
 
@@ -119,7 +124,7 @@ class FileStorage : public Storage {
   FileStorage(std::filesystem::path root, UniqueFd root_fd, UniqueFd lock, std::vector<File> files,
               StorageOptions o)
       : root_(std::move(root)), root_fd_(std::move(root_fd)), lock_(std::move(lock)), files_(std::move(files)),
-        max_open_(o.max_open_files), direct_(o.direct_io), read_only_(o.read_only) {}
+        max_open_(o.max_open_files), direct_(o.direct_io), direct_min_(o.direct_min), read_only_(o.read_only) {}
   Result<std::shared_ptr<Handles>> open_file(std::size_t file);
   std::size_t first_file_at(std::int64_t offset) const;
   // Writes `n` bytes from `iov` at file offset `at` of file `f`.
@@ -135,6 +140,7 @@ class FileStorage : public Storage {
   std::vector<File> files_;
   std::size_t max_open_;
   bool direct_;
+  std::size_t direct_min_;
   bool read_only_;
   std::uint64_t direct_bytes_ = 0;
   std::uint64_t bounced_bytes_ = 0;

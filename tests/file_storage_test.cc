@@ -189,7 +189,7 @@ TEST(FileStorage, ALinkPlantedAfterOpeningIsNotFollowedByTheDirectDescriptor) {
                    {"pieces", std::string(20, 'h')}};
   auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
   ASSERT_TRUE(m);
-  auto st = FileStorage::open(*m, p.out, {.direct_io = true});
+  auto st = FileStorage::open(*m, p.out, {.direct_io = true, .direct_min = 0});
   ASSERT_TRUE(st) << st.status().to_string();
   // A small write opens (and caches) the buffered descriptor.
   char head[10] = "headbytes";
@@ -395,7 +395,7 @@ TEST(FileStorage, DirectIoWritesAlignedPiecesWithoutBouncing) {
   auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
   ASSERT_TRUE(m) << m.status().to_string();
   AlignedBuffer data(3 * 1048576 + 123);
-  auto st = FileStorage::open(*m, dir.path(), {.direct_io = true});
+  auto st = FileStorage::open(*m, dir.path(), {.direct_io = true, .direct_min = 0});
   ASSERT_TRUE(st);
   write_scrambled(**st, data, piece);
   EXPECT_EQ(test::read_file(dir / "one"), data.str(0, data.size));
@@ -408,12 +408,33 @@ TEST(FileStorage, DirectIoWritesAlignedPiecesWithoutBouncing) {
   EXPECT_EQ(back, data.str(1000000, back.size()));
 }
 
+// Small writes wait for the device when direct: below direct_min they go
+// through the page cache whole.
+TEST(FileStorage, WritesBelowTheDirectMinimumAreBuffered) {
+  test::TempDir dir;
+  const std::size_t piece = 16384;
+  Value::Dict info{{"name", "one"}, {"piece length", static_cast<std::int64_t>(piece)},
+                   {"length", std::int64_t{1048576}}, {"pieces", std::string(64 * 20, 'h')}};
+  auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  ASSERT_TRUE(m) << m.status().to_string();
+  AlignedBuffer data(1048576);
+  auto st = FileStorage::open(*m, dir.path(), {.direct_io = true, .direct_min = 65536});
+  ASSERT_TRUE(st);
+  write_scrambled(**st, data, piece);  // 16 KiB each: all buffered
+  iovec whole{data.ptr, 65536};
+  ASSERT_TRUE((*st)->write(0, {&whole, 1}));  // 64 KiB: direct
+  EXPECT_EQ(test::read_file(dir / "one"), data.str(0, data.size));
+  if ((*st)->direct_io()) {
+    EXPECT_EQ((*st)->direct_bytes(), 65536u);
+  }
+}
+
 TEST(FileStorage, DirectIoBouncesFilesThatStartAtOddOffsets) {
   test::TempDir dir;
   const std::size_t a = 1000, b = 1048576 + 7, c = 300000, piece = 32768;
   Metainfo m = three_files(a, b, c, piece);
   AlignedBuffer data(a + b + c);
-  auto st = FileStorage::open(m, dir.path(), {.direct_io = true});
+  auto st = FileStorage::open(m, dir.path(), {.direct_io = true, .direct_min = 0});
   ASSERT_TRUE(st);
   write_scrambled(**st, data, piece);
   EXPECT_EQ(test::read_file(dir / "t/a"), data.str(0, a));

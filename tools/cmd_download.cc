@@ -43,8 +43,9 @@ constexpr const char* kUsageHead =
     "                           always hold 4 pieces)\n"
     "      --hash-threads N     hashing threads (default: one per core)\n"
     "      --buffered-io        write through the page cache; by default whole\n"
-    "                           blocks are written with O_DIRECT, which skips a\n"
-    "                           copy and leaves the page cache alone\n"
+    "                           blocks of writes from 256 KiB up are written\n"
+    "                           with O_DIRECT, which skips a copy and leaves the\n"
+    "                           page cache alone\n"
     "      --stall-timeout SECS give up after this long without a block from any\n"
     "                           peer (default 60; connected peers that send\n"
     "                           nothing useful do not count)\n";
