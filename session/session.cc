@@ -44,7 +44,8 @@ Session::Session(SessionOptions options)
              .peer_id = make_peer_id()},
       // A slot per connection (spares included), the accept loop, and a few
       // for tasks that gave their slot back and have not returned yet.
-      arena_(static_cast<int>(slots_.capacity() + 8), 0) {
+      arena_(static_cast<int>(slots_.capacity() + 8), 0),
+      runners_(arena_, slots_.capacity() + 8) {
   if (o_.upload_limit > 0) {
     limiter_.emplace(o_.upload_limit);
     parts_.upload_limit = &*limiter_;
@@ -53,7 +54,7 @@ Session::Session(SessionOptions options)
   parts_.check_memory = o_.max_memory;
   parts_.port = o_.port;
   parts_.progress_interval = o_.progress_interval;
-  parts_.spawn = [this](std::function<void()> task) { arena_.enqueue(std::move(task)); };
+  parts_.spawn = [this](std::function<void()> task) { runners_.run(std::move(task)); };
   parts_.go_live = [this](bool serve_only) { return go_live(serve_only); };
   parts_.wake = [this] { wake(); };
 }
@@ -126,7 +127,7 @@ Status Session::go_live(bool serve_only) {
         std::lock_guard tasks(tasks_mu_);
         ++tasks_;
       }
-      arena_.enqueue([this] {
+      runners_.run([this] {
         accept_loop();
         std::lock_guard tasks(tasks_mu_);  // notified under the lock: the session may go right after
         --tasks_;
@@ -183,7 +184,7 @@ void Session::accept_loop() {
       ++tasks_;
     }
     // Moved out: this thread keeps no reference to the connection.
-    arena_.enqueue([this, sock = std::make_shared<PeerSocket>(std::move(**conn))] { route(std::move(*sock)); });
+    runners_.run([this, sock = std::make_shared<PeerSocket>(std::move(**conn))] { route(std::move(*sock)); });
   }
 }
 

@@ -3,7 +3,8 @@
 //   Session --owns--> Torrent (session/torrent.h), many
 //      |                 '--> SwarmState, storage, announcer, choker, resume
 //      |--> the thread budget (decided in the constructor, before oneTBB is used)
-//      |--> the peer arena: one blocking task per connection, any torrent
+//      |--> the peer arena: one blocking task per connection, any torrent,
+//      |    run by TaskRunners (session/task_runners.h)
 //      |--> the listener: reads each incoming handshake and routes the
 //      |    connection by info-hash to its torrent (unknown: closed)
 //      |--> the PiecePipeline: hashing and ordered writes for every torrent
@@ -37,6 +38,7 @@
 #include "net/listener.h"
 #include "pipeline/thread_budget.h"
 #include "session/session_parts.h"
+#include "session/task_runners.h"
 #include "session/torrent.h"
 
 namespace fluxo {
@@ -119,6 +121,7 @@ class Session {
   SessionParts parts_;
   SessionCounters counters_;
   oneapi::tbb::task_arena arena_;
+  TaskRunners runners_;  // every task on arena_ goes through it
   std::optional<Listener> listener_;
   bool listener_tried_ = false;
   Status listen_status_;
