@@ -104,7 +104,10 @@ class PeerConnection {
       if (Status st = stream_->send_all(mine); !st) return st;
     }
     if (theirs.peer_id == s_.our_id) {
-      if (!incoming_) s_.peers.forget(addr_);  // a tracker listed our own address
+      if (!incoming_) {  // a tracker listed our own address
+        s_.peers.forget(addr_);
+        if (s_.on_ourselves) s_.on_ourselves(addr_);
+      }
       return violation(who_, "connected to ourselves");
     }
     peer_id_ = theirs.peer_id;

@@ -125,6 +125,9 @@ struct SwarmState {
   std::string bind_ip;                 // outgoing connections from here (the listen address)
   // A piece that failed its hash when read back for a peer: no longer ours.
   std::function<void(PieceIndex, const Status&)> on_piece_lost;
+  // A dial reached ourselves (the address is forgotten here already). May
+  // be empty. Any peer task.
+  std::function<void(const PeerAddress&)> on_ourselves;
   std::atomic<bool> stop{false};
   std::atomic<std::uint32_t> next_session{0};
 

@@ -2,6 +2,7 @@
 // process, shared by every torrent.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -9,8 +10,10 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
+#include "core/tracker_response.h"
 #include "net/wire.h"
 #include "pipeline/piece_memory.h"
 #include "pipeline/piece_pipeline.h"
@@ -77,6 +80,27 @@ class RecheckTurn {
   bool busy_ = false;  // guarded by mu_
 };
 
+// Addresses where a dial reached this very session (trackers list us
+// too, by an address we cannot know while listening on every interface):
+// learned by the first torrent that dials one, skipped by every torrent
+// that begins after. A handful at most.
+class SelfAddresses {
+ public:
+  void add(const PeerAddress& a) {
+    std::lock_guard lock(mu_);
+    if (known_.size() < kMax && std::find(known_.begin(), known_.end(), a) == known_.end()) known_.push_back(a);
+  }
+  std::vector<PeerAddress> all() const {
+    std::lock_guard lock(mu_);
+    return known_;
+  }
+
+ private:
+  static constexpr std::size_t kMax = 16;
+  mutable std::mutex mu_;
+  std::vector<PeerAddress> known_;  // guarded by mu_
+};
+
 struct SessionParts {
   MemoryBudget& memory;        // piece buffers of every torrent
   PiecePipeline& pipeline;     // hashing and writing
@@ -102,6 +126,7 @@ struct SessionParts {
   // Rechecks read whole torrents from disk: one at a time. (Checks that
   // find resume data, or nothing on disk, do not need it.)
   RecheckTurn rechecks{};
+  SelfAddresses ourselves{};
 };
 
 }  // namespace fluxo

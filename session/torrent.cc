@@ -230,6 +230,8 @@ Status Torrent::begin_running() {
   swarm.bind_ip = parts_.bind_ip;
   // Trackers list us too: never dial our own listener.
   if (parts_.port != 0 && !parts_.bind_ip.empty()) swarm.peers.forget({parts_.bind_ip, parts_.port});
+  for (const PeerAddress& a : parts_.ourselves.all()) swarm.peers.forget(a);
+  swarm.on_ourselves = [this](const PeerAddress& a) { parts_.ourselves.add(a); };
   swarm.peers.add(o_.peers);
   memory_cap_ = swarm.pool.cap_bytes();
   if (o_.download) resume_ = std::make_unique<ResumeKeeper>(meta_, o_.directory, *storage_, swarm.have.count());
