@@ -58,6 +58,12 @@ constexpr const char* kUsage =
     "                           one fluxo download and served by every seeder\n"
     "                           (default 1; at most 10000)\n"
     "      --piece-size BYTES   piece size (default: fluxo create's choice)\n"
+    "      --max-active N       passed to the download: torrents fetched at\n"
+    "                           once (default 8)\n"
+    "      --max-peers N        passed to the download: connections in all\n"
+    "                           (default 200); with --max-active and enough\n"
+    "                           --torrents, a scale test (every seeder serves\n"
+    "                           every torrent: --seeders x active connections)\n"
     "      --port N             the seeders' port (default 6881)\n"
     "      --keep               keep the temporary directory (printed)\n"
     "      --json               one JSON object with the results on stdout\n"
@@ -259,6 +265,7 @@ int run_bench(std::span<const std::string> args) {
   static const OptionSpec kSpecs[] = {
       {"size", 0, true, false},  {"seeders", 0, true, false}, {"files", 0, true, false}, {"torrents", 0, true, false},
       {"piece-size", 0, true, false}, {"port", 0, true, false}, {"keep", 0, false, false},
+      {"max-active", 0, true, false}, {"max-peers", 0, true, false},
       {"json", 0, false, false}, {"help", 'h', false, false},
   };
   auto parsed = parse_args(args, kSpecs);
@@ -269,7 +276,7 @@ int run_bench(std::span<const std::string> args) {
   }
   if (!parsed->positional.empty()) return usage_error("bench takes no file arguments");
   std::int64_t size = 1ll << 30;
-  unsigned long seeders = 4, files = 1, port = 6881, torrents = 1;
+  unsigned long seeders = 4, files = 1, port = 6881, torrents = 1, max_active = 8, max_peers = 200;
   if (auto v = parsed->value("size")) {
     auto s = parse_size(*v);
     if (!s || *s < 1) return usage_error("--size must be a size such as 256MiB or 1GiB");
@@ -277,7 +284,9 @@ int run_bench(std::span<const std::string> args) {
   }
   for (auto err : {uint_option(*parsed, "seeders", 1, 200, seeders), uint_option(*parsed, "files", 1, 10000, files),
                    uint_option(*parsed, "torrents", 1, 10000, torrents),
-                   uint_option(*parsed, "port", 1, 65535, port)}) {
+                   uint_option(*parsed, "port", 1, 65535, port),
+                   uint_option(*parsed, "max-active", 1, 10000, max_active),
+                   uint_option(*parsed, "max-peers", 1, 10000, max_peers)}) {
     if (err) return usage_error(*err);
   }
   if (static_cast<std::int64_t>(files * torrents) > size) return usage_error("--files x --torrents is larger than --size");
@@ -358,7 +367,7 @@ int run_bench(std::span<const std::string> args) {
     std::vector<std::string> argv{exe, "seed"};
     argv.insert(argv.end(), torrent_files.begin(), torrent_files.end());
     argv.insert(argv.end(), {"-d", data.string(), "--listen", ip, "--port", std::to_string(port), "--no-trackers",
-                             "--json", "--upload-slots", "8"});
+                             "--json", "--upload-slots", "8", "--max-peers", std::to_string(std::max(200ul, max_peers))});
     seeds.push_back(Child::spawn(argv, (work / ("seed-" + ip + ".log")).string()));
     peers.push_back(ip + ":" + std::to_string(port));
   }
@@ -376,7 +385,8 @@ int run_bench(std::span<const std::string> args) {
   note("downloading with fluxo download");
   std::vector<std::string> argv{exe, "download"};
   argv.insert(argv.end(), torrent_files.begin(), torrent_files.end());
-  argv.insert(argv.end(), {"-o", (work / "out").string(), "--no-listen", "--no-trackers", "--json"});
+  argv.insert(argv.end(), {"-o", (work / "out").string(), "--no-listen", "--no-trackers", "--json", "--max-active",
+                           std::to_string(max_active), "--max-peers", std::to_string(max_peers)});
   for (const auto& p : peers) argv.insert(argv.end(), {"--peer", p});
   const auto t0 = Clock::now();
   Child dl = Child::spawn(argv, (work / "download.log").string());
