@@ -6,30 +6,35 @@
 
 namespace fluxo {
 
-UploadCache::UploadCache(const Metainfo& meta, Storage& storage, std::size_t max_bytes)
-    : meta_(meta), storage_(storage), capacity_(max_bytes / static_cast<std::size_t>(meta.piece_length)) {}
+UploadCache::UploadCache(const Metainfo& meta, Storage& storage, std::size_t max_bytes, Spawn spawn)
+    : meta_(meta),
+      storage_(storage),
+      capacity_(max_bytes / static_cast<std::size_t>(meta.piece_length)),
+      spawn_(std::move(spawn)) {}
 
 UploadCache::~UploadCache() {
-  arena_.execute([this] { group_.wait(); });
+  std::unique_lock lock(prefetch_mu_);
+  prefetch_done_.wait(lock, [this] { return prefetching_ == 0; });
 }
 
 void UploadCache::prefetch(PieceIndex piece) {
-  if (capacity_ < 8) return;  // prefetching must not evict what is being sent
+  if (capacity_ < 8 || !spawn_) return;  // prefetching must not evict what is being sent
   {
     std::lock_guard lock(mu_);
     for (const auto& e : entries_) {
       if (e.index == piece.value()) return;  // cached or on its way
     }
   }
-  if (prefetching_.fetch_add(1) >= 4) {  // a few at most
-    prefetching_.fetch_sub(1);
-    return;
+  {
+    std::lock_guard lock(prefetch_mu_);
+    if (prefetching_ >= 4) return;  // a few at most
+    ++prefetching_;
   }
-  arena_.execute([this, piece] {
-    group_.run([this, piece] {
-      (void)get(piece);  // an error is reported again to the session that asks
-      prefetching_.fetch_sub(1);
-    });
+  spawn_([this, piece] {
+    (void)get(piece);  // an error is reported again to the session that asks
+    std::lock_guard lock(prefetch_mu_);  // notified under the lock: the cache may go right after
+    --prefetching_;
+    prefetch_done_.notify_all();
   });
 }
 

@@ -15,12 +15,12 @@ constexpr std::chrono::milliseconds kPoll{200};
 // Torrents checking at once (a thread each; most find resume data or
 // nothing on disk and are done at once, rechecks take turns).
 constexpr unsigned kMaxChecking = 8;
-// Incoming connections from one address still reading their handshake.
-constexpr unsigned kMaxHandshakesPerIp = 2;
 constexpr unsigned kMinShare = 4;  // connections a torrent may always dial, whatever its share
 // Slots beyond the budget for incoming connections: their handshakes and
 // the torrents' probation (PeerRoster's default allows 8 at once).
 constexpr unsigned kSpareSlots = 16;
+// Threads reading pieces ahead for uploads, every torrent together.
+constexpr unsigned kPrefetchRunners = 4;
 
 }  // namespace
 
@@ -43,9 +43,11 @@ Session::Session(SessionOptions options)
       parts_{.memory = memory_, .pipeline = pipeline_, .slots = slots_, .upload_limit = nullptr,
              .peer_id = make_peer_id()},
       // A slot per connection (spares included), the accept loop, and a few
-      // for tasks that gave their slot back and have not returned yet.
-      arena_(static_cast<int>(slots_.capacity() + 8), 0),
-      runners_(arena_, slots_.capacity() + 8) {
+      // for tasks that gave their slot back and have not returned yet; and
+      // the prefetch runners.
+      arena_(static_cast<int>(slots_.capacity() + 8 + kPrefetchRunners), 0),
+      runners_(arena_, slots_.capacity() + 8),
+      prefetch_runners_(arena_, kPrefetchRunners) {
   if (o_.upload_limit > 0) {
     limiter_.emplace(o_.upload_limit);
     parts_.upload_limit = &*limiter_;
@@ -55,6 +57,7 @@ Session::Session(SessionOptions options)
   parts_.port = o_.port;
   parts_.progress_interval = o_.progress_interval;
   parts_.spawn = [this](std::function<void()> task) { runners_.run(std::move(task)); };
+  parts_.prefetch = [this](std::function<void()> task) { prefetch_runners_.run(std::move(task)); };
   parts_.go_live = [this](bool serve_only) { return go_live(serve_only); };
   parts_.wake = [this] { wake(); };
 }
@@ -138,22 +141,42 @@ Status Session::go_live(bool serve_only) {
   return serve_only ? listen_status_ : Status::ok();
 }
 
+// One address may hold half of the handshakes at once: a silent flood
+// from one host leaves the other half to everyone else, and an honest
+// client opening connections for many torrents at once is not refused.
 bool Session::begin_handshake(const std::string& ip) {
   std::lock_guard lock(pending_mu_);
   unsigned& n = pending_by_ip_[ip];
-  if (n >= kMaxHandshakesPerIp) return false;
+  if (n >= std::max(2u, o_.max_handshakes / 2)) {
+    if (n == 0) pending_by_ip_.erase(ip);
+    return false;
+  }
   ++n;
+  ++handshakes_;
   return true;
 }
 
 void Session::end_handshake(const std::string& ip) {
-  std::lock_guard lock(pending_mu_);
-  auto it = pending_by_ip_.find(ip);
-  if (it != pending_by_ip_.end() && --it->second == 0) pending_by_ip_.erase(it);
+  {
+    std::lock_guard lock(pending_mu_);
+    auto it = pending_by_ip_.find(ip);
+    if (it != pending_by_ip_.end() && --it->second == 0) pending_by_ip_.erase(it);
+    --handshakes_;
+  }
+  handshake_cv_.notify_one();
+}
+
+bool Session::await_handshake_room() {
+  std::unique_lock lock(pending_mu_);
+  return handshake_cv_.wait_for(lock, kPoll, [this] { return handshakes_ < o_.max_handshakes || stop_.load(); }) &&
+         !stop_.load();
 }
 
 void Session::accept_loop() {
   while (!stop_.load()) {
+    // With every handshake slot taken, new connections wait in the kernel's
+    // backlog (not closed: a burst of honest peers gets in as slots free).
+    if (!await_handshake_room()) continue;
     auto conn = listener_->accept(kPoll);
     if (!conn) {
       {
@@ -165,11 +188,11 @@ void Session::accept_loop() {
     }
     if (!*conn) continue;
     counters_.accepted.fetch_add(1);
-    // Beyond the budget, too many handshakes pending, or too many from this
-    // address (a silent flood from one host holds no slot an honest peer
-    // needs): closed at once.
+    // Beyond the budget, or too many handshakes pending from this address
+    // (a silent flood from one host holds no slot an honest peer needs):
+    // closed at once.
     const std::string ip = ip_of((*conn)->remote());
-    if (handshakes_.load() >= o_.max_handshakes || !begin_handshake(ip)) {
+    if (!begin_handshake(ip)) {
       counters_.refused.fetch_add(1);
       continue;
     }
@@ -178,7 +201,6 @@ void Session::accept_loop() {
       counters_.refused.fetch_add(1);
       continue;
     }
-    handshakes_.fetch_add(1);
     {
       std::lock_guard lock(tasks_mu_);
       ++tasks_;
@@ -207,7 +229,6 @@ void Session::route(PeerSocket socket) {
     }
     got += *r;
   }
-  handshakes_.fetch_sub(1);
   end_handshake(ip_of(socket.remote()));
   Torrent* target = nullptr;
   std::optional<wire::Handshake> theirs;

@@ -57,7 +57,8 @@ struct SessionOptions {
   unsigned hash_threads = 0;           // 0: one per core
   std::chrono::milliseconds progress_interval{1000};
   std::chrono::milliseconds handshake_timeout{10000};  // an incoming peer's handshake
-  unsigned max_handshakes = 32;  // incoming connections reading their handshake at once
+  unsigned max_handshakes = 32;  // incoming connections reading their handshake at once (more wait
+                                 // in the backlog); one address may hold half of them
 };
 
 struct SessionCounters {
@@ -106,6 +107,7 @@ class Session {
   Status open_listener();
   bool begin_handshake(const std::string& ip);
   void end_handshake(const std::string& ip);
+  bool await_handshake_room();  // false after kPoll without room, or when stopping
   void accept_loop();
   void route(PeerSocket socket);
   void start_queued();
@@ -121,13 +123,15 @@ class Session {
   SessionParts parts_;
   SessionCounters counters_;
   oneapi::tbb::task_arena arena_;
-  TaskRunners runners_;  // every task on arena_ goes through it
+  TaskRunners runners_;           // connections (and the accept loop) on arena_
+  TaskRunners prefetch_runners_;  // upload caches' piece loads, every torrent's, on arena_
   std::optional<Listener> listener_;
   bool listener_tried_ = false;
   Status listen_status_;
   std::atomic<bool> stop_{false};
-  std::atomic<unsigned> handshakes_{0};
   std::mutex pending_mu_;
+  std::condition_variable handshake_cv_;
+  unsigned handshakes_ = 0;                        // guarded by pending_mu_: reading one
   std::map<std::string, unsigned> pending_by_ip_;  // guarded by pending_mu_
   // The session's own tasks (the accept loop, handshakes not yet routed).
   std::mutex tasks_mu_;

@@ -113,6 +113,8 @@ struct SessionParts {
   std::size_t check_memory = 64u << 20;  // buffers for a recheck
   // Runs a task on the peer arena (a blocking peer connection).
   std::function<void(std::function<void()>)> spawn{};
+  // Runs a piece load for an upload cache (a few threads for every torrent).
+  std::function<void(std::function<void()>)> prefetch{};
   // Called as a torrent begins to run, before it announces: opens the
   // session's listener on first use (so `port` and `bind_ip` are final).
   // An error only for a torrent that only serves (it cannot do its job).

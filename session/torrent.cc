@@ -203,7 +203,7 @@ Status Torrent::begin_running() {
   }
   swarm.downloading = o_.download;
   swarm.seeding = seeds_after(o_);
-  upload_ = std::make_unique<UploadCache>(meta_, *storage_, o_.upload_cache);
+  upload_ = std::make_unique<UploadCache>(meta_, *storage_, o_.upload_cache, parts_.prefetch);
   swarm.upload = upload_.get();
   swarm.upload_limit = parts_.upload_limit;
   swarm.on_piece_lost = [this](PieceIndex p, const Status& why) {
