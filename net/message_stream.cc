@@ -7,7 +7,7 @@ namespace fluxo {
 
 MessageReader::MessageReader(std::uint32_t piece_count, std::chrono::milliseconds poll)
     : piece_count_(piece_count), max_len_(wire::max_message_length(piece_count)), poll_(poll),
-      in_(std::max<std::size_t>(256 * 1024, max_len_ + 64)) {}
+      in_(std::max<std::size_t>(kReadBuffer, max_len_ + 64)) {}
 
 Status MessageReader::read_exact(PeerStream& s, std::span<std::uint8_t> buf, Clock::time_point deadline,
                                  StopFlags stop) {
