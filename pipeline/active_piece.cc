@@ -1,14 +1,26 @@
 #include "pipeline/active_piece.h"
 
+#include <atomic>
+
 #include <algorithm>
 
 namespace fluxo {
+
+std::uint64_t ActivePiece::next_started() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
 
 std::optional<wire::BlockRef> ActivePiece::request_block(unsigned max_requests,
                                                          const std::vector<wire::BlockRef>* exclude,
                                                          const BlockSet* rejected) {
   std::lock_guard lock(mu_);
   bool unrequested = false;  // a block nobody asked for, whether or not this caller may
+  // A block nobody asked for comes first; a duplicate (end-game) is the
+  // last one asked for: it sits at the back of its peer's queue, so a copy
+  // from an idle peer is likely to come first and get the other cancelled,
+  // where a copy of the front block would only arrive second.
+  std::optional<std::uint32_t> duplicate;
   for (std::uint32_t b = 0; b < blocks_.size(); ++b) {
     Block& blk = blocks_[b];
     if (blk.state != State::empty) continue;
@@ -17,10 +29,18 @@ std::optional<wire::BlockRef> ActivePiece::request_block(unsigned max_requests,
     wire::BlockRef ref = block_ref(b);
     if (exclude && std::find(exclude->begin(), exclude->end(), ref) != exclude->end()) continue;
     if (rejected && rejected->count(block_key(ref))) continue;
+    if (blk.requests > 0) {
+      duplicate = b;
+      continue;
+    }
     ++blk.requests;
     return ref;
   }
   if (!unrequested) open_.store(false, std::memory_order_relaxed);
+  if (duplicate) {
+    ++blocks_[*duplicate].requests;
+    return block_ref(*duplicate);
+  }
   return std::nullopt;
 }
 

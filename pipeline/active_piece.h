@@ -51,7 +51,7 @@ class ActivePiece {
  public:
   ActivePiece(PieceIndex index, std::uint32_t size, PieceBuffer buffer, bool single_source = false)
       : index_(index), size_(size), buffer_(std::move(buffer)), data_(buffer_.data()), single_source_(single_source),
-        blocks_((size + wire::kBlockSize - 1) / wire::kBlockSize) {}
+        started_(next_started()), blocks_((size + wire::kBlockSize - 1) / wire::kBlockSize) {}
 
   PieceIndex index() const { return index_; }
   std::uint32_t size() const { return size_; }
@@ -60,6 +60,8 @@ class ActivePiece {
   // pool now. Seals the piece; data() must not be used afterwards.
   void release_buffer();
   bool single_source() const { return single_source_; }
+  // Rises with every piece made: a later piece's blocks were asked for later.
+  std::uint64_t started() const { return started_; }
   std::uint32_t block_count() const { return static_cast<std::uint32_t>(blocks_.size()); }
   wire::BlockRef block_ref(std::uint32_t block) const {
     std::uint32_t begin = block * wire::kBlockSize;
@@ -137,6 +139,8 @@ class ActivePiece {
   PieceBuffer buffer_;  // guarded by mu_ for release_buffer
   std::uint8_t* const data_;
   const bool single_source_;
+  const std::uint64_t started_;
+  static std::uint64_t next_started();
   mutable std::mutex mu_;
   std::vector<Block> blocks_;             // guarded by mu_
   std::uint32_t written_ = 0;             // guarded by mu_

@@ -45,7 +45,7 @@ class BlockRequester {
   // Limits on what a peer can make us track.
   static constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
   static constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ignored
-  static constexpr std::size_t kEndgameIdle = 4;        // duplicate only below this many requests
+  static constexpr std::size_t kEndgameIdle = 2;        // duplicate only below this many requests
   static constexpr std::uint32_t kEndgameDepth = 16;    // and keep at most this many
   static constexpr std::uint32_t kMaxRejectsInRow = 256;
   static constexpr std::size_t kMaxRejectedKept = 1024;

@@ -23,19 +23,34 @@ std::shared_ptr<ActivePiece> ActiveRegistry::find_work(const Bitfield& has, unsi
                                                        const std::vector<wire::BlockRef>& exclude,
                                                        const BlockSet* rejected, std::uint32_t session,
                                                        wire::BlockRef& out) {
-  std::lock_guard lock(mu_);
-  for (const auto& p : pieces_) {
+  auto offers = [&](const std::shared_ptr<ActivePiece>& p) {
     // Outside end-game most pieces have every block asked for: skipped
     // without taking their locks.
-    if (max_requests <= 1 && !p->maybe_open()) continue;
-    if (!has.test(p->index())) continue;
+    if (max_requests <= 1 && !p->maybe_open()) return false;
+    if (!has.test(p->index())) return false;
     auto access = p->adopt(session);
-    if (access == ActivePiece::Access::denied) continue;
+    if (access == ActivePiece::Access::denied) return false;
     if (auto b = p->request_block(max_requests, exclude.empty() ? nullptr : &exclude, rejected)) {
       out = *b;
-      return p;
+      return true;
     }
     if (access == ActivePiece::Access::adopted) p->disown(session);  // nothing for it here after all
+    return false;
+  };
+  std::lock_guard lock(mu_);
+  if (max_requests <= 1) {
+    for (const auto& p : pieces_) {
+      if (offers(p)) return p;
+    }
+    return nullptr;
+  }
+  // End-game (duplicates allowed): the newest pieces first, their blocks
+  // are the last in their peers' queues (see request_block). Few pieces are
+  // left by then, so sorting a copy is cheap.
+  std::vector<std::shared_ptr<ActivePiece>> newest(pieces_);
+  std::sort(newest.begin(), newest.end(), [](const auto& a, const auto& b) { return a->started() > b->started(); });
+  for (const auto& p : newest) {
+    if (offers(p)) return p;
   }
   return nullptr;
 }

@@ -227,25 +227,34 @@ TEST_F(BlockRequesterTest, EndGameDuplicatesOnlyWhenNearlyIdleAndCancelsWhatArri
   a.requests.fill(a.has, false, true, a.out);
   auto asked_a = sent(a.out, MsgId::request);
   ASSERT_EQ(asked_a.size(), 4u);  // the whole piece
-  // Nothing left to claim: b duplicates a's blocks, each at most once more.
+  // Nothing left to claim: b, idle, duplicates a's blocks, only while it
+  // has fewer than kEndgameIdle out, and the last ones a asked for first
+  // (they would come last from a).
+  static_assert(BlockRequester::kEndgameIdle == 2);
   b.requests.fill(b.has, false, true, b.out);
   auto asked_b = sent(b.out, MsgId::request);
   EXPECT_TRUE(b.requests.endgame());
-  EXPECT_EQ(asked_b.size(), 4u);
-  // a's first block arrives: b cancels its copy of the request.
-  auto piece = a.requests.on_block_header(asked_a[0], "a");
+  ASSERT_EQ(asked_b.size(), 2u);
+  EXPECT_TRUE(asked_b[0] == asked_a[3]);
+  EXPECT_TRUE(asked_b[1] == asked_a[2]);
+  // a's last block arrives first: b cancels its copy of the request.
+  auto piece = a.requests.on_block_header(asked_a[3], "a");
   ASSERT_TRUE(piece && *piece);
-  auto claim = (*piece)->begin_block(asked_a[0].begin, asked_a[0].length, a.link.ip);
+  auto claim = (*piece)->begin_block(asked_a[3].begin, asked_a[3].length, a.link.ip);
   ASSERT_EQ(claim.arrival, ActivePiece::Arrival::write);
-  std::memcpy((*piece)->data() + asked_a[0].begin, one.data.data() + asked_a[0].begin, asked_a[0].length);
-  (void)(*piece)->block_written(asked_a[0].begin, claim.token);
+  std::memcpy((*piece)->data() + asked_a[3].begin, one.data.data() + asked_a[3].begin, asked_a[3].length);
+  (void)(*piece)->block_written(asked_a[3].begin, claim.token);
   b.requests.cancel_arrived(b.out);
   auto cancels = sent(b.out, MsgId::cancel);
   ASSERT_EQ(cancels.size(), 1u);
-  EXPECT_TRUE(cancels[0] == asked_a[0]);
-  EXPECT_EQ(b.requests.outstanding(), 3u);
-  // Busy peers do not duplicate: with 3 out (>= 4 would stop it) b asks
-  // for nothing new: every block is requested twice already.
+  EXPECT_TRUE(cancels[0] == asked_a[3]);
+  EXPECT_EQ(b.requests.outstanding(), 1u);
+  // Below kEndgameIdle again: one more copy, the next newest.
+  b.requests.fill(b.has, false, true, b.out);
+  auto more = sent(b.out, MsgId::request);
+  ASSERT_EQ(more.size(), 1u);
+  EXPECT_TRUE(more[0] == asked_a[1]);
+  // Busy (2 out): nothing more, though a's first block has one request only.
   b.requests.fill(b.has, false, true, b.out);
   EXPECT_TRUE(sent(b.out, MsgId::request).empty());
 }

@@ -139,10 +139,41 @@ TEST(ActivePiece, BlocksAreRequestedOnceThenDuplicatedOnlyInEndgame) {
   ASSERT_TRUE(a && b && c);
   EXPECT_EQ(c->length, 40000u - 32768u);
   EXPECT_FALSE(p.request_block(1));
-  std::vector<wire::BlockRef> mine{*a};
+  std::vector<wire::BlockRef> mine{*c};
   auto dup = p.request_block(2, &mine);
   ASSERT_TRUE(dup);
-  EXPECT_EQ(dup->begin, b->begin);  // not the one this peer already asked for
+  // Not the one this peer already asked for; of the others the last, which
+  // sits furthest back in its peer's queue.
+  EXPECT_EQ(dup->begin, b->begin);
+  auto next = p.request_block(2);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->begin, c->begin);
+}
+
+// End-game copies go to the newest pieces first: the oldest are at the
+// front of their peers' queues and arrive before a copy could.
+TEST(ActiveRegistry, EndgameDuplicatesTheNewestPieceFirst) {
+  ActiveRegistry reg;
+  std::vector<std::shared_ptr<ActivePiece>> pieces;
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    pieces.push_back(std::make_shared<ActivePiece>(PieceIndex(i), 16384, test_buffer()));
+    ASSERT_TRUE(pieces.back()->request_block(1));
+    reg.add(pieces.back());
+  }
+  reg.remove(pieces[1].get());  // the registry reorders on removal
+  Bitfield all(4);
+  for (std::uint32_t i = 0; i < 4; ++i) all.set(PieceIndex(i));
+  wire::BlockRef ref;
+  auto p = reg.find_work(all, 2, {}, nullptr, 7, ref);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->index(), PieceIndex(3));
+  p = reg.find_work(all, 2, {}, nullptr, 7, ref);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->index(), PieceIndex(2));
+  p = reg.find_work(all, 2, {}, nullptr, 7, ref);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->index(), PieceIndex(0));
+  EXPECT_FALSE(reg.find_work(all, 2, {}, nullptr, 7, ref));  // each asked for twice now
 }
 
 TEST(ActivePiece, OnlyTheFirstArrivalWritesAndTheLastCompletes) {
