@@ -28,10 +28,10 @@ Status violation(const std::string& who, const std::string& what) {
 // blocks straight into their pieces, other messages to handle()).
 class PeerConnection {
  public:
-  PeerConnection(SwarmState& s, std::string who, const PeerAddress& a, std::shared_ptr<PeerLink> link,
+  PeerConnection(SwarmState& s, const SwarmIo& io, std::string who, const PeerAddress& a, std::shared_ptr<PeerLink> link,
                  const PeerConfig& c, std::unique_ptr<PeerStream> stream, std::optional<wire::Handshake> theirs,
                  bool incoming)
-      : s_(s), addr_(a), who_(std::move(who)), cfg_(c), id_(link->id), link_(std::move(link)),
+      : s_(s), io_(io), addr_(a), who_(std::move(who)), cfg_(c), id_(link->id), link_(std::move(link)),
         stream_(std::move(stream)), incoming_(incoming), theirs_(theirs), has_(s.meta.piece_count()),
         reader_(s.meta.piece_count(), kPoll),
         requests_(s, id_, *link_,
@@ -117,7 +117,7 @@ class PeerConnection {
     id_claimed_ = true;
     fast_ = theirs.supports_fast();
     link_->ready.store(true, std::memory_order_release);
-    upload_.emplace(s_, who_, *link_, fast_);
+    upload_.emplace(s_, io_.upload, io_.upload_limit, who_, *link_, fast_);
 
     // What we have. Pieces completed after this point get a HAVE (perhaps
     // one the bitfield already told: harmless).
@@ -255,7 +255,7 @@ class PeerConnection {
     if (written == ActivePiece::Written::complete) {
       s_.active.remove(piece.get());
       requests_.on_piece_done(piece.get());
-      s_.pipeline->submit(std::move(piece), *s_.target);
+      io_.pipeline.submit(std::move(piece), io_.target);
     }
     return Status::ok();
   }
@@ -367,6 +367,7 @@ class PeerConnection {
   }
 
   SwarmState& s_;
+  const SwarmIo& io_;
   PeerAddress addr_;
   std::string who_;
   PeerConfig cfg_;
@@ -396,12 +397,12 @@ class PeerConnection {
   Clock::time_point last_recv_{}, last_send_{};
 };
 
-Status run_connection(SwarmState& swarm, std::string who, const PeerAddress& address, std::shared_ptr<PeerLink> link,
-                      const PeerConfig& config, std::unique_ptr<PeerStream> stream,
+Status run_connection(SwarmState& swarm, const SwarmIo& io, std::string who, const PeerAddress& address,
+                      std::shared_ptr<PeerLink> link, const PeerConfig& config, std::unique_ptr<PeerStream> stream,
                       std::optional<wire::Handshake> theirs, bool incoming) {
   const PeerLink* l = link.get();
   try {
-    PeerConnection c(swarm, who, address, std::move(link), config, std::move(stream), theirs, incoming);
+    PeerConnection c(swarm, io, who, address, std::move(link), config, std::move(stream), theirs, incoming);
     return c.run();
   } catch (const std::exception& e) {
     // Nothing may escape a peer task.
@@ -412,21 +413,21 @@ Status run_connection(SwarmState& swarm, std::string who, const PeerAddress& add
 
 }  // namespace
 
-Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shared_ptr<PeerLink> link,
-                        const PeerConfig& config) {
-  return run_connection(swarm, address.to_string(), address, std::move(link), config, nullptr, std::nullopt, false);
+Status run_peer_session(SwarmState& swarm, const SwarmIo& io, const PeerAddress& address,
+                        std::shared_ptr<PeerLink> link, const PeerConfig& config) {
+  return run_connection(swarm, io, address.to_string(), address, std::move(link), config, nullptr, std::nullopt, false);
 }
 
-Status run_outgoing_session(SwarmState& swarm, std::unique_ptr<PeerStream> stream, const PeerAddress& address,
-                            std::shared_ptr<PeerLink> link, const PeerConfig& config) {
-  return run_connection(swarm, address.to_string(), address, std::move(link), config, std::move(stream),
+Status run_outgoing_session(SwarmState& swarm, const SwarmIo& io, std::unique_ptr<PeerStream> stream,
+                            const PeerAddress& address, std::shared_ptr<PeerLink> link, const PeerConfig& config) {
+  return run_connection(swarm, io, address.to_string(), address, std::move(link), config, std::move(stream),
                         std::nullopt, false);
 }
 
-Status run_incoming_session(SwarmState& swarm, std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs,
-                            std::shared_ptr<PeerLink> link, const PeerConfig& config) {
+Status run_incoming_session(SwarmState& swarm, const SwarmIo& io, std::unique_ptr<PeerStream> stream,
+                            const wire::Handshake& theirs, std::shared_ptr<PeerLink> link, const PeerConfig& config) {
   std::string who = stream->remote();
-  return run_connection(swarm, who, PeerAddress{}, std::move(link), config, std::move(stream), theirs, true);
+  return run_connection(swarm, io, who, PeerAddress{}, std::move(link), config, std::move(stream), theirs, true);
 }
 
 }  // namespace fluxo

@@ -71,16 +71,16 @@ struct PeerConfig {
 // completed or was stopped). `link` was admitted to swarm.roster by the
 // caller; the session removes it when it ends, and ends soon after
 // link->drop is set (a ban, an eviction).
-Status run_peer_session(SwarmState& swarm, const PeerAddress& address, std::shared_ptr<PeerLink> link,
-                        const PeerConfig& config);
+Status run_peer_session(SwarmState& swarm, const SwarmIo& io, const PeerAddress& address,
+                        std::shared_ptr<PeerLink> link, const PeerConfig& config);
 // The same for a peer that connected to us: the session's listener accepted
 // it and read its handshake (`theirs`, for this torrent) to route it here.
-Status run_incoming_session(SwarmState& swarm, std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs,
-                            std::shared_ptr<PeerLink> link, const PeerConfig& config);
+Status run_incoming_session(SwarmState& swarm, const SwarmIo& io, std::unique_ptr<PeerStream> stream,
+                            const wire::Handshake& theirs, std::shared_ptr<PeerLink> link, const PeerConfig& config);
 // Over a stream that is already open (an outgoing connection: ours is sent
 // first; `who` names the peer in messages), for tests over MemoryStream and
 // for wrapped streams.
-Status run_outgoing_session(SwarmState& swarm, std::unique_ptr<PeerStream> stream, const PeerAddress& address,
-                            std::shared_ptr<PeerLink> link, const PeerConfig& config);
+Status run_outgoing_session(SwarmState& swarm, const SwarmIo& io, std::unique_ptr<PeerStream> stream,
+                            const PeerAddress& address, std::shared_ptr<PeerLink> link, const PeerConfig& config);
 
 }  // namespace fluxo

@@ -115,10 +115,6 @@ struct SwarmState {
   CompletionLog completed;
   PeerBook peers;
   SwarmCounters counters;
-  PiecePipeline* pipeline = nullptr;  // the session's, shared by its torrents
-  PieceTarget* target = nullptr;      // this torrent's place in it
-  UploadCache* upload = nullptr;       // verified pieces for peers; null: we serve nothing
-  RateLimiter* upload_limit = nullptr;  // null: unlimited
   PeerRoster roster;                   // connections and their budget; the choker's view
   std::atomic<bool> seeding{false};    // stay connected to serve once complete
   bool downloading = true;             // false: serve only, never ask for pieces
@@ -135,6 +131,18 @@ struct SwarmState {
   // partial piece, and it is never connected to or accepted again. True if
   // it was not banned before. Any thread.
   bool ban(const std::string& ip);
+};
+
+// Where a torrent's connections hand their work, beside the state they
+// share: the session's pipeline and this torrent's place in it, the upload
+// cache and the upload limit. Made once everything it names exists (the
+// target needs the committer, which needs the SwarmState), so no pointer in
+// SwarmState is set after its construction.
+struct SwarmIo {
+  PiecePipeline& pipeline;
+  PieceTarget& target;
+  UploadCache* upload = nullptr;        // verified pieces for peers; null: we serve nothing
+  RateLimiter* upload_limit = nullptr;  // all uploads together; null: unlimited
 };
 
 }  // namespace fluxo

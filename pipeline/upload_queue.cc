@@ -65,7 +65,7 @@ Status UploadQueue::on_request(const BlockRef& r, std::vector<std::uint8_t>& out
     reject(r, out);
     return Status::ok();
   }
-  if (s_.upload == nullptr || !s_.have.test(r.piece)) {
+  if (upload_ == nullptr || !s_.have.test(r.piece)) {
     if (bad_requests_.add(WindowCounter::Clock::now()) > kMaxBadRequests) {
       return violation(who_, "requests for pieces we do not have");
     }
@@ -76,7 +76,7 @@ Status UploadQueue::on_request(const BlockRef& r, std::vector<std::uint8_t>& out
   if (r.piece.value() != last_prefetch_) {
     // A new piece: have it read and checked while earlier blocks go out.
     last_prefetch_ = r.piece.value();
-    if (serving_index_ != r.piece.value()) s_.upload->prefetch(r.piece);
+    if (serving_index_ != r.piece.value()) upload_->prefetch(r.piece);
   }
   queue_.push_back(r);
   return Status::ok();
@@ -107,7 +107,7 @@ Result<bool> UploadQueue::serve(PeerStream& socket, std::vector<std::uint8_t>& o
       unserved_.push_back(r);
       continue;
     }
-    auto block = s_.upload->get_block(r.piece, r.begin, r.length);
+    auto block = upload_->get_block(r.piece, r.begin, r.length);
     if (!block) {
       if (s_.on_piece_lost && block.status().code() != ErrorCode::invalid_argument) {
         s_.on_piece_lost(r.piece, block.status());
@@ -116,7 +116,7 @@ Result<bool> UploadQueue::serve(PeerStream& socket, std::vector<std::uint8_t>& o
       continue;
     }
     serving_index_ = r.piece.value();
-    if (s_.upload_limit) s_.upload_limit->acquire(r.length, s_.stop);
+    if (limit_) limit_->acquire(r.length, s_.stop);
     held_[count] = std::move(block->owner);  // alive until the write is done
     wire::encode_piece_header(r, heads_[count].data());
     iov_.push_back({heads_[count].data(), heads_[count].size()});

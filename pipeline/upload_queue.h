@@ -64,8 +64,10 @@ class UploadQueue {
   static constexpr std::size_t kBatch = 16;       // blocks per gathered write
   static constexpr std::chrono::seconds kAbuseWindow{10};
 
-  UploadQueue(SwarmState& swarm, std::string who, PeerLink& link, bool fast)
-      : s_(swarm), who_(std::move(who)), link_(link), fast_(fast) {}
+  // `upload` null: we serve nothing (every request is rejected or ignored);
+  // `limit` null: unlimited.
+  UploadQueue(SwarmState& swarm, UploadCache* upload, RateLimiter* limit, std::string who, PeerLink& link, bool fast)
+      : s_(swarm), upload_(upload), limit_(limit), who_(std::move(who)), link_(link), fast_(fast) {}
 
   bool choking() const { return choking_; }
   // Blocks waiting that may be sent now.
@@ -87,6 +89,8 @@ class UploadQueue {
   void reject(const wire::BlockRef& r, std::vector<std::uint8_t>& out) const;
 
   SwarmState& s_;
+  UploadCache* const upload_;
+  RateLimiter* const limit_;
   std::string who_;
   PeerLink& link_;
   bool fast_;

@@ -204,8 +204,6 @@ Status Torrent::begin_running() {
   swarm.downloading = o_.download;
   swarm.seeding = seeds_after(o_);
   upload_ = std::make_unique<UploadCache>(meta_, *storage_, o_.upload_cache, parts_.prefetch);
-  swarm.upload = upload_.get();
-  swarm.upload_limit = parts_.upload_limit;
   swarm.on_piece_lost = [this](PieceIndex p, const Status& why) {
     SwarmState& s = *swarm_;
     if (!s.have.clear(p)) return;  // another session got there first
@@ -225,8 +223,7 @@ Status Torrent::begin_running() {
         if (parts_.wake) parts_.wake();
       });
   target_ = std::make_unique<PieceTarget>(meta_, *storage_, *committer_);
-  swarm.pipeline = &parts_.pipeline;
-  swarm.target = target_.get();
+  io_ = std::make_unique<SwarmIo>(SwarmIo{parts_.pipeline, *target_, upload_.get(), parts_.upload_limit});
   swarm.bind_ip = parts_.bind_ip;
   // Trackers list us too: never dial our own listener.
   if (parts_.port != 0 && !parts_.bind_ip.empty()) swarm.peers.forget({parts_.bind_ip, parts_.port});
@@ -361,7 +358,7 @@ void Torrent::serve_incoming(PeerSocket socket, const wire::Handshake& theirs) {
   if (s.peers.banned(ip) || !s.roster.admit(link, Clock::now())) {
     s.counters.refused.fetch_add(1);
   } else {
-    Status st = run_incoming_session(s, std::make_unique<PeerSocket>(std::move(socket)), theirs, link, o_.peer);
+    Status st = run_incoming_session(s, *io_, std::make_unique<PeerSocket>(std::move(socket)), theirs, link, o_.peer);
     if (!st && st.code() != ErrorCode::cancelled) push({DownloadEvent::Kind::peer_error, st.message()});
   }
   parts_.slots.give_back();
@@ -389,7 +386,7 @@ void Torrent::dial(Clock::time_point now) {
       ++tasks_;
     }
     parts_.spawn([this, addr = *cand, link] {
-      Status st = run_peer_session(*swarm_, addr, link, o_.peer);
+      Status st = run_peer_session(*swarm_, *io_, addr, link, o_.peer);
       const bool failed = !st && st.code() != ErrorCode::cancelled;
       if (failed) push({DownloadEvent::Kind::peer_error, st.message()});
       swarm_->peers.disconnected(addr, failed, Clock::now());
@@ -543,6 +540,7 @@ void Torrent::finish_stopping(Clock::time_point now) {
   // buffers back to the session's budget.
   choking_.reset();
   resume_.reset();
+  io_.reset();
   target_.reset();
   committer_.reset();
   upload_.reset();

@@ -113,6 +113,7 @@ struct DownloadResult {
 };
 
 struct SwarmState;
+struct SwarmIo;
 class Announcer;
 class Committer;
 class UploadCache;
@@ -205,6 +206,7 @@ class Torrent {
   std::unique_ptr<UploadCache> upload_;
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<PieceTarget> target_;
+  std::unique_ptr<SwarmIo> io_;  // names target_, upload_: goes first
   std::unique_ptr<Announcer> announcer_;
   struct Choking;
   std::unique_ptr<Choking> choking_;

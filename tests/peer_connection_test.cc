@@ -82,8 +82,6 @@ class PeerConnectionTest : public ::testing::Test {
   PeerConnectionTest() {
     swarm.our_id = {};
     std::memcpy(swarm.our_id.data(), "-FX0100-localpeer001", 20);
-    swarm.pipeline = &pipeline;
-    swarm.target = &target;
   }
   ~PeerConnectionTest() override {
     (void)finish();  // the remote end is gone by now: the connection has ended
@@ -97,7 +95,7 @@ class PeerConnectionTest : public ::testing::Test {
     EXPECT_TRUE(swarm.roster.admit(link, PeerLink::Clock::now()));
     runner = std::thread([this, raw = ours.release(), link, config] {
       std::unique_ptr<PeerStream> own(raw);  // the connection's from here
-      result = run_outgoing_session(swarm, std::move(own), PeerAddress{"10.1.2.3", 6881}, link, config);
+      result = run_outgoing_session(swarm, io, std::move(own), PeerAddress{"10.1.2.3", 6881}, link, config);
     });
     return Remote(std::move(theirs));
   }
@@ -114,6 +112,7 @@ class PeerConnectionTest : public ::testing::Test {
   Committer committer{swarm, [this](const std::string& ip, const std::string&) { bans.push_back(ip); }};
   PiecePipeline pipeline{1};
   PieceTarget target{t.meta, storage, committer};
+  SwarmIo io{pipeline, target};  // serves nothing, no upload limit
   std::thread runner;
   Status result;
 };

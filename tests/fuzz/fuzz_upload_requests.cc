@@ -400,7 +400,6 @@ void run_uploads(Input& in) {
   UploadCache cache(m, **storage, cache_pieces * piece_length);
   MemoryBudget memory(static_cast<std::size_t>(piece_length));  // one piece buffer: uploads take none
   SwarmState s(m, memory, ConnectionLimits{}, 1);
-  if (model.serving) s.upload = &cache;
   std::vector<PieceIndex> lost;
   s.on_piece_lost = [&](PieceIndex p, const Status& why) {
     CHECK(why.code() == ErrorCode::corrupt_data);
@@ -408,7 +407,7 @@ void run_uploads(Input& in) {
     lost.push_back(p);
   };
   PeerLink link(1, "127.0.0.1", true);
-  UploadQueue q(s, "fuzz", link, model.fast);
+  UploadQueue q(s, model.serving ? &cache : nullptr, nullptr, "fuzz", link, model.fast);
   const std::uint32_t max_length = wire::max_message_length(pieces);
 
   Bytes out, expected;
