@@ -219,6 +219,39 @@ TEST_F(SessionTest, OneListenerServesTwoTorrentsToALibtorrentLeecher) {
   EXPECT_NE(seed.output().find("\"event\":\"finished\""), std::string::npos);
 }
 
+// A client fetching many torrents opens a connection for each at once, all
+// from one address: the seeder's listener lets every one in (extra ones
+// wait in the backlog), none is reset and no torrent waits for a retry.
+TEST_F(SessionTest, ManyConnectionsFromOneAddressAtOnceAreAllLetIn) {
+  constexpr int kTorrents = 40;
+  std::vector<std::string> payloads, torrents;
+  for (int i = 0; i < kTorrents; ++i) {
+    payloads.push_back(payload("burst-" + std::to_string(i) + ".bin", 200'000 + 1'009 * static_cast<std::size_t>(i)));
+    torrents.push_back(make_torrent(payloads.back(), "", "16KiB"));
+  }
+  std::vector<std::string> seed_argv{FLUXO_BINARY, "seed"};
+  seed_argv.insert(seed_argv.end(), torrents.begin(), torrents.end());
+  seed_argv.insert(seed_argv.end(), {"-d", path("data"), "--listen", "127.0.89.1", "--port", "7250", "--json"});
+  BackgroundProcess seed(seed_argv, path("seed.log"));
+  for (int i = 0; i < 600 && parse_events(seed.output()).count("started") < kTorrents; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(parse_events(seed.output()).count("started"), kTorrents) << seed.output();
+
+  std::vector<std::string> extra{torrents.begin() + 1, torrents.end()};
+  extra.insert(extra.end(), {"--max-active", std::to_string(kTorrents), "--no-listen", "--no-trackers", "--peer",
+                             "127.0.89.1:7250"});
+  auto r = download(torrents[0], extra);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (int i = 0; i < kTorrents; ++i) expect_same_tree(payloads[i], path("out/burst-" + std::to_string(i) + ".bin"));
+  auto ev = parse_events(r.out);
+  // Every torrent's one connection got through the first time.
+  for (const auto& e : ev.events) {
+    EXPECT_NE(e->getValue<std::string>("event"), "peer_error") << e->getValue<std::string>("message");
+  }
+  EXPECT_EQ(ev.count("started"), kTorrents);
+}
+
 // A raw connection to the seeder that sends a handshake for `hash` and
 // returns what comes back before the seeder closes it (or 5 s pass).
 std::string handshake_reply(const std::string& ip, int port, const std::string& hash_hex) {
