@@ -31,7 +31,11 @@ void UploadCache::prefetch(PieceIndex piece) {
     ++prefetching_;
   }
   spawn_([this, piece] {
-    (void)get(piece);  // an error is reported again to the session that asks
+    try {
+      (void)get(piece);  // an error is reported again to the session that asks
+    } catch (const std::exception&) {
+      // (out of memory): the peer's own request will try again
+    }
     std::lock_guard lock(prefetch_mu_);  // notified under the lock: the cache may go right after
     --prefetching_;
     prefetch_done_.notify_all();

@@ -147,10 +147,7 @@ Status Session::go_live(bool serve_only) {
 bool Session::begin_handshake(const std::string& ip) {
   std::lock_guard lock(pending_mu_);
   unsigned& n = pending_by_ip_[ip];
-  if (n >= std::max(2u, o_.max_handshakes / 2)) {
-    if (n == 0) pending_by_ip_.erase(ip);
-    return false;
-  }
+  if (n >= std::max(2u, o_.max_handshakes / 2)) return false;  // n > 0: no empty entry is left
   ++n;
   ++handshakes_;
   return true;

@@ -41,7 +41,12 @@ void TaskRunners::runner() {
     std::function<void()> task = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    task();
+    try {
+      task();
+    } catch (...) {
+      // A task handles its own failures (peer tasks report theirs); one
+      // that escapes must not take the runner, and its count, with it.
+    }
     task = nullptr;  // whatever it captured goes before the runner may be counted out
     lock.lock();
   }
