@@ -3,6 +3,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/SocketImpl.h>
+#include <sys/socket.h>
 
 namespace fluxo {
 
@@ -42,6 +44,12 @@ Result<std::optional<PeerSocket>> Listener::accept(std::chrono::milliseconds wai
   } catch (const Poco::Exception& e) {
     return Status(ErrorCode::network_error, "accepting a connection: " + e.displayText());
   }
+}
+
+void Listener::interrupt() {
+  // shutdown(2) of a listening socket wakes poll(2) and fails accept(2) on
+  // Linux; the descriptor stays open until the Listener goes.
+  (void)::shutdown(socket_.impl()->sockfd(), SHUT_RDWR);
 }
 
 }  // namespace fluxo

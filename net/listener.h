@@ -4,7 +4,7 @@
 // port is taken and `try_next` is set it tries the next ones, as users expect
 // from a client's default port. Taken means by anyone, this process or
 // another: the port is never shared (no SO_REUSEPORT). accept() waits in short steps, so the task
-// that runs it notices a stop request.
+// that runs it notices a stop request; interrupt() ends a wait at once.
 #pragma once
 
 #include <Poco/Net/ServerSocket.h>
@@ -28,6 +28,9 @@ class Listener {
 
   // A connection, nullopt when `wait` ran out, or an error from the socket.
   Result<std::optional<PeerSocket>> accept(std::chrono::milliseconds wait);
+  // Shuts the listening socket down (from any thread): a waiting accept()
+  // returns an error now, and so does every later one.
+  void interrupt();
 
  private:
   Listener(Poco::Net::ServerSocket s, std::string address, std::uint16_t port)

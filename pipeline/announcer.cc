@@ -13,8 +13,9 @@ constexpr std::chrono::milliseconds kStoppedDeadline{1000};
 }  // namespace
 
 Announcer::Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t port,
-                     std::function<void(Report)> report)
-    : s_(swarm), options_(std::move(options)), report_(std::move(report)), tiers_(swarm.meta.trackers),
+                     std::function<void(Report)> report, std::function<void()> on_finished)
+    : s_(swarm), options_(std::move(options)), report_(std::move(report)), on_finished_(std::move(on_finished)),
+      tiers_(swarm.meta.trackers),
       next_(Clock::now()) {
   std::uint32_t key = std::random_device{}();
   std::minstd_rand rng(key);
@@ -28,7 +29,16 @@ Announcer::Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t po
 
 Announcer::~Announcer() {
   s_.stop.store(true);  // normally set already; not when a download unwinds early
+  wake();
   if (thread_.joinable()) thread_.join();
+}
+
+void Announcer::wake() {
+  {
+    std::lock_guard lock(wake_mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_one();
 }
 
 bool Announcer::announce_round(AnnounceEvent event) {
@@ -77,16 +87,29 @@ void Announcer::run() {
       completed_sent = true;
     }
     if (Clock::now() >= next_) started = announce_round(started ? AnnounceEvent::none : AnnounceEvent::started) || started;
-    std::this_thread::sleep_for(kTick);
+    std::unique_lock lock(wake_mu_);
+    wake_cv_.wait_for(lock, kTick, [this] { return woken_; });
+    woken_ = false;
   }
   if (started && !last_good_.empty()) {
     TrackerOptions quick = options_;
     quick.timeout = kStoppedDeadline;
-    req_.event = AnnounceEvent::stopped;
     req_.left = s_.meta.total_size - static_cast<std::int64_t>(s_.counters.verified_bytes.load());
-    (void)announce(last_good_, req_, quick);
+    req_.downloaded = static_cast<std::int64_t>(s_.counters.payload_received.load());
+    req_.uploaded = static_cast<std::int64_t>(s_.counters.uploaded.load());
+    const auto deadline = Clock::now() + kStoppedDeadline;  // both announces together
+    if (!completed_sent && s_.have.all()) {
+      // A download that stops as it completes still counts as completed
+      // (the tracker's `downloaded` figure).
+      req_.event = AnnounceEvent::completed;
+      (void)announce(last_good_, req_, quick);
+      quick.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    }
+    req_.event = AnnounceEvent::stopped;
+    if (quick.timeout.count() > 0) (void)announce(last_good_, req_, quick);
   }
   finished_.store(true);
+  if (on_finished_) on_finished_();
 }
 
 }  // namespace fluxo

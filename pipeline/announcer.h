@@ -11,8 +11,10 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -28,13 +30,21 @@ class Announcer {
     std::string text;       // tracker URL (and warning), or the error
     std::size_t new_peers = 0;
   };
-  // Starts announcing at once. `port` is the one we listen on.
-  Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t port, std::function<void(Report)> report);
+  // Starts announcing at once. `port` is the one we listen on. `on_finished`,
+  // if set, is called on the announcer's thread as it ends (the owner's
+  // wake-up).
+  Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t port, std::function<void(Report)> report,
+            std::function<void()> on_finished = {});
   // Sets the swarm's `stop` (if it was not yet), sends `stopped` (bounded)
   // and joins.
   ~Announcer();
   Announcer(const Announcer&) = delete;
   Announcer& operator=(const Announcer&) = delete;
+
+  // Ends the thread's wait now (it waits up to 100 ms between looks):
+  // called when the swarm stops or completes, so `stopped` or `completed`
+  // goes out at once.
+  void wake();
 
   // Whether the last round reached a tracker.
   bool working() const { return working_.load(); }
@@ -49,6 +59,7 @@ class Announcer {
   SwarmState& s_;
   TrackerOptions options_;
   std::function<void(Report)> report_;
+  std::function<void()> on_finished_;
   std::vector<std::vector<std::string>> tiers_;
   AnnounceRequest req_;
   std::string last_good_;
@@ -56,6 +67,9 @@ class Announcer {
   std::chrono::seconds backoff_{15};
   std::atomic<bool> working_{false};
   std::atomic<bool> finished_{false};
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool woken_ = false;  // guarded by wake_mu_
   std::thread thread_;
 };
 

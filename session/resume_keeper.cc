@@ -4,8 +4,9 @@
 
 namespace fluxo {
 
-ResumeKeeper::ResumeKeeper(const Metainfo& meta, std::filesystem::path dir, Storage& storage, std::uint32_t saved)
-    : meta_(meta), dir_(std::move(dir)), storage_(storage), saved_(saved) {}
+ResumeKeeper::ResumeKeeper(const Metainfo& meta, std::filesystem::path dir, Storage& storage, std::uint32_t saved,
+                           std::function<void()> on_done)
+    : meta_(meta), dir_(std::move(dir)), storage_(storage), on_done_(std::move(on_done)), saved_(saved) {}
 
 ResumeKeeper::~ResumeKeeper() { join(); }
 
@@ -39,6 +40,7 @@ bool ResumeKeeper::save(const AtomicBitfield& have) {
       error_ = st ? std::nullopt : std::optional<Status>(st);
     }
     running_.store(false, std::memory_order_release);
+    if (on_done_) on_done_();
   });
   return true;
 }

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -28,8 +29,10 @@ namespace fluxo {
 class ResumeKeeper {
  public:
   // `saved` is what the resume data on disk lists already (nothing is
-  // saved until more is verified).
-  ResumeKeeper(const Metainfo& meta, std::filesystem::path dir, Storage& storage, std::uint32_t saved);
+  // saved until more is verified). `on_done`, if set, is called on the
+  // keeper's thread after each save (the owner's wake-up).
+  ResumeKeeper(const Metainfo& meta, std::filesystem::path dir, Storage& storage, std::uint32_t saved,
+               std::function<void()> on_done = {});
   ~ResumeKeeper();  // waits for a save under way
   ResumeKeeper(const ResumeKeeper&) = delete;
   ResumeKeeper& operator=(const ResumeKeeper&) = delete;
@@ -50,6 +53,7 @@ class ResumeKeeper {
   const Metainfo& meta_;
   const std::filesystem::path dir_;
   Storage& storage_;
+  std::function<void()> on_done_;
   std::atomic<std::uint32_t> saved_;
   std::atomic<bool> running_{false};
   std::thread thread_;

@@ -62,8 +62,17 @@ Session::Session(SessionOptions options)
   parts_.wake = [this] { wake(); };
 }
 
+void Session::stop_accepting() {
+  {
+    std::lock_guard lock(pending_mu_);  // a waiter sees stop_ or gets the notification
+    stop_.store(true);
+  }
+  handshake_cv_.notify_all();
+  if (listener_) listener_->interrupt();
+}
+
 Session::~Session() {
-  stop_.store(true);
+  stop_accepting();
   for (auto& t : torrents_) t->stop(Status(ErrorCode::cancelled, "session ends"));
   std::unique_lock lock(tasks_mu_);
   tasks_cv_.wait(lock, [this] { return tasks_ == 0; });
@@ -176,6 +185,7 @@ void Session::accept_loop() {
     if (!await_handshake_room()) continue;
     auto conn = listener_->accept(kPoll);
     if (!conn) {
+      if (stop_.load()) break;  // interrupted
       {
         std::lock_guard lock(events_mu_);
         events_.push_back({DownloadEvent::Kind::peer_error, conn.status().message()});
@@ -311,8 +321,8 @@ Status Session::run(const EventFn& on_event, const std::atomic<bool>& interrupt)
     wake_cv_.wait_for(lock, kTick, [this] { return woken_; });
     woken_ = false;
   }
-  // The accept loop and handshakes still reading end within a poll.
-  stop_.store(true);
+  // The accept loop ends now; handshakes still being read within a poll.
+  stop_accepting();
   {
     std::unique_lock lock(tasks_mu_);
     tasks_cv_.wait(lock, [this] { return tasks_ == 0; });

@@ -109,6 +109,9 @@ class Session {
   void end_handshake(const std::string& ip);
   bool await_handshake_room();  // false after kPoll without room, or when stopping
   void accept_loop();
+  // Sets stop_ and wakes the accept loop (whether waiting for handshake
+  // room or for a connection).
+  void stop_accepting();
   void route(PeerSocket socket);
   void start_queued();
   void wake();

@@ -231,7 +231,7 @@ Status Torrent::begin_running() {
   swarm.on_ourselves = [this](const PeerAddress& a) { parts_.ourselves.add(a); };
   swarm.peers.add(o_.peers);
   memory_cap_ = swarm.pool.cap_bytes();
-  if (o_.download) resume_ = std::make_unique<ResumeKeeper>(meta_, o_.directory, *storage_, swarm.have.count());
+  if (o_.download) resume_ = std::make_unique<ResumeKeeper>(meta_, o_.directory, *storage_, swarm.have.count(), parts_.wake);
 
   deliver_events();  // what the check found comes before `started`
   DownloadEvent e = summary(DownloadEvent::Kind::started);
@@ -247,7 +247,7 @@ Status Torrent::begin_running() {
       const bool news = r.new_peers > 0;
       push(std::move(ev));
       if (news && parts_.wake) parts_.wake();
-    });
+    }, parts_.wake);
   }
   choking_ = std::make_unique<Choking>(Choking{Choker(ChokerConfig{.slots = std::max(1u, o_.upload_slots)}), {}});
   const auto now = Clock::now();
@@ -325,6 +325,7 @@ void Torrent::stop(Status why) {
       result_.status = why;
       swarm_->stop.store(true);
       swarm_->roster.interrupt_all();  // blocked receives end now, not at their next poll
+      if (announcer_) announcer_->wake();  // `stopped` now, not at its next look
       {
         std::lock_guard lock(tasks_mu_);
         accepting_ = false;
@@ -431,6 +432,7 @@ void Torrent::run_tick(Clock::time_point now) {
   const bool complete = s.have.all();
   if (complete && o_.download && !completed_at_) {
     completed_at_ = now;
+    if (announcer_) announcer_->wake();  // `completed` now
     // (A piece is in `have` once written: every piece is on disk.)
     deliver_events();
     emit(summary(DownloadEvent::Kind::completed));
@@ -504,16 +506,15 @@ void Torrent::report_progress(Clock::time_point now) {
 }
 
 void Torrent::finish_stopping(Clock::time_point now) {
-  // Peers notice `stop` within a receive timeout; an announce in flight is
-  // abandoned and `stopped` sent with a short deadline; then this torrent's
-  // pieces drain from the pipeline (every write done and committed).
+  // Peers notice `stop` within a receive timeout and the announcer sends
+  // `stopped` (bounded) meanwhile; this torrent's pieces drain from the
+  // pipeline (every write done and committed) and the last resume save
+  // runs while the tracker answers.
   deliver_events();
-  if (announcer_ && !announcer_->finished()) return;
   {
     std::lock_guard lock(tasks_mu_);
     if (tasks_ > 0) return;
   }
-  announcer_.reset();
   if (target_->settled.load() != target_->issued.load()) return;  // pieces still in the pipeline
   parts_.pipeline.wait(*target_);
   deliver_events();
@@ -528,6 +529,8 @@ void Torrent::finish_stopping(Clock::time_point now) {
     }
     if (auto e = resume_->take_error()) emit({DownloadEvent::Kind::resume, "cannot save resume data: " + e->message()});
   }
+  if (announcer_ && !announcer_->finished()) return;
+  announcer_.reset();
   if (result_.status.is_ok() && o_.download && !s.have.all()) {
     Status e = committer_->error();
     result_.status = e.is_ok() ? Status(ErrorCode::io_error, "download incomplete") : e;

@@ -35,6 +35,11 @@ TEST_F(SwarmTest, SingleFileFromEightLibtorrentSeedersViaOpentracker) {
   EXPECT_GE(fin->getValue<int>("peers_used"), 2);
   EXPECT_GE(ev.count("tracker_ok"), 1);
   expect_same_tree(payload, path("out/single.bin"));
+  // The download stopped as it completed and still told the tracker both:
+  // `completed` (counted as a download; the seeders never send it) and
+  // `stopped` (no leecher left).
+  EXPECT_EQ(scrape_figure("127.0.10.250", 6969, info_hash(torrent), "downloaded"), 1);
+  EXPECT_EQ(scrape_figure("127.0.10.250", 6969, info_hash(torrent), "incomplete"), 0);
 }
 
 TEST_F(SwarmTest, MultiFileWithOddSizesFromEightLibtorrentSeedersViaOpentracker) {

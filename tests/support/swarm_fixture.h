@@ -13,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "core/encoding.h"
@@ -79,24 +81,35 @@ inline bool wait_for_port(const std::string& ip, int port, std::chrono::millisec
   return false;
 }
 
-// Seeders announce in the background after they start; a test that relies
-// on the tracker waits until it lists them all (opentracker's scrape).
-inline bool wait_for_tracker(const std::string& ip, int port, const std::string& info_hash_hex, int seeders) {
+// One figure of opentracker's scrape reply for one torrent ("complete",
+// "incomplete" or "downloaded"), or nullopt when the tracker does not answer.
+inline std::optional<int> scrape_figure(const std::string& ip, int port, const std::string& info_hash_hex,
+                                        const std::string& key) {
   std::array<std::uint8_t, 20> raw{};
   from_hex(info_hash_hex, raw);
   std::string target = "/scrape?info_hash=" +
                        percent_encode(std::string_view(reinterpret_cast<const char*>(raw.data()), 20));
+  try {
+    Poco::Net::HTTPClientSession session(ip, static_cast<Poco::UInt16>(port));
+    Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, target);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::string body(std::istreambuf_iterator<char>(session.receiveResponse(resp)), {});
+    const std::string tag = std::to_string(key.size()) + ":" + key + "i";
+    auto pos = body.find(tag);
+    if (pos == std::string::npos) return std::nullopt;
+    return std::stoi(body.substr(pos + tag.size()));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Seeders announce in the background after they start; a test that relies
+// on the tracker waits until it lists them all (opentracker's scrape).
+inline bool wait_for_tracker(const std::string& ip, int port, const std::string& info_hash_hex, int seeders) {
   for (int i = 0; i < 300; ++i) {
-    try {
-      Poco::Net::HTTPClientSession session(ip, static_cast<Poco::UInt16>(port));
-      Poco::Net::HTTPRequest req(Poco::Net::HTTPRequest::HTTP_GET, target);
-      session.sendRequest(req);
-      Poco::Net::HTTPResponse resp;
-      std::string body(std::istreambuf_iterator<char>(session.receiveResponse(resp)), {});
-      auto pos = body.find("8:completei");
-      if (pos != std::string::npos && std::stoi(body.substr(pos + 11)) >= seeders) return true;
-    } catch (const std::exception&) {
-    }
+    auto complete = scrape_figure(ip, port, info_hash_hex, "complete");
+    if (complete && *complete >= seeders) return true;
     std::this_thread::sleep_for(100ms);
   }
   return false;
