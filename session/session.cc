@@ -152,30 +152,85 @@ Status Session::go_live(bool serve_only) {
 
 // One address may hold half of the handshakes at once: a silent flood
 // from one host leaves the other half to everyone else, and an honest
-// client opening connections for many torrents at once is not refused.
-bool Session::begin_handshake(const std::string& ip) {
+// client opening connections for many torrents at once is not refused. A
+// silent flood from many addresses is met by eviction (await_handshake_room).
+std::optional<std::uint64_t> Session::begin_handshake(const std::string& ip) {
   std::lock_guard lock(pending_mu_);
   unsigned& n = pending_by_ip_[ip];
-  if (n >= std::max(2u, o_.max_handshakes / 2)) return false;  // n > 0: no empty entry is left
+  if (n >= std::max(2u, o_.max_handshakes / 2)) return std::nullopt;  // n > 0: no empty entry is left
   ++n;
-  ++handshakes_;
-  return true;
+  const std::uint64_t id = next_handshake_++;
+  pending_.emplace(id, PendingHandshake{ip, Clock::now()});
+  return id;
 }
 
-void Session::end_handshake(const std::string& ip) {
+void Session::watch_handshake(std::uint64_t id, PeerSocket& socket) {
+  std::lock_guard lock(pending_mu_);
+  auto it = pending_.find(id);
+  if (it != pending_.end()) it->second.socket = &socket;
+}
+
+void Session::end_handshake(std::uint64_t id) {
   {
-    std::lock_guard lock(pending_mu_);
-    auto it = pending_by_ip_.find(ip);
-    if (it != pending_by_ip_.end() && --it->second == 0) pending_by_ip_.erase(it);
-    --handshakes_;
+    std::lock_guard lock(pending_mu_);  // an eviction's interrupt() is done before the socket can go
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    auto ip = pending_by_ip_.find(it->second.ip);
+    if (ip != pending_by_ip_.end() && --ip->second == 0) pending_by_ip_.erase(ip);
+    pending_.erase(it);
   }
   handshake_cv_.notify_one();
 }
 
+Session::PendingHandshake* Session::stalest_handshake() {
+  for (auto& [id, p] : pending_) {
+    if (!p.evicted && p.socket) return &p;
+  }
+  return nullptr;
+}
+
+// When every handshake is taken, or the connection budget is, the
+// connection silent longest goes once past its grace: a flood of
+// connections that never speak (from any number of addresses) delays an
+// honest peer by the grace at most, not by the handshake timeout. Honest
+// peers send their handshake at once.
 bool Session::await_handshake_room() {
   std::unique_lock lock(pending_mu_);
-  return handshake_cv_.wait_for(lock, kPoll, [this] { return handshakes_ < o_.max_handshakes || stop_.load(); }) &&
+  if (pending_.size() >= o_.max_handshakes) {
+    PendingHandshake* p = stalest_handshake();
+    if (p && Clock::now() - p->since >= o_.handshake_grace) {
+      p->evicted = true;
+      p->socket->interrupt();
+    }
+  }
+  return handshake_cv_.wait_for(lock, kPoll, [this] { return pending_.size() < o_.max_handshakes || stop_.load(); }) &&
          !stop_.load();
+}
+
+bool Session::evict_for_slot() {
+  std::unique_lock lock(pending_mu_);
+  bool got = false;
+  auto taken = [&] { return (got = slots_.try_take_spare()) || stop_.load(); };
+  const auto give_up = Clock::now() + o_.handshake_grace + kPoll;
+  while (!got && !stop_.load() && Clock::now() < give_up) {
+    PendingHandshake* p = stalest_handshake();
+    if (!p) {
+      // None to evict: wait only for those already evicted to end.
+      bool ending = std::any_of(pending_.begin(), pending_.end(), [](const auto& e) { return e.second.evicted; });
+      if (!ending) return false;  // the budget is held by peers past their handshake
+      handshake_cv_.wait_for(lock, kPoll, taken);
+      continue;
+    }
+    const auto due = p->since + o_.handshake_grace;
+    if (Clock::now() < due) {
+      handshake_cv_.wait_until(lock, due, taken);
+      continue;
+    }
+    p->evicted = true;
+    p->socket->interrupt();
+    handshake_cv_.wait_for(lock, kPoll, taken);
+  }
+  return got;
 }
 
 void Session::accept_loop() {
@@ -198,13 +253,13 @@ void Session::accept_loop() {
     // Beyond the budget, or too many handshakes pending from this address
     // (a silent flood from one host holds no slot an honest peer needs):
     // closed at once.
-    const std::string ip = ip_of((*conn)->remote());
-    if (!begin_handshake(ip)) {
+    const auto handshake = begin_handshake(ip_of((*conn)->remote()));
+    if (!handshake) {
       counters_.refused.fetch_add(1);
       continue;
     }
-    if (!slots_.try_take_spare()) {
-      end_handshake(ip);
+    if (!slots_.try_take_spare() && !evict_for_slot()) {
+      end_handshake(*handshake);
       counters_.refused.fetch_add(1);
       continue;
     }
@@ -213,13 +268,16 @@ void Session::accept_loop() {
       ++tasks_;
     }
     // Moved out: this thread keeps no reference to the connection.
-    runners_.run([this, sock = std::make_shared<PeerSocket>(std::move(**conn))] { route(std::move(*sock)); });
+    runners_.run([this, id = *handshake, sock = std::make_shared<PeerSocket>(std::move(**conn))] {
+      route(id, std::move(*sock));
+    });
   }
 }
 
 // Reads the peer's handshake (68 bytes, nothing more: what follows is the
 // torrent's to read) and hands the connection to the torrent it names.
-void Session::route(PeerSocket socket) {
+void Session::route(std::uint64_t handshake, PeerSocket socket) {
+  watch_handshake(handshake, socket);
   std::array<std::uint8_t, wire::kHandshakeSize> buf{};
   const auto deadline = Clock::now() + o_.handshake_timeout;
   std::size_t got = 0;
@@ -236,7 +294,6 @@ void Session::route(PeerSocket socket) {
     }
     got += *r;
   }
-  end_handshake(ip_of(socket.remote()));
   Torrent* target = nullptr;
   std::optional<wire::Handshake> theirs;
   if (ok) {
@@ -252,8 +309,10 @@ void Session::route(PeerSocket socket) {
   }
   if (theirs && !target) counters_.unknown_hash.fetch_add(1);
   // A routed connection is the torrent's task now (enter() counted it), and
-  // its slot the torrent's to give back; the session's task ends here.
+  // its slot the torrent's to give back. Otherwise the slot is free before
+  // the handshake ends: the accept loop waiting for either finds both.
   if (!target) slots_.give_back();
+  end_handshake(handshake);
   {
     std::lock_guard lock(tasks_mu_);  // notified under the lock: the session may go right after
     --tasks_;

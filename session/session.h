@@ -58,7 +58,9 @@ struct SessionOptions {
   std::chrono::milliseconds progress_interval{1000};
   std::chrono::milliseconds handshake_timeout{10000};  // an incoming peer's handshake
   unsigned max_handshakes = 32;  // incoming connections reading their handshake at once (more wait
-                                 // in the backlog); one address may hold half of them
+                                 // in the backlog); one address may hold half of them; when all
+                                 // are taken, the one silent longest (past handshake_grace) goes
+  std::chrono::milliseconds handshake_grace{2000};
 };
 
 struct SessionCounters {
@@ -105,14 +107,26 @@ class Session {
   // go on without listening.
   Status go_live(bool serve_only);
   Status open_listener();
-  bool begin_handshake(const std::string& ip);
-  void end_handshake(const std::string& ip);
-  bool await_handshake_room();  // false after kPoll without room, or when stopping
+  // A handshake being read: its id, or nullopt when its address holds its
+  // share already.
+  std::optional<std::uint64_t> begin_handshake(const std::string& ip);
+  // The socket reading handshake `id`, which eviction may interrupt until
+  // end_handshake(id).
+  void watch_handshake(std::uint64_t id, PeerSocket& socket);
+  void end_handshake(std::uint64_t id);
+  // Room for one more handshake: waits up to kPoll, making room first by
+  // interrupting the oldest handshake past its grace when all are taken.
+  // False without room, or when stopping.
+  bool await_handshake_room();
+  // With the connection budget spent: interrupts the oldest handshake once
+  // past its grace (waiting for that, up to the grace) and takes its slot
+  // once freed. False if no handshake holds a slot, or no slot came.
+  bool evict_for_slot();
   void accept_loop();
   // Sets stop_ and wakes the accept loop (whether waiting for handshake
   // room or for a connection).
   void stop_accepting();
-  void route(PeerSocket socket);
+  void route(std::uint64_t handshake, PeerSocket socket);
   void start_queued();
   void wake();
   void emit(const Torrent* t, const DownloadEvent& e);
@@ -132,10 +146,19 @@ class Session {
   bool listener_tried_ = false;
   Status listen_status_;
   std::atomic<bool> stop_{false};
+  struct PendingHandshake {
+    std::string ip;
+    std::chrono::steady_clock::time_point since;
+    PeerSocket* socket = nullptr;  // once watched
+    bool evicted = false;
+  };
   std::mutex pending_mu_;
   std::condition_variable handshake_cv_;
-  unsigned handshakes_ = 0;                        // guarded by pending_mu_: reading one
-  std::map<std::string, unsigned> pending_by_ip_;  // guarded by pending_mu_
+  // Guarded by pending_mu_: handshakes being read, oldest first (ids rise).
+  std::map<std::uint64_t, PendingHandshake> pending_;
+  std::uint64_t next_handshake_ = 0;
+  std::map<std::string, unsigned> pending_by_ip_;
+  PendingHandshake* stalest_handshake();  // the oldest not yet evicted; with pending_mu_ held
   // The session's own tasks (the accept loop, handshakes not yet routed).
   std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;

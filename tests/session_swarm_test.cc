@@ -337,5 +337,27 @@ TEST_F(SessionTest, ASilentFloodFromOneAddressKeepsNoHonestPeerOut) {
   expect_same_tree(a, path("lt-out/flood.bin"));
 }
 
+// The same from many addresses (a botnet, or one host with a /64): no
+// per-address limit applies, and 40 silent connections are more than the
+// 32 handshakes read at once, so an honest peer would wait in the backlog
+// for the full 10 s handshake timeout (libtorrent gives up first). The
+// longest-silent handshake makes room for a new connection instead.
+TEST_F(SessionTest, ASilentFloodFromManyAddressesKeepsNoHonestPeerOut) {
+  std::string a = payload("flood.bin", 2'000'003);
+  std::string ta = make_torrent(a, "", "32KiB");
+  auto seeder = fluxo_seeder(ta, "127.0.90.1", 7260, {"--max-peers", "4"});
+  std::vector<int> fds;
+  for (int i = 0; i < 40; ++i) {
+    auto one = silent_connections("127.0.90." + std::to_string(10 + i), "127.0.90.1", 7260, 1);
+    fds.insert(fds.end(), one.begin(), one.end());
+  }
+  ASSERT_EQ(fds.size(), 40u);
+  auto r = run_process({kPython, kSrc + "/tools/lt_swarm.py", "leech", ta, path("lt-out"), "--ip", "127.0.90.2",
+                        "--peer", "127.0.90.1:7260", "--timeout", "8"});
+  for (int fd : fds) ::close(fd);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << seeder->output();
+  expect_same_tree(a, path("lt-out/flood.bin"));
+}
+
 }  // namespace
 }  // namespace fluxo
