@@ -83,8 +83,9 @@ void Announcer::run() {
   bool completed_sent = s_.have.all();  // a seed from the start never 'completes'
   while (!s_.stop.load()) {
     if (started && !completed_sent && s_.have.all()) {
-      announce_round(AnnounceEvent::completed);
-      completed_sent = true;
+      // Not sent because the download stopped meanwhile: the final
+      // announce below sends it.
+      completed_sent = announce_round(AnnounceEvent::completed) || !s_.stop.load();
     }
     if (Clock::now() >= next_) started = announce_round(started ? AnnounceEvent::none : AnnounceEvent::started) || started;
     std::unique_lock lock(wake_mu_);
