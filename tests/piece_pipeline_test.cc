@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -87,10 +89,40 @@ TEST(PiecePipeline, PiecesOfTwoTorrentsEachLandInTheirOwnStorage) {
   EXPECT_EQ(b.storage.bytes(), want_b);
   EXPECT_EQ(a.target->pieces_written.load(), 9u);
   EXPECT_EQ(b.target->pieces_written.load(), 6u);
-  // Adjacent pieces of one torrent are batched; none mixes torrents.
-  EXPECT_LT(a.storage.writes(), 9u);
   EXPECT_EQ(pipeline.stats().pieces_written, 15u);
   EXPECT_EQ(memory.in_use(), 0u);  // every buffer back
+}
+
+// Its first write waits until the test opens the gate.
+struct GatedStorage : Storage {
+  explicit GatedStorage(Storage& inner) : inner_(inner), open_(gate_.get_future().share()) {}
+  Status write(std::int64_t offset, std::span<const iovec> iov) override {
+    open_.wait();
+    return inner_.write(offset, iov);
+  }
+  Status read(std::int64_t offset, std::span<std::uint8_t> out) override { return inner_.read(offset, out); }
+  Status sync() override { return inner_.sync(); }
+  void open() { gate_.set_value(); }
+  Storage& inner_;
+  std::promise<void> gate_;
+  std::shared_future<void> open_;
+};
+
+// Pieces that queue up behind a slow write go to disk as one pwritev: with
+// the first write held until all eight are submitted, pieces 1-7 (or all
+// eight) reach the writer before the pipeline drains, whatever the timing.
+TEST(PiecePipeline, AdjacentPiecesQueuedBehindAWriteAreWrittenTogether) {
+  MemoryBudget memory(64 * kPiece);
+  PiecePipeline pipeline(2);
+  Torrent a(8, 5, memory);
+  GatedStorage gated(a.storage);
+  PieceTarget target(a.meta, gated, a.sink);
+  for (std::uint32_t i = 0; i < 8; ++i) pipeline.submit(a.piece(i), target);
+  gated.open();
+  pipeline.wait(target);
+  EXPECT_EQ(a.storage.bytes(), a.data);
+  EXPECT_LE(a.storage.writes(), 2u);
+  EXPECT_EQ(target.pieces_written.load(), 8u);
 }
 
 TEST(PiecePipeline, ATorrentWhoseDiskFailsDoesNotStopTheOthers) {
