@@ -211,7 +211,10 @@ Result<Document> decode(std::string_view in, const Limits& limits) {
     if (stack.empty()) break;
   }
 
-  if (pos != in.size()) return error("trailing data after the top-level value", pos);
+  if (pos != in.size()) {
+    if (!limits.allow_trailing) return error("trailing data after the top-level value", pos);
+    doc.trailing_ = in.size() - pos;
+  }
   return doc;
 }
 

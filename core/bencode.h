@@ -32,6 +32,9 @@ struct Limits {
   std::size_t max_input_size = 64u << 20;  // bytes
   std::size_t max_depth = 100;             // nested lists/dicts
   std::size_t max_tokens = 8'000'000;      // items of any kind
+  // Bytes after the top-level value: refused, or (when allowed) ignored and
+  // counted in Document::trailing().
+  bool allow_trailing = false;
 };
 
 // One decoded item. 20 bytes; offsets are 32-bit, so inputs are capped below
@@ -54,12 +57,15 @@ class Document {
   bool canonical() const { return canonical_; }
   std::size_t token_count() const { return tokens_.size(); }
   std::string_view input() const { return input_; }
+  // Bytes after the top-level value (only with Limits::allow_trailing).
+  std::size_t trailing() const { return trailing_; }
 
  private:
   friend Result<Document> decode(std::string_view, const Limits&);
   std::string_view input_;
   std::vector<Token> tokens_;
   bool canonical_ = true;
+  std::size_t trailing_ = 0;
 };
 
 Result<Document> decode(std::string_view input, const Limits& limits = {});

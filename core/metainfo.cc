@@ -3,10 +3,15 @@
 #include <algorithm>
 #include <limits>
 #include <string>
+#include <cctype>
+#include <span>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/path_sanitize.h"
+#include "core/printable.h"
 #include "core/sha1.h"
+#include "core/sha256.h"
 
 namespace fluxo {
 namespace {
@@ -99,6 +104,110 @@ void parse_attrs(const Node& file, FileEntry& entry) {
   }
 }
 
+// Warnings for changed names: the first kMaxDetailedWarnings each, then a
+// count (a hostile torrent could list a million).
+class NameChanges {
+ public:
+  explicit NameChanges(std::vector<std::string>& out) : out_(out) {}
+  void add(std::string text) {
+    if (count_++ < kMaxDetailedWarnings) out_.push_back(std::move(text));
+  }
+  void finish() {
+    if (count_ > kMaxDetailedWarnings) {
+      out_.push_back("and " + std::to_string(count_ - kMaxDetailedWarnings) + " more file names changed");
+    }
+  }
+
+ private:
+  std::vector<std::string>& out_;
+  std::size_t count_ = 0;
+};
+
+std::string quoted(std::string_view text) { return "\"" + printable(text) + "\""; }
+
+std::string joined_raw(std::span<const std::string_view> components) {
+  std::string out;
+  for (std::string_view c : components) {
+    if (!out.empty()) out.push_back('/');
+    out += c;
+  }
+  return out;
+}
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Files that would share a path on disk (equal ignoring ASCII case, as on
+// the file systems libtorrent allows for), or a file whose path is another
+// file's directory, are told apart the way libtorrent does, so both clients
+// agree on the layout: in order, a file whose path is taken becomes
+// dir/base.N.ext (the extension from the name's last dot, ".bashrc" being
+// all extension) with the smallest free N >= 1. Directories win over files.
+// Pad files are never on disk and take part in nothing.
+void resolve_duplicates(Metainfo& m, NameChanges& changes) {
+  std::unordered_set<std::string> dirs;
+  for (const FileEntry& f : m.files) {
+    if (f.pad) continue;
+    for (auto slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
+      dirs.insert(ascii_lower(std::string_view(f.path).substr(0, slash)));
+    }
+  }
+  std::unordered_set<std::string> taken;
+  std::unordered_map<std::string, std::uint64_t> next_number;  // per dir/base/ext: every lower N is taken
+  taken.reserve(m.files.size());
+  for (FileEntry& f : m.files) {
+    if (f.pad) continue;
+    std::string key = ascii_lower(f.path);
+    if (!dirs.count(key) && taken.insert(key).second) continue;
+    const std::size_t slash = f.path.rfind('/');
+    const std::size_t name_at = slash == std::string::npos ? 0 : slash + 1;
+    std::size_t dot = f.path.rfind('.');
+    if (dot == std::string::npos || dot < name_at) dot = f.path.size();
+    const std::string stem = f.path.substr(0, dot);
+    const std::string ext = f.path.substr(dot);
+    std::uint64_t& n = next_number.try_emplace(ascii_lower(stem) + '\0' + ascii_lower(ext), 1).first->second;
+    std::string candidate;
+    for (;; ++n) {
+      candidate = stem + "." + std::to_string(n) + ext;
+      key = ascii_lower(candidate);
+      if (!dirs.count(key) && taken.insert(key).second) break;
+    }
+    ++n;
+    changes.add("file " + quoted(f.path) + " is saved as " + quoted(candidate) + " (its name was taken)");
+    f.path = std::move(candidate);
+  }
+}
+
+// BEP 47 symlink target: components relative to the torrent's root. A '..'
+// is refused outright rather than resolved: with it, a chain of links could
+// climb out through one another.
+std::string symlink_target(const Node& f, const Metainfo& m, std::string_view shown, NameChanges& changes) {
+  auto target = f.find("symlink path");
+  std::vector<std::string_view> parts{m.name};
+  bool escapes = !target || !target->is_list() || target->size() == 0;
+  if (!escapes) {
+    for (Node c : target->items()) {
+      auto str = c.as_string();
+      if (!str || *str == ".." || str->find('\0') != std::string_view::npos) {
+        escapes = true;
+        break;
+      }
+      parts.push_back(*str);
+    }
+  }
+  bool changed = false;
+  auto clean = escapes ? Result<std::string>(std::string()) : sanitize_path(parts, changed);
+  if (!clean || clean->size() <= m.name.size()) escapes = true;
+  if (escapes) {
+    changes.add("symlink " + quoted(shown) + " points outside the torrent's directory: it is not made");
+    return {};
+  }
+  return std::move(*clean);
+}
+
 Status parse_files(const Node& files, Metainfo& m, const MetainfoLimits& limits) {
   if (!files.is_list()) return invalid("'files' is not a list", files.offset());
   if (files.size() == 0) return invalid("'files' is empty", files.offset());
@@ -110,44 +219,59 @@ Status parse_files(const Node& files, Metainfo& m, const MetainfoLimits& limits)
   }
   m.multi_file = true;
   m.files.reserve(files.size());
+  NameChanges changes(m.warnings);
   std::vector<std::string_view> components;
-  bool renamed = false;
   for (Node f : files.items()) {
     if (!f.is_dict()) return invalid("file entry is not a dictionary", f.offset());
+    FileEntry e;
+    parse_attrs(f, e);
+    if (auto attr = get_string(f, "attr")) e.symlink = !e.pad && attr->find('l') != std::string_view::npos;
     auto length = f.find("length");
-    if (!length || !length->is_int()) return invalid("file entry without an integer 'length'", f.offset());
+    if (length && !length->is_int()) return invalid("file entry whose 'length' is not an integer", length->offset());
+    if (!length && !e.pad && !e.symlink) return invalid("file entry without an integer 'length'", f.offset());
+    e.size = length ? *length->as_int() : 0;
+    if (e.size < 0) return invalid("negative file length", length->offset());
+    if (e.symlink) e.size = 0;  // a link holds no data (libtorrent ignores its length too)
     auto path = find_utf8_or_plain(f, "path", "path.utf-8");
-    if (!path || !path->is_list()) return invalid("file entry without a 'path' list", f.offset());
-    if (path->size() == 0) return invalid("file entry with an empty 'path'", path->offset());
-    if (path->size() > limits.max_path_components) {
-      return invalid("file path with more than " + std::to_string(limits.max_path_components) +
-                         " components",
-                     path->offset());
-    }
+    std::string pad_length;
     components.clear();
     components.push_back(m.name);
-    for (Node c : path->items()) {
-      auto s = c.as_string();
-      if (!s) return invalid("path component is not a string", c.offset());
-      components.push_back(*s);
+    if (!path && e.pad) {
+      pad_length = std::to_string(e.size);
+      components.push_back(".pad");
+      components.push_back(pad_length);
+    } else {
+      if (!path || !path->is_list()) return invalid("file entry without a 'path' list", f.offset());
+      if (path->size() == 0) return invalid("file entry with an empty 'path'", path->offset());
+      if (path->size() > limits.max_path_components) {
+        return invalid("file path with more than " + std::to_string(limits.max_path_components) + " components",
+                       path->offset());
+      }
+      for (Node c : path->items()) {
+        auto str = c.as_string();
+        if (!str) return invalid("path component is not a string", c.offset());
+        components.push_back(*str);
+      }
     }
     bool changed = false;
     auto joined = sanitize_path(components, changed);
-    if (!joined) return Status(joined.status().code(), joined.status().message(), path->offset());
-    // A path that sanitized down to the name alone has no file component.
-    if (joined->size() <= m.name.size()) {
-      return invalid("file path is empty after sanitizing", path->offset());
+    if (!joined) {
+      const std::size_t at = path ? path->offset() : f.offset();
+      return Status(joined.status().code(), joined.status().message(), at);
     }
-    renamed = renamed || changed;
-    FileEntry e;
+    if (joined->size() <= m.name.size()) {  // nothing left below the torrent's name
+      *joined += "/_";
+      changed = true;
+    }
+    if (changed && !e.pad) changes.add("file " + quoted(joined_raw(components)) + " is saved as " + quoted(*joined));
     e.path = std::move(*joined);
-    e.size = *length->as_int();
+    if (e.symlink) e.symlink_target = symlink_target(f, m, e.path, changes);
     e.offset = m.total_size;
-    parse_attrs(f, e);
-    if (Status s = add_size(m.total_size, e.size, length->offset()); !s) return s;
+    if (Status st = add_size(m.total_size, e.size, length ? length->offset() : f.offset()); !st) return st;
     m.files.push_back(std::move(e));
   }
-  if (renamed) m.warnings.push_back("some file names were changed to be safe on disk");
+  resolve_duplicates(m, changes);
+  changes.finish();
   return Status::ok();
 }
 
@@ -188,7 +312,9 @@ Sha1Digest Metainfo::piece_hash(PieceIndex i) const {
 }
 
 Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& limits) {
-  auto doc = bencode::decode(bytes, limits.bencode);
+  bencode::Limits lenient = limits.bencode;
+  lenient.allow_trailing = true;  // the info-hash covers the info dictionary only
+  auto doc = bencode::decode(bytes, lenient);
   if (!doc) return doc.status();
   Node root = doc->root();
   if (!root.is_dict()) return invalid("top level is not a dictionary", 0);
@@ -198,26 +324,38 @@ Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& li
   Node info = *info_node;
 
   Metainfo m;
-  // BEP 52: v2 has 'meta version' 2 and a 'file tree'; a hybrid also has 'pieces'.
+  // BEP 52: v2 has 'meta version' 2 and a 'file tree'; a hybrid also has a
+  // complete v1 half ('pieces', 'length' or 'files'), which is what fluxo
+  // reads: v1 peers serve it, and the v1 info-hash is the torrent's.
   auto version = get_int(info, "meta version");
   if ((version && *version != 1) || info.find("file tree")) {
     if (version && *version > 2) {
       return Status(ErrorCode::unsupported, "metainfo version " + std::to_string(*version) + " is unknown");
     }
-    return Status(ErrorCode::unsupported,
-                  info.find("pieces") ? "hybrid v1/v2 torrents (BEP 52) are not supported yet"
-                                      : "BitTorrent v2 torrents (BEP 52) are not supported yet");
+    if (!info.find("pieces")) {
+      return Status(ErrorCode::unsupported, "BitTorrent v2 torrents (BEP 52) are not supported yet");
+    }
+    if (version && *version == 2) m.info_hash_v2 = sha256(info.raw());
   }
 
   m.info_hash.bytes = sha1(info.raw());
   if (!doc->canonical()) m.warnings.push_back("the file's dictionaries are not sorted (non-canonical bencode)");
+  if (doc->trailing() > 0) {
+    m.warnings.push_back(std::to_string(doc->trailing()) + " bytes after the torrent's dictionary are ignored");
+  }
 
   auto name = find_utf8_or_plain(info, "name", "name.utf-8");
   if (!name || !name->is_string()) return invalid("no 'name' string in 'info'");
   auto clean = sanitize_torrent_name(*name->as_string());
   if (!clean) return Status(clean.status().code(), "torrent name: " + clean.status().message(), name->offset());
-  if (clean->name.empty()) return invalid("torrent name is empty", name->offset());
-  if (clean->changed) m.warnings.push_back("the torrent name was changed to be safe on disk");
+  if (clean->name.empty()) {
+    // Nothing left ("", ".", ".."): named by its info-hash, as libtorrent does.
+    clean->name = m.info_hash.hex();
+    m.warnings.push_back("the torrent's name " + quoted(*name->as_string()) + " is empty once made safe: saved as " +
+                         clean->name);
+  } else if (clean->changed) {
+    m.warnings.push_back("the torrent's name " + quoted(*name->as_string()) + " is saved as " + quoted(clean->name));
+  }
   m.name = std::move(clean->name);
 
   auto pl = info.find("piece length");

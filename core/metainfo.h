@@ -1,10 +1,25 @@
 // BitTorrent v1 metainfo (.torrent files): BEP 3, with BEP 12 announce
-// tiers, BEP 19 web seeds, BEP 27 private flag and BEP 47 pad files.
-// BitTorrent v2 and hybrid torrents (BEP 52) are recognised and refused.
+// tiers, BEP 19 web seeds, BEP 27 private flag and BEP 47 attributes (pad
+// files, symlinks, executable, hidden). A hybrid torrent (BEP 52 keys beside
+// a complete v1 'pieces') is read through its v1 half, its v2 info-hash
+// kept for display; a pure v2 torrent is refused.
 //
 // parse_metainfo() validates everything a hostile file could get wrong (see
 // the HOSTILE.md list) and returns a self-contained value: it owns its
-// strings and does not refer to the input after returning.
+// strings and does not refer to the input after returning. Where libtorrent
+// opens a file fluxo opens it too, cleaned up rather than refused, with a
+// warning for each change (the first kMaxDetailedWarnings of them):
+//   - path components "", "." and ".." are dropped, a path left empty is
+//     named "_", and a torrent name left empty is the info-hash in hex;
+//   - two files whose paths are equal ignoring ASCII case, or a file whose
+//     path is a directory of another, are told apart as libtorrent does: the
+//     later file (any file, against a directory) becomes "name.N.ext" with
+//     the smallest N >= 1 that is free;
+//   - a pad file without a 'path' is "<name>/.pad/<length>"; a pad or
+//     symlink entry without a 'length' has length 0 (a symlink always has
+//     0: it holds no data);
+//   - bytes after the top-level dictionary are ignored (the info-hash covers
+//     only the info dictionary).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +29,7 @@
 #include <vector>
 
 #include "core/bencode.h"
+#include "core/sha256.h"
 #include "core/status.h"
 #include "core/types.h"
 
@@ -37,10 +53,22 @@ struct FileEntry {
   bool pad = false;         // BEP 47 padding: zeros, never written to disk
   bool executable = false;  // BEP 47 attr 'x'
   bool hidden = false;      // BEP 47 attr 'h'
+  // BEP 47 attr 'l': a symlink, size 0, made on disk pointing at
+  // `symlink_target` (sanitized, relative to the download directory, starts
+  // with the torrent's name); empty when the target would leave the
+  // torrent's directory ('..'), or names its root: then nothing is made.
+  bool symlink = false;
+  std::string symlink_target;
+
+  // A regular file on disk (not padding, not a symlink).
+  bool regular() const { return !pad && !symlink; }
 };
 
+inline constexpr std::size_t kMaxDetailedWarnings = 20;
+
 struct Metainfo {
-  InfoHash info_hash;
+  InfoHash info_hash;                        // v1: trackers, peers, resume
+  std::optional<Sha256Digest> info_hash_v2;  // a hybrid torrent's v2 hash (shown only)
   std::string name;  // sanitized
   std::int64_t piece_length = 0;
   std::string piece_hashes;  // 20 bytes per piece, in order

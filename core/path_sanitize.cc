@@ -40,10 +40,7 @@ bool needs_replacing(char c) {
 }  // namespace
 
 Result<SanitizedComponent> sanitize_component(std::string_view raw) {
-  if (raw.empty() || raw == ".") return SanitizedComponent{"", true};
-  if (raw == "..") {
-    return Status(ErrorCode::invalid_torrent, "path component \"..\" would escape the download directory");
-  }
+  if (raw.empty() || raw == "." || raw == "..") return SanitizedComponent{"", true};
   if (raw.find('\0') != std::string_view::npos) {
     return Status(ErrorCode::invalid_torrent, "path component contains a NUL byte");
   }
@@ -106,7 +103,10 @@ Result<std::string> sanitize_path(std::span<const std::string_view> components, 
                     "file path longer than " + std::to_string(kMaxPathBytes) + " bytes");
     }
   }
-  if (path.empty()) return Status(ErrorCode::invalid_torrent, "file path is empty after sanitizing");
+  if (path.empty()) {
+    changed = true;
+    return std::string("_");
+  }
   return path;
 }
 

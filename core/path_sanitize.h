@@ -3,15 +3,15 @@
 // nothing about the file system.
 //
 // The policy, per case (clean = rename and warn, refuse = reject the torrent):
-//   ""  and "."                     clean: the component is dropped
-//   ".."                            refuse: no legitimate torrent needs it
+//   "", "." and ".."                clean: the component is dropped (as
+//                                   libtorrent does: nothing climbs out)
 //   a NUL byte                      refuse: C APIs would silently truncate
 //   '/' or '\' inside a component   clean: replaced by '_'
 //   control bytes 0x01-0x1f, 0x7f   clean: replaced by '_'
 //   Windows device names (CON, NUL, COM1, LPT1.txt, ...)
 //                                   clean: prefixed with '_'
 //   longer than 255 bytes           clean: shortened, extension kept
-//   a path with no component left   refuse
+//   a path with no component left   clean: "_" (libtorrent's name for it)
 //   the torrent's name (its top-level file or directory) ".fluxo", in any
 //   letter case                     clean: becomes "_fluxo"; DIR/.fluxo/ is
 //                                   where fluxo keeps its resume data
@@ -45,8 +45,9 @@ inline constexpr std::string_view kStateDirName = ".fluxo";
 // ignoring ASCII case, for case-insensitive file systems).
 Result<SanitizedComponent> sanitize_torrent_name(std::string_view raw);
 
-// Sanitizes each component and joins the survivors with '/'. `changed` is set
-// when anything was renamed or dropped.
+// Sanitizes each component and joins the survivors with '/' ("_" when none
+// survives). `changed` is set when anything was renamed or dropped. Refused:
+// a NUL byte, or a path longer than kMaxPathBytes.
 Result<std::string> sanitize_path(std::span<const std::string_view> components, bool& changed);
 
 }  // namespace fluxo

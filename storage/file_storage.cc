@@ -66,6 +66,45 @@ bool aligned(const std::vector<iovec>& iov, std::size_t a) {
   return true;
 }
 
+// BEP 47 symlink at `path` pointing at `target` (both relative to root,
+// sanitized, the target without '..': see metainfo.h), written as a path
+// relative to the link's own directory so the tree can move. The link's
+// directory is made beneath root like any file's. Whatever is at `path`
+// already stays: an equal link is what we want, anything else is not ours
+// to replace.
+Status make_symlink(int root_fd, const fs::path& root, const std::string& path, const std::string& target) {
+  const std::size_t slash = path.rfind('/');
+  const std::string parent = slash == std::string::npos ? std::string() : path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  auto dir = open_dir_beneath(root_fd, root, parent, true);
+  if (!dir) return Status(ErrorCode::io_error, dir.status().message());
+  std::vector<std::string_view> from, to;
+  for (std::string_view p = parent; !p.empty();) {
+    const std::size_t s = p.find('/');
+    from.push_back(p.substr(0, s));
+    p = s == std::string_view::npos ? std::string_view() : p.substr(s + 1);
+  }
+  for (std::string_view p = target; !p.empty();) {
+    const std::size_t s = p.find('/');
+    to.push_back(p.substr(0, s));
+    p = s == std::string_view::npos ? std::string_view() : p.substr(s + 1);
+  }
+  std::size_t common = 0;
+  while (common < from.size() && common < to.size() && from[common] == to[common]) ++common;
+  std::string content;
+  for (std::size_t i = common; i < from.size(); ++i) {
+    if (!content.empty()) content.push_back('/');
+    content += "..";
+  }
+  for (std::size_t i = common; i < to.size(); ++i) {
+    if (!content.empty()) content.push_back('/');
+    content += to[i];
+  }
+  if (content.empty()) content.push_back('.');  // the link's own directory
+  if (::symlinkat(content.c_str(), dir->get(), name.c_str()) == 0 || errno == EEXIST) return Status::ok();
+  return errno_status(root / path, "cannot create symlink");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const fs::path& root,
@@ -88,7 +127,7 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
   std::string_view last_parent;
   UniqueFd parent_fd;
   for (const FileEntry& f : m.files) {
-    if (f.pad) continue;
+    if (!f.regular()) continue;
     const std::size_t slash = f.path.rfind('/');
     const std::string_view parent = slash == std::string::npos ? std::string_view() : std::string_view(f.path).substr(0, slash);
     if (!parent_fd || parent != last_parent) {
@@ -100,6 +139,11 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
     const std::string name = slash == std::string::npos ? f.path : f.path.substr(slash + 1);
     auto fd = open_regular_at(parent_fd.get(), root / f.path, name.c_str(), O_WRONLY | O_CREAT);
     if (!fd) return Status(ErrorCode::io_error, fd.status().message());
+  }
+  for (const FileEntry& f : m.files) {
+    if (f.symlink && !f.symlink_target.empty()) {
+      if (Status s = make_symlink(dir->get(), root, f.path, f.symlink_target); !s) return s;
+    }
   }
   return std::unique_ptr<FileStorage>(
       new FileStorage(root, std::move(*dir), std::move(*lock), std::move(files), options));

@@ -22,7 +22,7 @@ std::vector<FileStamp> stamp_files(const fs::path& dir, const Metainfo& meta) {
   for (const auto& f : meta.files) {
     FileStamp s;
     struct stat st {};
-    if (!f.pad && ::lstat((dir / f.path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    if (f.regular() && ::lstat((dir / f.path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
       s.size = st.st_size;
       s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
     }

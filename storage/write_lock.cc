@@ -61,7 +61,7 @@ Result<UniqueFd> lock_for_writing(int root_fd, const fs::path& shown, const Meta
                           " is being downloaded there by another fluxo process");
   }
   for (const FileEntry& f : meta.files) {
-    if (f.pad) continue;
+    if (!f.regular()) continue;
     if (int e = try_lock(fd->get(), file_lock_offset(f.path)); e != 0) {
       return refused(e, (shown / f.path).string() + " is being written by another fluxo process");
     }

@@ -55,6 +55,47 @@ TEST(FileStorage, CreatesTreeAndEmptyFilesAndSplitsWritesAcrossFiles) {
   EXPECT_EQ(back, data.substr(5, 25));
 }
 
+// BEP 47: pad files are never made, symlinks are made relative to their own
+// directory when their target is inside the torrent, and a link whose target
+// climbs out is not made at all. Data around them lands where it belongs.
+TEST(FileStorage, MakesSymlinksInsideTheTorrentAndNoPadFiles) {
+  test::TempDir dir;
+  auto link = [](Value::List path, Value::List target) {
+    return Value::Dict{{"attr", "l"}, {"path", std::move(path)}, {"symlink path", std::move(target)}};
+  };
+  Value::List files{Value::Dict{{"length", 10}, {"path", Value::List{"d", "a"}}},
+                    Value::Dict{{"length", 6}, {"attr", "p"}},
+                    link(Value::List{"e", "deep", "l"}, Value::List{"d", "a"}),
+                    link(Value::List{"same"}, Value::List{"d", "a"}),
+                    link(Value::List{"out"}, Value::List{"..", "..", "etc", "passwd"}),
+                    Value::Dict{{"length", 4}, {"path", Value::List{"b"}}}};
+  Value::Dict info{{"name", "t"}, {"piece length", 16384}, {"pieces", std::string(20, 'h')}, {"files", files}};
+  auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  ASSERT_TRUE(m) << m.status().to_string();
+  // Something of the user's where a link goes stays as it is.
+  std::filesystem::create_directories(dir / "t");
+  test::write_file(dir / "t/same", "mine");
+  auto st = FileStorage::open(*m, dir.path());
+  ASSERT_TRUE(st) << st.status().to_string();
+  EXPECT_FALSE(std::filesystem::exists(dir / "t/.pad"));
+  ASSERT_TRUE(std::filesystem::is_symlink(dir / "t/e/deep/l"));
+  EXPECT_EQ(std::filesystem::read_symlink(dir / "t/e/deep/l"), "../../d/a");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(dir / "t/out")));
+  EXPECT_EQ(test::read_file(dir / "t/same"), "mine");
+  std::string data = pattern(20);
+  iovec iov{data.data(), data.size()};
+  ASSERT_TRUE((*st)->write(0, {&iov, 1}));
+  EXPECT_EQ(test::read_file(dir / "t/d/a"), data.substr(0, 10));
+  EXPECT_EQ(test::read_file(dir / "t/e/deep/l"), data.substr(0, 10));  // through the link
+  EXPECT_EQ(test::read_file(dir / "t/b"), data.substr(16, 4));
+  std::string back(20, 'x');
+  ASSERT_TRUE((*st)->read(0, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()}));
+  EXPECT_EQ(back, data.substr(0, 10) + std::string(6, '\0') + data.substr(16, 4));  // the pad reads as zeros
+  // Opening again (a resume) finds the links in place.
+  st->reset();
+  EXPECT_TRUE(FileStorage::open(*m, dir.path()));
+}
+
 TEST(FileStorage, WritesAtOffsetsLeaveSparseHoles) {
   test::TempDir dir;
   Metainfo m = three_files(100000, 5, 5);

@@ -18,15 +18,14 @@ TEST(PathSanitize, KeepsOrdinaryNames) {
   EXPECT_EQ(clean(".hidden"), ".hidden");
 }
 
-TEST(PathSanitize, DropsEmptyAndDot) {
+TEST(PathSanitize, DropsEmptyDotAndDotDot) {
   EXPECT_EQ(clean(""), "");
   EXPECT_EQ(clean("."), "");
+  EXPECT_EQ(clean(".."), "");
+  EXPECT_TRUE(sanitize_component("..")->changed);
 }
 
-TEST(PathSanitize, RefusesDotDotAndNul) {
-  EXPECT_FALSE(sanitize_component(".."));
-  EXPECT_FALSE(sanitize_component(std::string("a\0", 2)));
-}
+TEST(PathSanitize, RefusesNul) { EXPECT_FALSE(sanitize_component(std::string("a\0", 2))); }
 
 TEST(PathSanitize, ReplacesSeparatorsAndControlBytes) {
   EXPECT_EQ(clean("a/b"), "a_b");
@@ -54,7 +53,7 @@ TEST(PathSanitize, TorrentNameIsNeverTheStateDirectory) {
   EXPECT_EQ(name(".fluxo2"), std::make_pair(std::string(".fluxo2"), false));
   EXPECT_EQ(name("fluxo"), std::make_pair(std::string("fluxo"), false));
   EXPECT_EQ(name("nul"), std::make_pair(std::string("_nul"), true));  // the component rules apply too
-  EXPECT_FALSE(sanitize_torrent_name(".."));
+  EXPECT_EQ(name(".."), std::make_pair(std::string(""), true));  // the caller names it
   // Below the top level, .fluxo is an ordinary name.
   EXPECT_EQ(clean(".fluxo"), ".fluxo");
 }
@@ -67,15 +66,19 @@ TEST(PathSanitize, ShortensWithoutSplittingUtf8) {
   EXPECT_EQ(out.size() % 2, 0u);  // whole two-byte characters only
 }
 
-TEST(PathSanitize, JoinsAndRefusesEmptyPaths) {
+TEST(PathSanitize, JoinsDropsClimbsAndNamesEmptyPaths) {
   bool changed = false;
   std::vector<std::string_view> parts{"a", ".", "b"};
   EXPECT_EQ(*sanitize_path(parts, changed), "a/b");
   EXPECT_TRUE(changed);
+  changed = false;
   std::vector<std::string_view> empty{".", ""};
-  EXPECT_FALSE(sanitize_path(empty, changed));
-  std::vector<std::string_view> escape{"a", ".."};
-  EXPECT_FALSE(sanitize_path(escape, changed));
+  EXPECT_EQ(*sanitize_path(empty, changed), "_");
+  EXPECT_TRUE(changed);
+  std::vector<std::string_view> escape{"..", "..", "etc", "passwd"};
+  EXPECT_EQ(*sanitize_path(escape, changed), "etc/passwd");
+  std::vector<std::string_view> inner{"a", "..", "b"};
+  EXPECT_EQ(*sanitize_path(inner, changed), "a/b");  // dropped, not resolved: never above the root
   std::string big(200, 'x');
   std::vector<std::string_view> longpath(30, big);
   EXPECT_FALSE(sanitize_path(longpath, changed));

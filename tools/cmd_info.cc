@@ -3,6 +3,7 @@
 #include <ctime>
 #include <string>
 
+#include "core/encoding.h"
 #include "core/magnet.h"
 #include "core/metainfo.h"
 #include "tools/args.h"
@@ -18,8 +19,10 @@ namespace {
 constexpr const char* kUsage =
     "usage: fluxo info FILE.torrent|MAGNET [--json]\n"
     "\n"
-    "Shows what a .torrent file or magnet link describes: name, info-hash,\n"
-    "size, pieces, files, trackers by tier, private flag and web seeds.\n"
+    "Shows what a .torrent file or magnet link describes: name, info-hash\n"
+    "(and a hybrid torrent's v2 info-hash), size, pieces, files as they are\n"
+    "saved, trackers by tier, private flag and web seeds. Names fluxo had to\n"
+    "change (unsafe or colliding paths) are listed as warnings.\n"
     "\n"
     "  --json     one JSON object on stdout, for scripts\n"
     "  -h, --help this text\n";
@@ -27,6 +30,10 @@ constexpr const char* kUsage =
 void print_torrent_text(const Metainfo& m) {
   std::printf("name:         %s\n", printable(m.name).c_str());
   std::printf("info-hash:    %s\n", m.info_hash.hex().c_str());
+  if (m.info_hash_v2) {
+    std::printf("v2 hash:      %s  (hybrid v1/v2 torrent: fetched through its v1 half)\n",
+                to_hex(*m.info_hash_v2).c_str());
+  }
   std::printf("total size:   %s (%lld bytes)\n", human_bytes(m.total_size).c_str(),
               static_cast<long long>(m.total_size));
   std::printf("pieces:       %u x %s\n", m.piece_count(), human_bytes(m.piece_length).c_str());
@@ -41,8 +48,11 @@ void print_torrent_text(const Metainfo& m) {
   if (!m.comment.empty()) std::printf("comment:      %s\n", printable(m.comment).c_str());
   std::printf("files:        %zu\n", m.files.size());
   for (const FileEntry& f : m.files) {
-    std::printf("  %12s  %s%s\n", human_bytes(f.size).c_str(), printable(f.path).c_str(),
-                f.pad ? "  (padding)" : "");
+    std::string note = f.pad ? "  (padding)" : "";
+    if (f.symlink) {
+      note = f.symlink_target.empty() ? "  (symlink, not made)" : "  -> " + printable(f.symlink_target);
+    }
+    std::printf("  %12s  %s%s\n", human_bytes(f.size).c_str(), printable(f.path).c_str(), note.c_str());
   }
   if (m.trackers.empty()) {
     std::printf("trackers:     none\n");
@@ -62,6 +72,7 @@ void print_torrent_json(const Metainfo& m) {
   j.key("type").value("torrent");
   j.key("name").value(m.name);
   j.key("info_hash").value(m.info_hash.hex());
+  if (m.info_hash_v2) j.key("info_hash_v2").value(to_hex(*m.info_hash_v2));
   j.key("total_size").value(m.total_size);
   j.key("piece_length").value(m.piece_length);
   j.key("piece_count").value(m.piece_count());
@@ -70,6 +81,7 @@ void print_torrent_json(const Metainfo& m) {
   for (const FileEntry& f : m.files) {
     j.begin_object().key("path").value(f.path).key("size").value(f.size);
     if (f.pad) j.key("pad").value(true);
+    if (f.symlink) j.key("symlink").value(f.symlink_target);  // "": not made
     j.end_object();
   }
   j.end_array();
