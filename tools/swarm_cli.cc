@@ -354,6 +354,22 @@ class Printer {
 
 int code_of(const Status& st) { return st.is_ok() ? kExitOk : exit_code_for(st.code()); }
 
+// What the torrent file needed cleaning up (names changed to be safe or
+// told apart, links not made, bytes ignored): before anything is written.
+void report_warnings(const Metainfo& m, bool json, bool single) {
+  for (const auto& w : m.warnings) {
+    if (json) {
+      JsonWriter j;
+      j.begin_object().key("event").value("warning").key("info_hash").value(m.info_hash.hex());
+      j.key("name").value(m.name).key("message").value(w).end_object();
+      std::printf("%s\n", j.str().c_str());
+    } else {
+      print_warning(single ? w : m.name + ": " + w);
+    }
+  }
+  if (json) std::fflush(stdout);
+}
+
 }  // namespace
 
 // Bounds on what -i lists may ask of one process: each torrent is parsed
@@ -406,6 +422,7 @@ int run_torrents(const SessionOptions& so, const TorrentOptions& to, std::vector
     if (!src.meta) {
       st = src.meta.status();
     } else {
+      report_warnings(*src.meta, style.json, single);
       auto added = session.add(std::move(*src.meta), to);
       if (!added) st = added.status();
     }
