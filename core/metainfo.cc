@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 #include <cctype>
+#include <functional>
 #include <span>
 #include <unordered_map>
 #include <unordered_set>
@@ -208,7 +209,11 @@ std::string symlink_target(const Node& f, const Metainfo& m, std::string_view sh
   return std::move(*clean);
 }
 
-Status parse_files(const Node& files, Metainfo& m, const MetainfoLimits& limits) {
+// A data file as the torrent lists it (path below the name, unsanitized),
+// for the hybrid check.
+using RawFile = std::pair<std::string, std::int64_t>;
+
+Status parse_files(const Node& files, Metainfo& m, const MetainfoLimits& limits, std::vector<RawFile>& raw) {
   if (!files.is_list()) return invalid("'files' is not a list", files.offset());
   if (files.size() == 0) return invalid("'files' is empty", files.offset());
   if (files.size() > limits.max_files) {
@@ -264,6 +269,7 @@ Status parse_files(const Node& files, Metainfo& m, const MetainfoLimits& limits)
       changed = true;
     }
     if (changed && !e.pad) changes.add("file " + quoted(joined_raw(components)) + " is saved as " + quoted(*joined));
+    if (e.regular()) raw.emplace_back(joined_raw(std::span(components).subspan(1)), e.size);
     e.path = std::move(*joined);
     if (e.symlink) e.symlink_target = symlink_target(f, m, e.path, changes);
     e.offset = m.total_size;
@@ -294,6 +300,36 @@ Status check_path_conflicts(const Metainfo& m) {
       return invalid("\"" + std::string(d) + "\" is both a file and a directory");
     }
   }
+  return Status::ok();
+}
+
+// A hybrid's two halves must describe the same files (as libtorrent
+// requires): otherwise v1 and v2 peers would hand out different data under
+// one torrent. The v2 'file tree' nests one dictionary per path component;
+// a file is the "" key with its 'length' (BEP 52). Symlinks are left out on
+// both sides, pads exist only in v1.
+Status check_hybrid(const Node& tree, const std::vector<RawFile>& v1, const MetainfoLimits& limits) {
+  std::vector<RawFile> v2;
+  Status bad = invalid("the hybrid torrent's v1 and v2 file lists differ", tree.offset());
+  std::function<bool(const Node&, const std::string&, std::size_t)> walk = [&](const Node& dir, const std::string& at,
+                                                                               std::size_t depth) {
+    if (!dir.is_dict() || depth > limits.max_path_components) return false;
+    for (auto [key, value] : dir.entries()) {
+      if (!value.is_dict()) return false;
+      if (key.empty()) {
+        if (value.find("attr") && value.find("attr")->as_string().value_or("").find('l') != std::string_view::npos) {
+          continue;
+        }
+        auto length = value.find("length");
+        if (!length || !length->is_int() || at.empty() || v2.size() >= v1.size()) return false;
+        v2.emplace_back(at, *length->as_int());
+        continue;
+      }
+      if (!walk(value, at.empty() ? std::string(key) : at + "/" + std::string(key), depth + 1)) return false;
+    }
+    return true;
+  };
+  if (!walk(tree, "", 0) || v2 != v1) return bad;
   return Status::ok();
 }
 
@@ -335,7 +371,7 @@ Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& li
     if (!info.find("pieces")) {
       return Status(ErrorCode::unsupported, "BitTorrent v2 torrents (BEP 52) are not supported yet");
     }
-    if (version && *version == 2) m.info_hash_v2 = sha256(info.raw());
+    if (version && *version == 2 && info.find("file tree")) m.info_hash_v2 = sha256(info.raw());
   }
 
   m.info_hash.bytes = sha1(info.raw());
@@ -379,8 +415,9 @@ Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& li
   auto length = info.find("length");
   auto files = info.find("files");
   if (length && files) return invalid("'info' has both 'length' and 'files'");
+  std::vector<RawFile> raw;
   if (files) {
-    if (Status s = parse_files(*files, m, limits); !s) return s;
+    if (Status s = parse_files(*files, m, limits, raw); !s) return s;
   } else if (length) {
     if (!length->is_int()) return invalid("'length' is not an integer", length->offset());
     FileEntry e;
@@ -388,11 +425,15 @@ Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& li
     e.size = *length->as_int();
     if (Status s = add_size(m.total_size, e.size, length->offset()); !s) return s;
     parse_attrs(info, e);
+    raw.emplace_back(std::string(*name->as_string()), e.size);
     m.files.push_back(std::move(e));
   } else {
     return invalid("'info' has neither 'length' nor 'files'");
   }
   if (m.total_size == 0) return invalid("torrent holds no data (total size 0)");
+  if (m.info_hash_v2) {
+    if (Status s = check_hybrid(*info.find("file tree"), raw, limits); !s) return s;
+  }
   if (Status s = check_path_conflicts(m); !s) return s;
 
   std::int64_t expected = (m.total_size - 1) / m.piece_length + 1;

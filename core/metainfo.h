@@ -9,8 +9,9 @@
 // strings and does not refer to the input after returning. Where libtorrent
 // opens a file fluxo opens it too, cleaned up rather than refused, with a
 // warning for each change (the first kMaxDetailedWarnings of them):
-//   - path components "", "." and ".." are dropped, a path left empty is
-//     named "_", and a torrent name left empty is the info-hash in hex;
+//   - path components "." and ".." are dropped and "" is "_", a path left
+//     empty is named "_", and a torrent name left empty is the info-hash in
+//     hex;
 //   - two files whose paths are equal ignoring ASCII case, or a file whose
 //     path is a directory of another, are told apart as libtorrent does: the
 //     later file (any file, against a directory) becomes "name.N.ext" with

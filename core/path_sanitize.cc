@@ -40,7 +40,8 @@ bool needs_replacing(char c) {
 }  // namespace
 
 Result<SanitizedComponent> sanitize_component(std::string_view raw) {
-  if (raw.empty() || raw == "." || raw == "..") return SanitizedComponent{"", true};
+  if (raw == "." || raw == "..") return SanitizedComponent{"", true};
+  if (raw.empty()) return SanitizedComponent{"_", true};  // as libtorrent names it
   if (raw.find('\0') != std::string_view::npos) {
     return Status(ErrorCode::invalid_torrent, "path component contains a NUL byte");
   }

@@ -3,8 +3,9 @@
 // nothing about the file system.
 //
 // The policy, per case (clean = rename and warn, refuse = reject the torrent):
-//   "", "." and ".."                clean: the component is dropped (as
+//   "." and ".."                    clean: the component is dropped (as
 //                                   libtorrent does: nothing climbs out)
+//   ""                              clean: "_" (libtorrent's name for it)
 //   a NUL byte                      refuse: C APIs would silently truncate
 //   '/' or '\' inside a component   clean: replaced by '_'
 //   control bytes 0x01-0x1f, 0x7f   clean: replaced by '_'

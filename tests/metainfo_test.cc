@@ -265,10 +265,10 @@ TEST(MetainfoHostile, DotDotComponentsAreDroppedNeverFollowed) {
   EXPECT_FALSE(single->warnings.empty());
 }
 
-TEST(MetainfoHostile, DotAndEmptyComponentsAreDroppedAndAnEmptyPathIsUnderscore) {
+TEST(MetainfoHostile, DotComponentsAreDroppedAndEmptyOnesAreUnderscore) {
   auto m = parse_metainfo(torrent(multi_info(Value::List{file_entry({".", "", "a", ".", "b"}, 10)}, 10)));
   ASSERT_TRUE(m) << m.status().to_string();
-  EXPECT_EQ(m->files[0].path, "dir/a/b");
+  EXPECT_EQ(m->files[0].path, "dir/_/a/b");
   EXPECT_FALSE(m->warnings.empty());
   EXPECT_EQ(paths_of(torrent(multi_info(Value::List{file_entry({""}, 5), file_entry({"x"}, 5)}, 10))),
             (Paths{"dir/_", "dir/x"}));
@@ -276,8 +276,10 @@ TEST(MetainfoHostile, DotAndEmptyComponentsAreDroppedAndAnEmptyPathIsUnderscore)
             (Paths{"dir/_", "dir/x"}));
   // An empty 'path' list is still malformed (libtorrent refuses it too).
   expect_rejected(torrent(multi_info(Value::List{file_entry({}, 10)}, 10)));
+  EXPECT_EQ(paths_of(torrent(multi_info(Value::List{file_entry({"", ""}, 5), file_entry({"a", ""}, 5)}, 10))),
+            (Paths{"dir/_/_", "dir/a/_"}));
   auto info = single_info();
-  info["name"] = "";
+  info["name"] = ".";
   auto single = parse_metainfo(torrent(info));
   ASSERT_TRUE(single);
   EXPECT_EQ(single->name, single->info_hash.hex());
@@ -328,10 +330,19 @@ TEST(MetainfoHostile, AMillionCollidingNamesStayLinearAndWarnBriefly) {
   EXPECT_EQ(m->warnings.back(), "and " + std::to_string(199'999 - kMaxDetailedWarnings) + " more file names changed");
 }
 
+Value::Dict with(Value::Dict d, const std::string& key, Value v) {
+  d[key] = std::move(v);
+  return d;
+}
+
+Value::Dict v2_file(std::int64_t length) {
+  return Value::Dict{{"", Value::Dict{{"length", length}, {"pieces root", std::string(32, 'r')}}}};
+}
+
 TEST(MetainfoHostile, HybridIsReadThroughItsV1HalfAndPureV2IsRefused) {
   auto info = single_info();
   info["meta version"] = 2;
-  info["file tree"] = Value::Dict{};
+  info["file tree"] = Value::Dict{{"file.bin", v2_file(40000)}};
   const std::string bytes = torrent(info);
   auto m = parse_metainfo(bytes);
   ASSERT_TRUE(m) << m.status().to_string();
@@ -350,6 +361,26 @@ TEST(MetainfoHostile, HybridIsReadThroughItsV1HalfAndPureV2IsRefused) {
   EXPECT_FALSE(parse_metainfo(torrent(single_info()))->info_hash_v2);
 }
 
+// libtorrent refuses a hybrid whose halves disagree, and so does fluxo: v1
+// and v2 peers would serve different data under one torrent.
+TEST(MetainfoHostile, HybridWhoseHalvesDisagreeIsRefused) {
+  auto files = Value::List{file_entry({"a"}, 5), with(file_entry({".pad", "16379"}, 16379), "attr", "p"),
+                           file_entry({"sub", "b"}, 7)};
+  auto info = multi_info(files, 16391);
+  info["meta version"] = 2;
+  info["file tree"] = Value::Dict{{"a", v2_file(5)}, {"sub", Value::Dict{{"b", v2_file(7)}}}};
+  ASSERT_TRUE(parse_metainfo(torrent(info))) << "the consistent hybrid";
+  for (auto tree : {Value::Dict{{"a", v2_file(5)}, {"sub", Value::Dict{{"b", v2_file(8)}}}},  // a length
+                    Value::Dict{{"a", v2_file(5)}, {"sub", Value::Dict{{"c", v2_file(7)}}}},  // a name
+                    Value::Dict{{"a", v2_file(5)}},                                           // a file fewer
+                    Value::Dict{{"a", v2_file(5)}, {"sub", Value::Dict{{"b", v2_file(7)}}}, {"z", v2_file(1)}},
+                    Value::Dict{{"a", Value::Dict{{"", 5}}}}}) {  // malformed
+    info["file tree"] = tree;
+    auto s = parse_error(torrent(info));
+    EXPECT_TRUE(mentions(s, "v1 and v2 file lists differ")) << s.to_string();
+  }
+}
+
 TEST(MetainfoHostile, TrailingBytesAreIgnoredWithAWarning) {
   const std::string clean = torrent(single_info());
   auto m = parse_metainfo(clean + "garbage\x1b[2J");
@@ -357,11 +388,6 @@ TEST(MetainfoHostile, TrailingBytesAreIgnoredWithAWarning) {
   EXPECT_EQ(m->info_hash, parse_metainfo(clean)->info_hash);
   ASSERT_EQ(m->warnings.size(), 1u);
   EXPECT_EQ(m->warnings[0], "11 bytes after the torrent's dictionary are ignored");
-}
-
-Value::Dict with(Value::Dict d, const std::string& key, Value v) {
-  d[key] = std::move(v);
-  return d;
 }
 
 TEST(MetainfoHostile, PadEntriesNeedNoPathAndNoLength) {

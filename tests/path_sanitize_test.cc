@@ -18,8 +18,8 @@ TEST(PathSanitize, KeepsOrdinaryNames) {
   EXPECT_EQ(clean(".hidden"), ".hidden");
 }
 
-TEST(PathSanitize, DropsEmptyDotAndDotDot) {
-  EXPECT_EQ(clean(""), "");
+TEST(PathSanitize, DropsDotAndDotDotAndNamesEmptyUnderscore) {
+  EXPECT_EQ(clean(""), "_");
   EXPECT_EQ(clean("."), "");
   EXPECT_EQ(clean(".."), "");
   EXPECT_TRUE(sanitize_component("..")->changed);
@@ -72,9 +72,11 @@ TEST(PathSanitize, JoinsDropsClimbsAndNamesEmptyPaths) {
   EXPECT_EQ(*sanitize_path(parts, changed), "a/b");
   EXPECT_TRUE(changed);
   changed = false;
-  std::vector<std::string_view> empty{".", ""};
+  std::vector<std::string_view> empty{".", ".."};
   EXPECT_EQ(*sanitize_path(empty, changed), "_");
   EXPECT_TRUE(changed);
+  std::vector<std::string_view> blanks{"", "x", ""};
+  EXPECT_EQ(*sanitize_path(blanks, changed), "_/x/_");  // libtorrent's names too
   std::vector<std::string_view> escape{"..", "..", "etc", "passwd"};
   EXPECT_EQ(*sanitize_path(escape, changed), "etc/passwd");
   std::vector<std::string_view> inner{"a", "..", "b"};
