@@ -32,9 +32,7 @@ bool parse_peer_address(std::string_view text, PeerAddress& out) {
   return true;
 }
 
-namespace {
-
-void parse_compact(std::string_view s, bool v6, std::size_t max_peers, AnnounceResponse& r) {
+void parse_compact_peers(std::string_view s, bool v6, std::size_t max_peers, AnnounceResponse& r) {
   const std::size_t entry = v6 ? 18 : 6;
   r.peers_dropped += s.size() % entry != 0 ? 1 : 0;
   for (std::size_t off = 0; off + entry <= s.size() && r.peers.size() < max_peers; off += entry) {
@@ -59,8 +57,6 @@ void parse_compact(std::string_view s, bool v6, std::size_t max_peers, AnnounceR
     r.peers.push_back(std::move(a));
   }
 }
-
-}  // namespace
 
 Result<AnnounceResponse> parse_announce_response(std::string_view body, std::size_t max_peers) {
   bencode::Limits limits;
@@ -90,7 +86,7 @@ Result<AnnounceResponse> parse_announce_response(std::string_view body, std::siz
 
   if (auto peers = root.find("peers")) {
     if (auto s = peers->as_string()) {
-      parse_compact(*s, false, max_peers, r);
+      parse_compact_peers(*s, false, max_peers, r);
     } else {
       for (auto p : peers->items()) {
         if (r.peers.size() >= max_peers) break;
@@ -109,7 +105,7 @@ Result<AnnounceResponse> parse_announce_response(std::string_view body, std::siz
     }
   }
   if (auto peers6 = root.find("peers6"); peers6 && peers6->is_string()) {
-    parse_compact(*peers6->as_string(), true, max_peers, r);
+    parse_compact_peers(*peers6->as_string(), true, max_peers, r);
   }
   return r;
 }

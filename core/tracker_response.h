@@ -39,6 +39,11 @@ struct AnnounceResponse {
 inline constexpr std::int64_t kMinInterval = 30;
 inline constexpr std::int64_t kMaxInterval = 24 * 3600;
 
+// Compact peers (BEP 23: 6 bytes each; BEP 7: 18 bytes for IPv6) appended to
+// r.peers up to `max_peers`; a partial trailing entry and port 0 counted in
+// r.peers_dropped. Shared by the HTTP and UDP (BEP 15) replies.
+void parse_compact_peers(std::string_view s, bool v6, std::size_t max_peers, AnnounceResponse& r);
+
 // A 'failure reason' is an error (ErrorCode::protocol_error, the reason as
 // message). Peer lists are capped at `max_peers` entries.
 Result<AnnounceResponse> parse_announce_response(std::string_view body, std::size_t max_peers = 2000);

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/status.h"
@@ -65,5 +66,11 @@ std::string announce_url(const std::string& base, const AnnounceRequest& req);
 // "... stopped". `stop` may be null; it must outlive the call.
 Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest& req,
                                   const TrackerOptions& options, const std::atomic<bool>* stop = nullptr);
+
+// Who announces: `announce` above for HTTP(S); the session's is a function
+// that also sends udp:// URLs to its UdpTrackerClient (net/udp_tracker.h).
+using AnnounceFn = std::function<Result<AnnounceResponse>(const std::string& url, const AnnounceRequest& req,
+                                                          const TrackerOptions& options,
+                                                          const std::atomic<bool>* stop)>;
 
 }  // namespace fluxo

@@ -13,8 +13,10 @@ constexpr std::chrono::milliseconds kStoppedDeadline{1000};
 }  // namespace
 
 Announcer::Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t port,
-                     std::function<void(Report)> report, std::function<void()> on_finished)
+                     std::function<void(Report)> report, std::function<void()> on_finished,
+                     AnnounceFn transport)
     : s_(swarm), options_(std::move(options)), report_(std::move(report)), on_finished_(std::move(on_finished)),
+      transport_(transport ? std::move(transport) : AnnounceFn(announce)),
       tiers_(swarm.meta.trackers),
       next_(Clock::now()) {
   std::uint32_t key = std::random_device{}();
@@ -49,7 +51,7 @@ bool Announcer::announce_round(AnnounceEvent event) {
   for (auto& tier : tiers_) {
     for (std::size_t i = 0; i < tier.size(); ++i) {
       if (s_.stop.load()) return false;
-      auto r = announce(tier[i], req_, options_, &s_.stop);
+      auto r = transport_(tier[i], req_, options_, &s_.stop);
       if (!r) {
         if (!s_.stop.load()) report_({false, r.status().message(), 0});
         continue;
@@ -103,11 +105,11 @@ void Announcer::run() {
       // A download that stops as it completes still counts as completed
       // (the tracker's `downloaded` figure).
       req_.event = AnnounceEvent::completed;
-      (void)announce(last_good_, req_, quick);
+      (void)transport_(last_good_, req_, quick, nullptr);
       quick.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     }
     req_.event = AnnounceEvent::stopped;
-    if (quick.timeout.count() > 0) (void)announce(last_good_, req_, quick);
+    if (quick.timeout.count() > 0) (void)transport_(last_good_, req_, quick, nullptr);
   }
   finished_.store(true);
   if (on_finished_) on_finished_();

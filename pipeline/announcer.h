@@ -33,8 +33,9 @@ class Announcer {
   // Starts announcing at once. `port` is the one we listen on. `on_finished`,
   // if set, is called on the announcer's thread as it ends (the owner's
   // wake-up).
+  // `transport` announces one URL (empty: HTTP(S) only, net/tracker_client.h).
   Announcer(SwarmState& swarm, TrackerOptions options, std::uint16_t port, std::function<void(Report)> report,
-            std::function<void()> on_finished = {});
+            std::function<void()> on_finished = {}, AnnounceFn transport = {});
   // Sets the swarm's `stop` (if it was not yet), sends `stopped` (bounded)
   // and joins.
   ~Announcer();
@@ -60,6 +61,7 @@ class Announcer {
   TrackerOptions options_;
   std::function<void(Report)> report_;
   std::function<void()> on_finished_;
+  AnnounceFn transport_;
   std::vector<std::vector<std::string>> tiers_;
   AnnounceRequest req_;
   std::string last_good_;

@@ -60,6 +60,18 @@ Session::Session(SessionOptions options)
   parts_.prefetch = [this](std::function<void()> task) { prefetch_runners_.run(std::move(task)); };
   parts_.go_live = [this](bool serve_only) { return go_live(serve_only); };
   parts_.wake = [this] { wake(); };
+  parts_.announce = [this](const std::string& url, const AnnounceRequest& req, const TrackerOptions& o,
+                           const std::atomic<bool>* stop) -> Result<AnnounceResponse> {
+    if (url.compare(0, 6, "udp://") != 0) return fluxo::announce(url, req, o, stop);
+    UdpTrackerClient* udp = nullptr;
+    {
+      std::lock_guard lock(udp_mu_);
+      // Made on first use: by then the listener is open and bind_ip final.
+      if (!udp_) udp_ = std::make_unique<UdpTrackerClient>(UdpTrackerOptions{o_.udp_first_wait, 8, parts_.bind_ip});
+      udp = udp_.get();
+    }
+    return udp->announce(url, req, o, stop);
+  };
 }
 
 void Session::stop_accepting() {

@@ -36,6 +36,7 @@
 #include "core/metainfo.h"
 #include "core/status.h"
 #include "net/listener.h"
+#include "net/udp_tracker.h"
 #include "pipeline/thread_budget.h"
 #include "session/session_parts.h"
 #include "session/task_runners.h"
@@ -61,6 +62,9 @@ struct SessionOptions {
                                  // in the backlog); one address may hold half of them; when all
                                  // are taken, the one silent longest (past handshake_grace) goes
   std::chrono::milliseconds handshake_grace{2000};
+  // UDP trackers (BEP 15): an unanswered request is sent again after this,
+  // doubling each time, within the announce's deadline.
+  std::chrono::milliseconds udp_first_wait{15000};
 };
 
 struct SessionCounters {
@@ -170,6 +174,8 @@ class Session {
   std::condition_variable wake_cv_;
   bool woken_ = false;  // guarded by wake_mu_
   std::mutex routes_mu_;
+  std::mutex udp_mu_;
+  std::unique_ptr<UdpTrackerClient> udp_;  // on the first udp:// announce; guarded by udp_mu_ (creation)
   std::map<InfoHash, Torrent*> routes_;  // guarded by routes_mu_
   std::vector<std::unique_ptr<Torrent>> torrents_;  // last: destroyed first
 };

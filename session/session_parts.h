@@ -123,6 +123,9 @@ struct SessionParts {
   // session's fair share (set by the supervisor; read on its thread only).
   unsigned dial_share = 50;
   std::chrono::milliseconds progress_interval{1000};
+  // Announces one tracker URL: HTTP(S), or UDP through the session's one
+  // UDP tracker client.
+  AnnounceFn announce{};
   // Wakes the supervisor before its next tick (a check finished, ...).
   std::function<void()> wake{};
   // Rechecks read whole torrents from disk: one at a time. (Checks that

@@ -247,7 +247,7 @@ Status Torrent::begin_running() {
       const bool news = r.new_peers > 0;
       push(std::move(ev));
       if (news && parts_.wake) parts_.wake();
-    }, parts_.wake);
+    }, parts_.wake, parts_.announce);
   }
   choking_ = std::make_unique<Choking>(Choking{Choker(ChokerConfig{.slots = std::max(1u, o_.upload_slots)}), {}});
   const auto now = Clock::now();

@@ -42,6 +42,28 @@ TEST_F(SwarmTest, SingleFileFromEightLibtorrentSeedersViaOpentracker) {
   EXPECT_EQ(scrape_figure("127.0.10.250", 6969, info_hash(torrent), "incomplete"), 0);
 }
 
+// BEP 15: a torrent whose only tracker is udp://. The libtorrent seeders
+// announce to opentracker over UDP too; fluxo finds them there, and tells the
+// tracker it completed and stopped, over UDP.
+TEST_F(SwarmTest, SingleFileFromLibtorrentSeedersViaAUdpOnlyTracker) {
+  std::string payload = single_payload("udp.bin", 9'000'011);
+  std::string torrent = make_torrent(payload, "udp://127.0.94.250:6969/announce", "64KiB");
+  test::OpenTracker tracker(path("tracker"), "127.0.94.250", 6969, {info_hash(torrent)});
+  // One libtorrent session per process: of several sessions in one process
+  // only one announced over UDP here.
+  auto first = lt_seeders(torrent, 1, "127.0.95.");
+  auto second = lt_seeders(torrent, 1, "127.0.96.");
+  ASSERT_TRUE(wait_for_tracker("127.0.94.250", 6969, info_hash(torrent), 2));
+  auto r = download(torrent, {"--udp-resend-ms", "500"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto ev = parse_events(r.out);
+  ASSERT_GE(ev.count("tracker_ok"), 1) << r.out;
+  EXPECT_GE(ev.last("finished")->getValue<int>("peers_used"), 2);
+  expect_same_tree(payload, path("out/udp.bin"));
+  EXPECT_EQ(scrape_figure("127.0.94.250", 6969, info_hash(torrent), "downloaded"), 1);
+  EXPECT_EQ(scrape_figure("127.0.94.250", 6969, info_hash(torrent), "incomplete"), 0);
+}
+
 TEST_F(SwarmTest, MultiFileWithOddSizesFromEightLibtorrentSeedersViaOpentracker) {
   std::string payload = multi_payload("multi");
   std::string torrent = make_torrent(payload, "http://127.0.12.250:6969/announce", "32KiB");

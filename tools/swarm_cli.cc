@@ -64,7 +64,7 @@ std::vector<OptionSpec> swarm_option_specs() {
       {"upload-slots", 0, true, false}, {"request-timeout", 0, true, false}, {"upload-limit", 0, true, false},
       {"tracker-ca", 0, true, false},   {"insecure-tracker", 0, false, false},
       {"max-peers-per-ip", 0, true, false}, {"tracker-timeout", 0, true, false},
-      {"max-peers-per-torrent", 0, true, false},
+      {"max-peers-per-torrent", 0, true, false}, {"udp-resend-ms", 0, true, false},
       {"quiet", 'q', false, false},     {"json", 0, false, false},        {"help", 'h', false, false},
   };
 }
@@ -98,6 +98,9 @@ const char* const kSwarmOptionsHelp =
     "      --insecure-tracker   accept any HTTPS tracker certificate (self-signed)\n"
     "      --tracker-timeout SECS  deadline for a whole announce; a tracker that\n"
     "                           misses it is skipped for the next (default 15)\n"
+    "      --udp-resend-ms MS   a UDP tracker request not answered is sent again\n"
+    "                           after MS, then 2 x MS, 4 x MS, ... within the\n"
+    "                           announce's deadline (default 15000, BEP 15's)\n"
     "  -q, --quiet              print nothing but errors\n"
     "      --json               newline-delimited JSON events on stdout\n"
     "  -h, --help               this text\n";
@@ -112,13 +115,15 @@ std::optional<std::string> apply_swarm_options(const ParsedArgs& args, std::size
   o.use_trackers = !args.has("no-trackers");
   unsigned long peers = so.max_peers, per_torrent = o.max_peers, port = so.port, slots = o.upload_slots,
                 per_ip = o.max_per_ip, request_timeout = static_cast<unsigned long>(o.peer.request_timeout.count() / 1000),
-                tracker_timeout = static_cast<unsigned long>(o.tracker.timeout.count() / 1000);
+                tracker_timeout = static_cast<unsigned long>(o.tracker.timeout.count() / 1000),
+                udp_resend = static_cast<unsigned long>(so.udp_first_wait.count());
   for (auto err : {uint_option(args, "max-peers", 1, 2000, peers), uint_option(args, "port", 1, 65535, port),
                    uint_option(args, "max-peers-per-torrent", 1, 2000, per_torrent),
                    uint_option(args, "upload-slots", 1, 1000, slots),
                    uint_option(args, "max-peers-per-ip", 1, 2000, per_ip),
                    uint_option(args, "request-timeout", 1, 3600, request_timeout, "seconds"),
-                   uint_option(args, "tracker-timeout", 1, 3600, tracker_timeout, "seconds")}) {
+                   uint_option(args, "tracker-timeout", 1, 3600, tracker_timeout, "seconds"),
+                   uint_option(args, "udp-resend-ms", 10, 3'600'000, udp_resend, "milliseconds")}) {
     if (err) return err;
   }
   // One torrent: --max-peers is its limit too (as it always was).
@@ -127,6 +132,7 @@ std::optional<std::string> apply_swarm_options(const ParsedArgs& args, std::size
   o.max_peers = static_cast<unsigned>(std::min(per_torrent, peers));
   o.max_per_ip = static_cast<unsigned>(per_ip);
   o.tracker.timeout = std::chrono::seconds(tracker_timeout);
+  so.udp_first_wait = std::chrono::milliseconds(udp_resend);
   so.port = static_cast<std::uint16_t>(port);
   o.upload_slots = static_cast<unsigned>(slots);
   o.peer.request_timeout = std::chrono::seconds(request_timeout);
