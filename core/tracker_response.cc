@@ -110,4 +110,28 @@ Result<AnnounceResponse> parse_announce_response(std::string_view body, std::siz
   return r;
 }
 
+Result<ScrapeFigures> parse_scrape_response(std::string_view body, std::string_view info_hash) {
+  bencode::Limits limits;
+  limits.max_input_size = 4u << 20;
+  limits.max_depth = 8;
+  limits.max_tokens = 200'000;
+  auto doc = bencode::decode(body, limits);
+  if (!doc) return Status(ErrorCode::protocol_error, "scrape reply is not bencode: " + doc.status().to_string());
+  auto root = doc->root();
+  if (!root.is_dict()) return Status(ErrorCode::protocol_error, "scrape reply is not a dictionary");
+  if (auto f = root.find("failure reason")) {
+    std::string_view reason = f->as_string().value_or("(no reason given)");
+    return Status(ErrorCode::protocol_error, "tracker failure: " + std::string(reason.substr(0, 500)));
+  }
+  auto files = root.find("files");
+  if (!files || !files->is_dict()) return Status(ErrorCode::protocol_error, "scrape reply without 'files'");
+  auto entry = files->find(info_hash);
+  if (!entry || !entry->is_dict()) return Status(ErrorCode::not_found, "the tracker does not list this torrent");
+  auto figure = [&](std::string_view key) {
+    auto n = entry->find(key);
+    return n && n->is_int() ? std::max<std::int64_t>(0, *n->as_int()) : 0;
+  };
+  return ScrapeFigures{figure("complete"), figure("downloaded"), figure("incomplete")};
+}
+
 }  // namespace fluxo

@@ -36,6 +36,13 @@ struct AnnounceResponse {
   std::size_t peers_dropped = 0;  // malformed entries (odd length, port 0) skipped
 };
 
+// One torrent's figures in a scrape reply (HTTP: BEP 48; UDP: BEP 15).
+struct ScrapeFigures {
+  std::int64_t seeders = 0;    // 'complete'
+  std::int64_t completed = 0;  // 'downloaded': finished downloads ever seen
+  std::int64_t leechers = 0;   // 'incomplete'
+};
+
 inline constexpr std::int64_t kMinInterval = 30;
 inline constexpr std::int64_t kMaxInterval = 24 * 3600;
 
@@ -47,5 +54,11 @@ void parse_compact_peers(std::string_view s, bool v6, std::size_t max_peers, Ann
 // A 'failure reason' is an error (ErrorCode::protocol_error, the reason as
 // message). Peer lists are capped at `max_peers` entries.
 Result<AnnounceResponse> parse_announce_response(std::string_view body, std::size_t max_peers = 2000);
+
+// The figures for `info_hash` (20 raw bytes) in an HTTP scrape reply
+// (d5:filesd20:<hash>d8:completei..e10:downloadedi..e10:incompletei..eeee);
+// a figure the tracker left out is 0. A 'failure reason' is protocol_error,
+// a reply without the torrent not_found.
+Result<ScrapeFigures> parse_scrape_response(std::string_view body, std::string_view info_hash);
 
 }  // namespace fluxo

@@ -49,11 +49,7 @@ std::array<std::uint8_t, kAnnounceSize> encode_announce(const Announce& a);
 std::vector<std::uint8_t> encode_scrape(std::uint64_t connection_id, std::uint32_t transaction_id,
                                         std::span<const InfoHash> hashes);
 
-struct ScrapeFigures {
-  std::int64_t seeders = 0;
-  std::int64_t completed = 0;
-  std::int64_t leechers = 0;
-};
+using fluxo::ScrapeFigures;
 
 struct Reply {
   Action action = Action::error;

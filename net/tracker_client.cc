@@ -216,12 +216,15 @@ std::string announce_url(const std::string& base, const AnnounceRequest& req) {
   return url;
 }
 
-Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest& req,
-                                  const TrackerOptions& options, const std::atomic<bool>* stop) {
+namespace {
+
+// GET `target` (the tracker's `url` with a query) within options.timeout,
+// following redirects within one scheme; the body of the 200.
+Result<std::string> fetch(const std::string& url, std::string target, const TrackerOptions& options,
+                          const std::atomic<bool>* stop) {
   const Deadline deadline(options.timeout);
   TrackerReplyLimits limits;
   limits.max_body = options.max_body;
-  std::string target = announce_url(url, req);
   std::string scheme;
   for (int hop = 0; hop <= options.max_redirects; ++hop) {
     Poco::URI uri;
@@ -237,9 +240,9 @@ Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest&
     }
     auto raw = exchange(uri, options, deadline, stop, limits);
     if (!raw) return Status(raw.status().code(), "tracker " + url + ": " + raw.status().message());
-    auto reply = interpret_tracker_reply(*raw, limits);
+    auto reply = interpret_http_reply(*raw, limits);
     if (!reply) return Status(reply.status().code(), "tracker " + url + ": " + reply.status().message());
-    if (reply->redirect.empty()) return std::move(reply->response);
+    if (reply->redirect.empty()) return std::move(reply->body);
     try {
       target = Poco::URI(uri, reply->redirect).toString();
     } catch (const Poco::Exception& e) {
@@ -247,6 +250,38 @@ Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest&
     }
   }
   return net_error(url, "too many redirects");
+}
+
+}  // namespace
+
+Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest& req,
+                                  const TrackerOptions& options, const std::atomic<bool>* stop) {
+  auto body = fetch(url, announce_url(url, req), options, stop);
+  if (!body) return body.status();
+  auto parsed = parse_announce_response(*body, TrackerReplyLimits{}.max_peers);
+  if (!parsed) return Status(parsed.status().code(), "tracker " + url + ": " + parsed.status().message());
+  return parsed;
+}
+
+std::optional<std::string> scrape_url(const std::string& announce) {
+  const std::size_t slash = announce.rfind('/');
+  if (slash == std::string::npos || announce.compare(slash + 1, 8, "announce") != 0) return std::nullopt;
+  return announce.substr(0, slash + 1) + "scrape" + announce.substr(slash + 1 + 8);
+}
+
+Result<ScrapeFigures> scrape(const std::string& url, const InfoHash& info_hash, const TrackerOptions& options,
+                             const std::atomic<bool>* stop) {
+  auto base = scrape_url(url);
+  if (!base) {
+    return Status(ErrorCode::unsupported, "tracker " + url + ": no scrape URL (the path does not end in announce)");
+  }
+  std::string target = *base + (base->find('?') == std::string::npos ? '?' : '&');
+  target += "info_hash=" + percent_encode(info_hash.view());
+  auto body = fetch(url, target, options, stop);
+  if (!body) return body.status();
+  auto figures = parse_scrape_response(*body, info_hash.view());
+  if (!figures) return Status(figures.status().code(), "tracker " + url + ": " + figures.status().message());
+  return figures;
 }
 
 }  // namespace fluxo

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -66,6 +67,16 @@ std::string announce_url(const std::string& base, const AnnounceRequest& req);
 // "... stopped". `stop` may be null; it must outlive the call.
 Result<AnnounceResponse> announce(const std::string& url, const AnnounceRequest& req,
                                   const TrackerOptions& options, const std::atomic<bool>* stop = nullptr);
+
+// BEP 48: the scrape URL of an announce URL whose last path component
+// starts with "announce" ("/announce.php?k=v" -> "/scrape.php?k=v"), or
+// nullopt when the tracker has none.
+std::optional<std::string> scrape_url(const std::string& announce);
+
+// One torrent's figures from an HTTP(S) tracker's scrape, with the same
+// deadline, stop and redirect rules as an announce.
+Result<ScrapeFigures> scrape(const std::string& url, const InfoHash& info_hash, const TrackerOptions& options,
+                             const std::atomic<bool>* stop = nullptr);
 
 // Who announces: `announce` above for HTTP(S); the session's is a function
 // that also sends udp:// URLs to its UdpTrackerClient (net/udp_tracker.h).

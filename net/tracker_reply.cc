@@ -257,17 +257,23 @@ bool tracker_reply_complete(std::string_view raw, const TrackerReplyLimits& limi
   return !f.error.is_ok() || (f.need_more.empty() && !f.until_eof);
 }
 
-Result<TrackerReply> interpret_tracker_reply(std::string_view raw,
-                                             const TrackerReplyLimits& limits) {
+Result<HttpReply> interpret_http_reply(std::string_view raw, const TrackerReplyLimits& limits) {
   Framed f = frame(raw, limits, /*final=*/true);
   if (!f.error) return f.error;
   if (!f.need_more.empty()) return Status(ErrorCode::protocol_error, f.need_more);
+  return HttpReply{std::move(f.location), std::move(f.body)};
+}
+
+Result<TrackerReply> interpret_tracker_reply(std::string_view raw,
+                                             const TrackerReplyLimits& limits) {
+  auto http = interpret_http_reply(raw, limits);
+  if (!http) return http.status();
   TrackerReply reply;
-  if (!f.location.empty()) {
-    reply.redirect = std::move(f.location);
+  if (!http->redirect.empty()) {
+    reply.redirect = std::move(http->redirect);
     return reply;
   }
-  auto parsed = parse_announce_response(f.body, limits.max_peers);
+  auto parsed = parse_announce_response(http->body, limits.max_peers);
   if (!parsed) return parsed.status();
   reply.response = std::move(*parsed);
   return reply;

@@ -39,6 +39,14 @@ struct TrackerReply {
 // call after every read.
 bool tracker_reply_complete(std::string_view raw, const TrackerReplyLimits& limits = {});
 
+// The HTTP outcome alone: a redirect, or the body of a 200 (for a scrape,
+// whose body is not an announce reply). Errors as below, minus the body's.
+struct HttpReply {
+  std::string redirect;
+  std::string body;
+};
+Result<HttpReply> interpret_http_reply(std::string_view raw, const TrackerReplyLimits& limits = {});
+
 // The outcome of a reply whose bytes are `raw`: everything received until
 // the connection ended or tracker_reply_complete() said so (bytes after a
 // framed body are ignored). Errors: network_error for HTTP-level refusals

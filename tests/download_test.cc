@@ -62,6 +62,19 @@ TEST_F(SwarmTest, SingleFileFromLibtorrentSeedersViaAUdpOnlyTracker) {
   expect_same_tree(payload, path("out/udp.bin"));
   EXPECT_EQ(scrape_figure("127.0.94.250", 6969, info_hash(torrent), "downloaded"), 1);
   EXPECT_EQ(scrape_figure("127.0.94.250", 6969, info_hash(torrent), "incomplete"), 0);
+  // fluxo scrape asks the same tracker over UDP (BEP 15) and over HTTP (BEP
+  // 48: the same torrent with the tracker's http:// announce URL).
+  std::string over_http = make_torrent(payload, "http://127.0.94.250:6969/announce", "64KiB");
+  ASSERT_EQ(info_hash(over_http), info_hash(torrent));
+  for (const auto& t : {torrent, over_http}) {
+    auto sc = run_process({FLUXO_BINARY, "scrape", t, "--json", "--udp-resend-ms", "500"});
+    ASSERT_EQ(sc.exit_code, 0) << sc.out << sc.err;
+    auto j = Poco::JSON::Parser().parse(sc.out).extract<Poco::JSON::Object::Ptr>();
+    auto first = j->getArray("trackers")->getObject(0);
+    EXPECT_EQ(first->getValue<int>("seeders"), 2) << sc.out;
+    EXPECT_EQ(first->getValue<int>("leechers"), 0) << sc.out;
+    EXPECT_EQ(first->getValue<int>("completed"), 1) << sc.out;
+  }
 }
 
 TEST_F(SwarmTest, MultiFileWithOddSizesFromEightLibtorrentSeedersViaOpentracker) {

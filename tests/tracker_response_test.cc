@@ -110,5 +110,36 @@ TEST(TrackerClient, UnreachableTrackerIsANetworkErrorQuickly) {
   EXPECT_EQ(u.status().code(), ErrorCode::unsupported);
 }
 
+TEST(ScrapeResponse, FiguresOfTheTorrentAskedFor) {
+  const std::string hash(20, 'H'), other(20, 'O');
+  const std::string body = "d5:filesd20:" + other + "d8:completei9ee20:" + hash +
+                           "d8:completei5e10:downloadedi50e10:incompletei3eeee";
+  auto f = parse_scrape_response(body, hash);
+  ASSERT_TRUE(f) << f.status().to_string();
+  EXPECT_EQ(f->seeders, 5);
+  EXPECT_EQ(f->completed, 50);
+  EXPECT_EQ(f->leechers, 3);
+  // Missing figures are 0, negative ones too.
+  auto partial = parse_scrape_response("d5:filesd20:" + hash + "d8:completei-4eeee", hash);
+  ASSERT_TRUE(partial);
+  EXPECT_EQ(partial->seeders, 0);
+  EXPECT_EQ(partial->completed, 0);
+  EXPECT_EQ(parse_scrape_response("d5:filesdee", hash).status().code(), ErrorCode::not_found);
+  EXPECT_EQ(parse_scrape_response("d14:failure reason4:nopee", hash).status().code(), ErrorCode::protocol_error);
+  EXPECT_EQ(parse_scrape_response("i1e", hash).status().code(), ErrorCode::protocol_error);
+  EXPECT_EQ(parse_scrape_response("d5:filesi1ee", hash).status().code(), ErrorCode::protocol_error);
+}
+
+TEST(ScrapeUrl, OnlyWhereTheLastComponentStartsWithAnnounce) {
+  // BEP 48's examples.
+  EXPECT_EQ(scrape_url("http://example.com/announce"), "http://example.com/scrape");
+  EXPECT_EQ(scrape_url("http://example.com/x/announce"), "http://example.com/x/scrape");
+  EXPECT_EQ(scrape_url("http://example.com/announce.php"), "http://example.com/scrape.php");
+  EXPECT_EQ(scrape_url("http://example.com/announce?x2%0644"), "http://example.com/scrape?x2%0644");
+  EXPECT_EQ(scrape_url("http://example.com/a"), std::nullopt);
+  EXPECT_EQ(scrape_url("http://example.com/announce?x=2/4"), std::nullopt);
+  EXPECT_EQ(scrape_url("http://example.com/x%064announce"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace fluxo

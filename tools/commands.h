@@ -13,5 +13,6 @@ int run_download(std::span<const std::string> args);
 int run_seed(std::span<const std::string> args);
 int run_bench(std::span<const std::string> args);
 int run_verify(std::span<const std::string> args);
+int run_scrape(std::span<const std::string> args);
 
 }  // namespace fluxo::cli

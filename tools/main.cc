@@ -24,6 +24,7 @@ constexpr const char* kUsage =
     "  download FILE.torrent      download a torrent, verifying every piece\n"
     "  seed FILE.torrent -d DIR   recheck a torrent's data and serve it to peers\n"
     "  verify FILE.torrent -d DIR recheck a torrent's data against its hashes\n"
+    "  scrape FILE.torrent|MAGNET ask the trackers how many seed and leech\n"
     "  bench [--size 1GiB]        a self-contained loopback swarm benchmark\n"
     "\n"
     "  fluxo COMMAND --help       help for one command\n"
@@ -56,6 +57,7 @@ int dispatch(const std::vector<std::string>& args) {
     if (cmd == "seed") return run_seed(rest);
     if (cmd == "bench") return run_bench(rest);
     if (cmd == "verify") return run_verify(rest);
+    if (cmd == "scrape") return run_scrape(rest);
   } catch (const std::bad_alloc&) {
     print_error("out of memory");
     return kExitFailure;
