@@ -39,7 +39,7 @@ class PeerConnection {
                                          .max_requests = c.max_requests},
                   Clock::now()),
         stop_{&s.stop, link_->drop.get()} {
-    if (cfg_.extensions) extensions_ = cfg_.extensions();
+    if (cfg_.extensions) extensions_ = cfg_.extensions(addr_);
   }
 
   ~PeerConnection() {
@@ -206,6 +206,10 @@ class PeerConnection {
         auto msg = wire::decode_message(f.body, s_.meta.piece_count());
         if (!msg) return violation(who_, msg.status().message());
         if (Status st = handle(*msg); !st) return st;
+        // BEP 10's handshake comes "immediately after the standard
+        // handshake", before the bitfield (libtorrent, aria2c): it does not
+        // count against the bitfield (or have-all/none) being first.
+        if (msg->id == wire::MsgId::extended || msg->id == wire::MsgId::port) continue;
       }
       any_message_ = true;
     }

@@ -7,9 +7,11 @@
 #include "pipeline/announcer.h"
 #include "pipeline/choker.h"
 #include "pipeline/committer.h"
+#include "pipeline/extension_protocol.h"
 #include "pipeline/piece_pipeline.h"
 #include "pipeline/swarm_state.h"
 #include "pipeline/upload_cache.h"
+#include "pipeline/upload_queue.h"
 #include "pipeline/verifier.h"
 #include "storage/file_storage.h"
 #include "session/resume_keeper.h"
@@ -177,6 +179,12 @@ Status Torrent::begin_running() {
     if (Status s = parts_.go_live(!o_.download); !s) return s;
   }
   ran_ = true;
+  if (!o_.peer.extensions) {
+    // BEP 10 on every connection (the port is final once live).
+    ExtensionConfig ext{std::string("fluxo/") + FLUXO_VERSION, parts_.port,
+                        static_cast<std::uint32_t>(UploadQueue::kMaxQueue)};
+    o_.peer.extensions = [ext](const PeerAddress& remote) { return std::make_unique<ExtensionProtocol>(ext, remote); };
+  }
   const unsigned max_peers = std::max(1u, o_.max_peers);
   ConnectionLimits limits;
   limits.total = max_peers;

@@ -21,9 +21,11 @@ using namespace fluxo::test;
 class SeedTest : public SwarmTest {
  protected:
   // libtorrent's own downloader from the given peers; true when it finished.
-  ProcessResult lt_leech(const std::string& torrent, const std::string& ip, const std::vector<std::string>& peers) {
+  ProcessResult lt_leech(const std::string& torrent, const std::string& ip, const std::vector<std::string>& peers,
+                         std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{kPython, kSrc + "/tools/lt_swarm.py", "leech", torrent, path("lt-out"),
                                   "--ip", ip, "--timeout", "120"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     for (const auto& p : peers) argv.insert(argv.end(), {"--peer", p});
     return run_process(argv);
   }
@@ -53,9 +55,15 @@ TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   std::string payload = multi_payload("multi");
   std::string torrent = make_torrent(payload, "", "32KiB");
   auto seeder = fluxo_seeder(torrent, "127.0.30.1", 7201);
-  auto r = lt_leech(torrent, "127.0.30.2", {"127.0.30.1:7201"});
+  auto r = lt_leech(torrent, "127.0.30.2", {"127.0.30.1:7201"}, {"--clients"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("lt-out/multi"));
+  // libtorrent read fluxo's extended handshake (BEP 10): it names the client
+  // by its 'v' (from the peer id alone it would not know "fluxo").
+  auto report = Poco::JSON::Parser().parse(r.out).extract<Poco::JSON::Object::Ptr>();
+  auto clients = report->getObject("clients");
+  ASSERT_TRUE(clients && clients->has("127.0.30.1:7201")) << r.out;
+  EXPECT_EQ(clients->getValue<std::string>("127.0.30.1:7201"), std::string("fluxo/") + FLUXO_VERSION) << r.out;
 }
 
 TEST_F(SeedTest, Aria2cAndLibtorrentLeechFromAFluxoSeederFoundThroughOpentracker) {

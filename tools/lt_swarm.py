@@ -135,7 +135,13 @@ def leech(args):
             h.connect_peer((ip, int(port)))
         handles.append(h)
     deadline = start + args.timeout
+    clients = {}  # peer address -> client name (BEP 10 'v', else from the peer id)
     while time.time() < deadline:
+        if args.clients:
+            for h in handles:
+                for p in h.get_peer_info():
+                    clients["%s:%d" % p.ip] = p.client.decode("utf-8", "replace") \
+                        if isinstance(p.client, bytes) else p.client
         if all(h.status().is_seeding for h in handles):
             break
         time.sleep(0.05)
@@ -143,13 +149,16 @@ def leech(args):
     states = [h.status() for h in handles]
     done = all(st.is_seeding for st in states)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({
+    report = {
         "ok": done,
         "seconds": elapsed,
         "bytes": sum(st.total_wanted_done for st in states),
         "peak_rss_kib": usage.ru_maxrss,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
-    }), flush=True)
+    }
+    if args.clients:
+        report["clients"] = clients
+    print(json.dumps(report), flush=True)
     ses.pause()
     sys.exit(0 if done else 1)
 
@@ -200,6 +209,8 @@ def main():
     l.add_argument("--ip", default="127.0.2.1")
     l.add_argument("--port", type=int)
     l.add_argument("--timeout", type=float, default=600)
+    l.add_argument("--clients", action="store_true",
+                   help="report each peer's client name (BEP 10 'v', else libtorrent's guess from its peer id)")
     r = sub.add_parser("recheck")
     r.add_argument("torrent")
     r.add_argument("save_dir")
