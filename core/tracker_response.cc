@@ -58,21 +58,32 @@ void parse_compact_peers(std::string_view s, bool v6, std::size_t max_peers, Ann
   }
 }
 
-Result<AnnounceResponse> parse_announce_response(std::string_view body, std::size_t max_peers) {
+namespace {
+
+// A tracker's bencoded reply (`what`: "tracker reply", "scrape reply"),
+// bounded, whose root is a dictionary without a 'failure reason'.
+Result<bencode::Document> decode_reply(std::string_view body, const std::string& what) {
   bencode::Limits limits;
   limits.max_input_size = 4u << 20;
   limits.max_depth = 16;
   limits.max_tokens = 200'000;
   auto doc = bencode::decode(body, limits);
-  if (!doc) {
-    return Status(ErrorCode::protocol_error, "tracker reply is not bencode: " + doc.status().to_string());
-  }
+  if (!doc) return Status(ErrorCode::protocol_error, what + " is not bencode: " + doc.status().to_string());
   auto root = doc->root();
-  if (!root.is_dict()) return Status(ErrorCode::protocol_error, "tracker reply is not a dictionary");
+  if (!root.is_dict()) return Status(ErrorCode::protocol_error, what + " is not a dictionary");
   if (auto f = root.find("failure reason")) {
     std::string_view reason = f->as_string().value_or("(no reason given)");
     return Status(ErrorCode::protocol_error, "tracker failure: " + std::string(reason.substr(0, 500)));
   }
+  return doc;
+}
+
+}  // namespace
+
+Result<AnnounceResponse> parse_announce_response(std::string_view body, std::size_t max_peers) {
+  auto doc = decode_reply(body, "tracker reply");
+  if (!doc) return doc.status();
+  auto root = doc->root();
   AnnounceResponse r;
   if (auto w = root.find("warning message"); w && w->is_string()) r.warning = std::string(w->as_string()->substr(0, 500));
   if (auto i = root.find("interval"); i && i->is_int()) r.interval = *i->as_int();
@@ -111,18 +122,9 @@ Result<AnnounceResponse> parse_announce_response(std::string_view body, std::siz
 }
 
 Result<ScrapeFigures> parse_scrape_response(std::string_view body, std::string_view info_hash) {
-  bencode::Limits limits;
-  limits.max_input_size = 4u << 20;
-  limits.max_depth = 8;
-  limits.max_tokens = 200'000;
-  auto doc = bencode::decode(body, limits);
-  if (!doc) return Status(ErrorCode::protocol_error, "scrape reply is not bencode: " + doc.status().to_string());
+  auto doc = decode_reply(body, "scrape reply");
+  if (!doc) return doc.status();
   auto root = doc->root();
-  if (!root.is_dict()) return Status(ErrorCode::protocol_error, "scrape reply is not a dictionary");
-  if (auto f = root.find("failure reason")) {
-    std::string_view reason = f->as_string().value_or("(no reason given)");
-    return Status(ErrorCode::protocol_error, "tracker failure: " + std::string(reason.substr(0, 500)));
-  }
   auto files = root.find("files");
   if (!files || !files->is_dict()) return Status(ErrorCode::protocol_error, "scrape reply without 'files'");
   auto entry = files->find(info_hash);
