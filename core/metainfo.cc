@@ -375,6 +375,7 @@ Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& li
   }
 
   m.info_hash.bytes = sha1(info.raw());
+  m.info_bytes = std::make_shared<const std::string>(info.raw());
   if (!doc->canonical()) m.warnings.push_back("the file's dictionaries are not sorted (non-canonical bencode)");
   if (doc->trailing() > 0) {
     m.warnings.push_back(std::to_string(doc->trailing()) + " bytes after the torrent's dictionary are ignored");

@@ -24,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,9 @@ struct Metainfo {
   std::optional<std::int64_t> creation_date;
   std::string comment;
   std::string created_by;
+  // The info dictionary's bytes as they were (what the info-hash is of):
+  // served to peers that fetch metadata (BEP 9). Shared: copies are cheap.
+  std::shared_ptr<const std::string> info_bytes;
   // Things that were cleaned up rather than refused, for the user to see.
   std::vector<std::string> warnings;
 

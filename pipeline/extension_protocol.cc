@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include "core/metadata_message.h"
+
 namespace fluxo {
 namespace {
 
@@ -28,12 +30,16 @@ Status ExtensionProtocol::on_handshake(const wire::Handshake& theirs, MessageWri
   if (config_.listen_port) ours.listen_port = config_.listen_port;
   if (config_.reqq) ours.reqq = config_.reqq;
   ours.your_ip = packed_ip(remote_.host);
+  if (config_.metadata) {
+    ours.m["ut_metadata"] = kUtMetadata;
+    ours.metadata_size = static_cast<std::int64_t>(config_.metadata->size());
+  }
   const std::string bytes = encode_extension_handshake(ours);
   out.extended(0, std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
   return Status::ok();
 }
 
-Status ExtensionProtocol::on_extended(std::uint8_t ext_id, std::span<const std::uint8_t> payload, MessageWriter&) {
+Status ExtensionProtocol::on_extended(std::uint8_t ext_id, std::span<const std::uint8_t> payload, MessageWriter& out) {
   if (!enabled_) return Status(ErrorCode::protocol_error, "extended message without the extension protocol");
   if (ext_id == 0) {
     auto h = parse_extension_handshake(payload);
@@ -41,8 +47,30 @@ Status ExtensionProtocol::on_extended(std::uint8_t ext_id, std::span<const std::
     theirs_ = std::move(*h);
     return Status::ok();
   }
-  // An id we never gave out (we offer no extension yet): ignored, as BEP 10
-  // asks of messages for extensions one does not support.
+  if (ext_id == kUtMetadata && config_.metadata) return on_metadata(payload, out);
+  // An id we never gave out: ignored, as BEP 10 asks of messages for
+  // extensions one does not support.
+  return Status::ok();
+}
+
+Status ExtensionProtocol::on_metadata(std::span<const std::uint8_t> payload, MessageWriter& out) {
+  auto m = parse_metadata_message(payload);
+  if (!m) return m.status();
+  if (m->type != MetadataType::request) return Status::ok();  // we ask for nothing yet
+  const auto their_id = theirs_ ? theirs_->id_of("ut_metadata") : std::nullopt;
+  if (!their_id) return Status::ok();  // it never said where answers go
+  const std::string& info = *config_.metadata;
+  const std::uint32_t pieces = metadata_pieces(static_cast<std::int64_t>(info.size()));
+  std::string reply;
+  if (m->piece >= pieces || metadata_served_ >= kMetadataRequestsPerPiece * pieces) {
+    reply = encode_metadata_reject(m->piece);
+  } else {
+    ++metadata_served_;
+    const std::size_t at = static_cast<std::size_t>(m->piece) * kMetadataPiece;
+    reply = encode_metadata_data(m->piece, static_cast<std::int64_t>(info.size()),
+                                 std::string_view(info).substr(at, kMetadataPiece));
+  }
+  out.extended(*their_id, std::span(reinterpret_cast<const std::uint8_t*>(reply.data()), reply.size()));
   return Status::ok();
 }
 

@@ -1,13 +1,15 @@
 // The extension protocol (BEP 10) on one connection: our reserved bit, our
 // extended handshake once both handshakes are done, and the peer's, parsed
-// and kept. What rides on it (metadata exchange, peer exchange) registers
-// its name here and sends under the id the PEER gave it (its_id), never
-// ours.
+// and kept. What rides on it sends under the id the PEER gave it in its
+// 'm', never ours. Rides on it now: serving our metadata (ut_metadata, BEP
+// 9: data for a piece in range, reject otherwise or past a per-connection
+// budget).
 //
 // Thread-safety: one object per connection, used on its task only.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,6 +23,8 @@ struct ExtensionConfig {
   std::string client;              // our 'v'
   std::uint16_t listen_port = 0;   // our 'p' (0: not listening, left out)
   std::uint32_t reqq = 0;          // requests we queue from one peer (0: left out)
+  // The info dictionary, served by ut_metadata (BEP 9); null: not offered.
+  std::shared_ptr<const std::string> metadata;
 };
 
 class ExtensionProtocol : public PeerExtensions {
@@ -38,12 +42,20 @@ class ExtensionProtocol : public PeerExtensions {
 
   static constexpr std::uint8_t kReservedByte = 5;
   static constexpr std::uint8_t kReservedBit = 0x10;
+  // The ids we ask peers to send our extensions under (our 'm').
+  static constexpr std::uint8_t kUtMetadata = 1;
+  // Metadata requests answered per connection: a peer needs each piece once
+  // (twice if it lost one); past this it gets rejects.
+  static constexpr std::uint32_t kMetadataRequestsPerPiece = 4;
 
  private:
+  Status on_metadata(std::span<const std::uint8_t> payload, MessageWriter& out);
+
   ExtensionConfig config_;
   PeerAddress remote_;
   bool enabled_ = false;  // both sides set the bit
   std::optional<ExtensionHandshake> theirs_;
+  std::uint32_t metadata_served_ = 0;
 };
 
 }  // namespace fluxo

@@ -182,7 +182,10 @@ Status Torrent::begin_running() {
   if (!o_.peer.extensions) {
     // BEP 10 on every connection (the port is final once live).
     ExtensionConfig ext{std::string("fluxo/") + FLUXO_VERSION, parts_.port,
-                        static_cast<std::uint32_t>(UploadQueue::kMaxQueue)};
+                        static_cast<std::uint32_t>(UploadQueue::kMaxQueue),
+                        // A private torrent's metadata comes from its tracker's site, not
+                        // from peers (libtorrent does not serve it either).
+                        meta_.is_private ? nullptr : meta_.info_bytes};
     o_.peer.extensions = [ext](const PeerAddress& remote) { return std::make_unique<ExtensionProtocol>(ext, remote); };
   }
   const unsigned max_peers = std::max(1u, o_.max_peers);

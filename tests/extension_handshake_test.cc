@@ -1,11 +1,12 @@
 // BEP 10: the extended handshake's codec (bounded: hostile values are
 // dropped, oversized or malformed payloads refused) and one connection's
 // ExtensionProtocol (our bit, our handshake only to a peer that set its bit,
-// the peer's kept).
+// the peer's kept); BEP 9's messages and the metadata served over it.
 #include "core/extension_handshake.h"
 
 #include <gtest/gtest.h>
 
+#include "core/metadata_message.h"
 #include "net/message_stream.h"
 #include "pipeline/extension_protocol.h"
 
@@ -109,6 +110,89 @@ TEST(ExtensionProtocol, OurHandshakeGoesOnlyToAPeerThatSetTheBit) {
   EXPECT_EQ(ext.theirs()->client, "peer");
   EXPECT_TRUE(ext.on_extended(7, bytes("anything"), out));
   EXPECT_FALSE(ext.on_extended(0, bytes("not bencode"), out));
+}
+
+TEST(MetadataMessage, EncodesAndParsesEachType) {
+  auto req = parse_metadata_message(bytes(encode_metadata_request(3)));
+  ASSERT_TRUE(req) << req.status().to_string();
+  EXPECT_EQ(req->type, MetadataType::request);
+  EXPECT_EQ(req->piece, 3u);
+  EXPECT_EQ(encode_metadata_reject(2), "d8:msg_typei2e5:piecei2ee");
+  const std::string data = encode_metadata_data(1, 20000, "xyz");
+  EXPECT_EQ(data, "d8:msg_typei1e5:piecei1e10:total_sizei20000ee" "xyz");
+  auto d = parse_metadata_message(bytes(data));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->type, MetadataType::data);
+  EXPECT_EQ(d->total_size, 20000);
+  EXPECT_EQ(std::string(d->data.begin(), d->data.end()), "xyz");
+  EXPECT_EQ(metadata_pieces(16384), 1u);
+  EXPECT_EQ(metadata_pieces(16385), 2u);
+}
+
+TEST(MetadataMessage, HostileMessagesAreRefused) {
+  for (const std::string raw : {"d8:msg_typei0ee", "d5:piecei0ee", "d8:msg_typei7e5:piecei0ee",
+                                "d8:msg_typei0e5:piecei-1ee", "d8:msg_typei0e5:piecei0eextra",
+                                "d8:msg_typei1e5:piecei0ee", "li1ee", "garbage"}) {
+    EXPECT_FALSE(parse_metadata_message(bytes(raw))) << raw;
+  }
+  EXPECT_FALSE(parse_metadata_message(bytes(encode_metadata_data(0, 1, std::string(kMetadataPiece + 2000, 'x')))));
+}
+
+// The peer's answers arrive under the id IT gave ut_metadata, never ours.
+std::vector<std::pair<std::uint8_t, std::string>> extended_messages(std::vector<std::uint8_t>& b) {
+  std::vector<std::pair<std::uint8_t, std::string>> out;
+  for (std::size_t at = 0; at + 6 <= b.size();) {
+    const std::uint32_t len = b[at] << 24 | b[at + 1] << 16 | b[at + 2] << 8 | b[at + 3];
+    EXPECT_EQ(b[at + 4], 20);
+    out.emplace_back(b[at + 5], std::string(b.begin() + static_cast<long>(at) + 6, b.begin() + static_cast<long>(at) + 4 + len));
+    at += 4 + len;
+  }
+  b.clear();
+  return out;
+}
+
+TEST(ExtensionProtocol, ServesMetadataPiecesUnderThePeersIdAndRejectsTheRest) {
+  auto info = std::make_shared<const std::string>(40000, 'i');  // 3 pieces, the last 7232 bytes
+  ExtensionProtocol ext({"fluxo/9.9", 0, 0, info}, PeerAddress{"10.0.0.9", 1});
+  MessageWriter out;
+  ASSERT_TRUE(ext.on_handshake(peer_handshake(true), out));
+  auto sent = extended_messages(out.buffer());
+  ASSERT_EQ(sent.size(), 1u);
+  auto ours = parse_extension_handshake(bytes(sent[0].second));
+  ASSERT_TRUE(ours);
+  EXPECT_EQ(ours->id_of("ut_metadata"), ExtensionProtocol::kUtMetadata);
+  EXPECT_EQ(ours->metadata_size, 40000);
+  // No answer before the peer says which id it reads ut_metadata under.
+  ASSERT_TRUE(ext.on_extended(ExtensionProtocol::kUtMetadata, bytes(encode_metadata_request(0)), out));
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(ext.on_extended(0, bytes("d1:md11:ut_metadatai7eee"), out));
+  ASSERT_TRUE(ext.on_extended(ExtensionProtocol::kUtMetadata, bytes(encode_metadata_request(2)), out));
+  ASSERT_TRUE(ext.on_extended(ExtensionProtocol::kUtMetadata, bytes(encode_metadata_request(3)), out));
+  auto replies = extended_messages(out.buffer());
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].first, 7);
+  auto last = parse_metadata_message(bytes(replies[0].second));
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->type, MetadataType::data);
+  EXPECT_EQ(last->total_size, 40000);
+  EXPECT_EQ(last->data.size(), 40000u - 2 * kMetadataPiece);
+  auto beyond = parse_metadata_message(bytes(replies[1].second));
+  ASSERT_TRUE(beyond);
+  EXPECT_EQ(beyond->type, MetadataType::reject);
+  // A peer asking again and again gets rejects past the budget.
+  int data = 0, rejects = 0;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(ext.on_extended(ExtensionProtocol::kUtMetadata, bytes(encode_metadata_request(0)), out));
+    for (auto& [id, body] : extended_messages(out.buffer())) {
+      auto r = parse_metadata_message(bytes(body));
+      ASSERT_TRUE(r);
+      (r->type == MetadataType::data ? data : rejects)++;
+    }
+  }
+  EXPECT_EQ(data, static_cast<int>(ExtensionProtocol::kMetadataRequestsPerPiece * 3 - 1));
+  EXPECT_EQ(rejects, 40 - data);
+  // A malformed ut_metadata message ends the connection.
+  EXPECT_FALSE(ext.on_extended(ExtensionProtocol::kUtMetadata, bytes("garbage"), out));
 }
 
 }  // namespace

@@ -54,7 +54,9 @@ std::string outcome(const std::string& out, const std::string& scenario) {
 TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   std::string payload = multi_payload("multi");
   std::string torrent = make_torrent(payload, "", "32KiB");
-  auto seeder = fluxo_seeder(torrent, "127.0.30.1", 7201);
+  // Limited, so the connection lasts long enough for libtorrent to be asked
+  // about its peer (two seeds part as soon as the download completes).
+  auto seeder = fluxo_seeder(torrent, "127.0.30.1", 7201, {"--upload-limit", "4MiB"});
   auto r = lt_leech(torrent, "127.0.30.2", {"127.0.30.1:7201"}, {"--clients"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("lt-out/multi"));
@@ -64,6 +66,27 @@ TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   auto clients = report->getObject("clients");
   ASSERT_TRUE(clients && clients->has("127.0.30.1:7201")) << r.out;
   EXPECT_EQ(clients->getValue<std::string>("127.0.30.1:7201"), std::string("fluxo/") + FLUXO_VERSION) << r.out;
+}
+
+// BEP 9: a libtorrent leecher given only a magnet link and fluxo's address
+// fetches the info dictionary from fluxo (ut_metadata), checks it against
+// the info-hash, then the data. A private torrent's metadata is not served.
+TEST_F(SeedTest, ALibtorrentMagnetLeecherGetsTheMetadataFromAFluxoSeeder) {
+  std::string payload = multi_payload("multi");
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  auto seeder = fluxo_seeder(torrent, "127.0.30.5", 7205);
+  const std::string magnet = "magnet:?xt=urn:btih:" + info_hash(torrent) + "&dn=multi";
+  auto r = lt_leech(magnet, "127.0.30.6", {"127.0.30.5:7205"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << "seeder:\n" << seeder->output();
+  expect_same_tree(payload, path("lt-out/multi"));
+
+  std::string secret = make_torrent(single_payload("secret.bin", 300'001), "", "32KiB", {"--private"});
+  auto private_seeder = fluxo_seeder(secret, "127.0.30.7", 7207);
+  auto refused = run_process({kPython, kSrc + "/tools/lt_swarm.py", "leech",
+                              "magnet:?xt=urn:btih:" + info_hash(secret), path("lt-secret"), "--ip", "127.0.30.8",
+                              "--peer", "127.0.30.7:7207", "--timeout", "5"});
+  EXPECT_NE(refused.exit_code, 0) << "a private torrent's metadata was served";
+  EXPECT_FALSE(std::filesystem::exists(path("lt-secret/secret.bin")));
 }
 
 TEST_F(SeedTest, Aria2cAndLibtorrentLeechFromAFluxoSeederFoundThroughOpentracker) {

@@ -126,8 +126,12 @@ def leech(args):
     start = time.time()
     handles = []
     for t in [args.torrent] + (args.also or []):
-        p = unmanaged(lt.add_torrent_params())
-        p.ti = lt.torrent_info(t)
+        if t.startswith("magnet:"):
+            # The metadata comes from the peers (BEP 9).
+            p = unmanaged(lt.parse_magnet_uri(t))
+        else:
+            p = unmanaged(lt.add_torrent_params())
+            p.ti = lt.torrent_info(t)
         p.save_path = args.save_dir
         h = ses.add_torrent(p)
         for peer in args.peer or []:
@@ -136,15 +140,22 @@ def leech(args):
         handles.append(h)
     deadline = start + args.timeout
     clients = {}  # peer address -> client name (BEP 10 'v', else from the peer id)
+
+    def sample_clients():
+        for h in handles:
+            for p in h.get_peer_info():
+                name = p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) else p.client
+                if name or "%s:%d" % p.ip not in clients:
+                    clients["%s:%d" % p.ip] = name
+
     while time.time() < deadline:
         if args.clients:
-            for h in handles:
-                for p in h.get_peer_info():
-                    clients["%s:%d" % p.ip] = p.client.decode("utf-8", "replace") \
-                        if isinstance(p.client, bytes) else p.client
+            sample_clients()
         if all(h.status().is_seeding for h in handles):
             break
         time.sleep(0.05)
+    if args.clients:
+        sample_clients()
     elapsed = time.time() - start
     states = [h.status() for h in handles]
     done = all(st.is_seeding for st in states)
@@ -202,7 +213,7 @@ def main():
     s.add_argument("--upload-limit", type=int, default=0, help="bytes per second per seeder, 0 = none")
     s.add_argument("--also", action="append", help="another torrent to seed from DATA_PARENT")
     l = sub.add_parser("leech")
-    l.add_argument("torrent")
+    l.add_argument("torrent", help="a .torrent file or a magnet link")
     l.add_argument("save_dir")
     l.add_argument("--peer", action="append")
     l.add_argument("--also", action="append", help="another torrent to download into SAVE_DIR")

@@ -136,9 +136,11 @@ class SwarmTest : public ::testing::Test {
     return root;
   }
 
-  std::string make_torrent(const std::string& payload, const std::string& tracker, const std::string& piece) {
+  std::string make_torrent(const std::string& payload, const std::string& tracker, const std::string& piece,
+                           const std::vector<std::string>& extra = {}) {
     std::string out = path("t-" + std::to_string(++torrents_) + ".torrent");
     std::vector<std::string> argv{FLUXO_BINARY, "create", payload, "-o", out, "--piece-size", piece, "-q"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     if (!tracker.empty()) {
       argv.push_back("-t");
       argv.push_back(tracker);
