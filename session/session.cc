@@ -12,6 +12,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kTick{50};
 constexpr std::chrono::milliseconds kPoll{200};
+// A handshake read this long without completing counts as silent.
+constexpr std::chrono::milliseconds kSilentAfter{250};
 // Torrents checking at once (a thread each; most find resume data or
 // nothing on disk and are done at once, rechecks take turns).
 constexpr unsigned kMaxChecking = 8;
@@ -162,43 +164,49 @@ Status Session::go_live(bool serve_only) {
   return serve_only ? listen_status_ : Status::ok();
 }
 
-// One address may hold half of the handshakes at once: a silent flood
-// from one host leaves the other half to everyone else, and an honest
-// client opening connections for many torrents at once is not refused. A
-// silent flood from many addresses is met by eviction (await_handshake_room).
+// One address may hold half of the handshakes silent at once: a silent
+// flood from one host leaves the other half to everyone else. Only
+// handshakes read for kSilentAfter count: an honest client opening
+// connections for many torrents at once is let in even when its
+// handshakes queue for a runner on a loaded machine (a queued handshake
+// has not been read yet; an honest one read is done in microseconds). A
+// silent flood from many addresses is met by eviction
+// (await_handshake_room).
 std::optional<std::uint64_t> Session::begin_handshake(const std::string& ip) {
   std::lock_guard lock(pending_mu_);
-  unsigned& n = pending_by_ip_[ip];
-  if (n >= std::max(2u, o_.max_handshakes / 2)) return std::nullopt;  // n > 0: no empty entry is left
-  ++n;
+  const auto now = Clock::now();
+  const auto silent = std::count_if(pending_.begin(), pending_.end(), [&](const auto& e) {
+    const PendingHandshake& p = e.second;
+    return p.socket && !p.evicted && p.ip == ip && now - p.since >= kSilentAfter;
+  });
+  if (static_cast<unsigned>(silent) >= std::max(2u, o_.max_handshakes / 2)) return std::nullopt;
   const std::uint64_t id = next_handshake_++;
-  pending_.emplace(id, PendingHandshake{ip, Clock::now()});
+  pending_.emplace(id, PendingHandshake{ip, now});
   return id;
 }
 
 void Session::watch_handshake(std::uint64_t id, PeerSocket& socket) {
   std::lock_guard lock(pending_mu_);
   auto it = pending_.find(id);
-  if (it != pending_.end()) it->second.socket = &socket;
+  if (it == pending_.end()) return;
+  it->second.socket = &socket;
+  it->second.since = Clock::now();
 }
 
 void Session::end_handshake(std::uint64_t id) {
   {
     std::lock_guard lock(pending_mu_);  // an eviction's interrupt() is done before the socket can go
-    auto it = pending_.find(id);
-    if (it == pending_.end()) return;
-    auto ip = pending_by_ip_.find(it->second.ip);
-    if (ip != pending_by_ip_.end() && --ip->second == 0) pending_by_ip_.erase(ip);
-    pending_.erase(it);
+    if (pending_.erase(id) == 0) return;
   }
   handshake_cv_.notify_one();
 }
 
 Session::PendingHandshake* Session::stalest_handshake() {
+  PendingHandshake* stalest = nullptr;
   for (auto& [id, p] : pending_) {
-    if (!p.evicted && p.socket) return &p;
+    if (!p.evicted && p.socket && (!stalest || p.since < stalest->since)) stalest = &p;
   }
-  return nullptr;
+  return stalest;
 }
 
 // When every handshake is taken, or the connection budget is, the

@@ -111,11 +111,12 @@ class Session {
   // go on without listening.
   Status go_live(bool serve_only);
   Status open_listener();
-  // A handshake being read: its id, or nullopt when its address holds its
-  // share already.
+  // A handshake to be read: its id, or nullopt when its address holds its
+  // share of silent handshakes already.
   std::optional<std::uint64_t> begin_handshake(const std::string& ip);
   // The socket reading handshake `id`, which eviction may interrupt until
-  // end_handshake(id).
+  // end_handshake(id); the peer's grace starts now (time spent queued for
+  // a runner is ours, not the peer's).
   void watch_handshake(std::uint64_t id, PeerSocket& socket);
   void end_handshake(std::uint64_t id);
   // Room for one more handshake: waits up to kPoll, making room first by
@@ -152,8 +153,8 @@ class Session {
   std::atomic<bool> stop_{false};
   struct PendingHandshake {
     std::string ip;
-    std::chrono::steady_clock::time_point since;
-    PeerSocket* socket = nullptr;  // once watched
+    std::chrono::steady_clock::time_point since;  // when reading began
+    PeerSocket* socket = nullptr;                  // once watched
     bool evicted = false;
   };
   std::mutex pending_mu_;
@@ -161,8 +162,7 @@ class Session {
   // Guarded by pending_mu_: handshakes being read, oldest first (ids rise).
   std::map<std::uint64_t, PendingHandshake> pending_;
   std::uint64_t next_handshake_ = 0;
-  std::map<std::string, unsigned> pending_by_ip_;
-  PendingHandshake* stalest_handshake();  // the oldest not yet evicted; with pending_mu_ held
+  PendingHandshake* stalest_handshake();  // read longest, not yet evicted; with pending_mu_ held
   // The session's own tasks (the accept loop, handshakes not yet routed).
   std::mutex tasks_mu_;
   std::condition_variable tasks_cv_;
