@@ -455,4 +455,40 @@ Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& li
   return m;
 }
 
+namespace {
+void put_string(std::string& out, std::string_view s) {
+  out += std::to_string(s.size());
+  out += ':';
+  out += s;
+}
+}  // namespace
+
+std::string torrent_file_from_info(std::string_view info, const std::vector<std::vector<std::string>>& trackers) {
+  std::string out = "d";
+  const std::string* first = nullptr;
+  for (const auto& tier : trackers) {
+    if (!tier.empty()) {
+      first = &tier.front();
+      break;
+    }
+  }
+  if (first) {  // keys in sorted order: announce, announce-list, info
+    put_string(out, "announce");
+    put_string(out, *first);
+    put_string(out, "announce-list");
+    out += 'l';
+    for (const auto& tier : trackers) {
+      if (tier.empty()) continue;
+      out += 'l';
+      for (const auto& url : tier) put_string(out, url);
+      out += 'e';
+    }
+    out += 'e';
+  }
+  put_string(out, "info");
+  out += info;
+  out += 'e';
+  return out;
+}
+
 }  // namespace fluxo

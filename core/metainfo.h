@@ -98,4 +98,9 @@ struct Metainfo {
 
 Result<Metainfo> parse_metainfo(std::string_view bytes, const MetainfoLimits& limits = {});
 
+// A .torrent file around an info dictionary fetched from peers (BEP 9):
+// `info` as it came (its hash is the info-hash), `trackers` as announce
+// (the first) and announce-list (the tiers). Not validated: parse it.
+std::string torrent_file_from_info(std::string_view info, const std::vector<std::vector<std::string>>& trackers);
+
 }  // namespace fluxo

@@ -4,7 +4,9 @@
 #include <random>
 #include <thread>
 
+#include "core/extension_handshake.h"
 #include "pipeline/peer_book.h"
+#include "storage/resume_file.h"
 
 namespace fluxo {
 namespace {
@@ -62,6 +64,10 @@ Session::Session(SessionOptions options)
   parts_.prefetch = [this](std::function<void()> task) { prefetch_runners_.run(std::move(task)); };
   parts_.go_live = [this](bool serve_only) { return go_live(serve_only); };
   parts_.wake = [this] { wake(); };
+  parts_.claim_path = [this](const void* who, const std::filesystem::path& where) {
+    std::lock_guard lock(routes_mu_);
+    return path_free(who, where, static_cast<const Torrent*>(who)->meta().info_hash);
+  };
   parts_.announce = [this](const std::string& url, const AnnounceRequest& req, const TrackerOptions& o,
                            const std::atomic<bool>* stop) -> Result<AnnounceResponse> {
     if (url.compare(0, 6, "udp://") != 0) return fluxo::announce(url, req, o, stop);
@@ -93,26 +99,72 @@ Session::~Session() {
   // torrents_ go first (declared last): each waits for its own tasks.
 }
 
+Status Session::path_free(const void* who, const std::filesystem::path& where, const InfoHash& hash) const {
+  // Two torrents of one name in one directory would write the same files:
+  // the second would take the first one's data for a damaged copy of its
+  // own and overwrite it.
+  const auto normal = where.lexically_normal();
+  for (const auto& t : torrents_) {
+    if (t.get() == who || !t->has_metadata()) continue;
+    if ((t->options().directory / t->meta().name).lexically_normal() == normal) {
+      return Status(ErrorCode::invalid_argument, normal.string() + " is where " + t->meta().info_hash.hex() +
+                                                     " of this run goes; give " + hash.hex() + " another directory");
+    }
+  }
+  return Status::ok();
+}
+
 Result<Torrent*> Session::add(Metainfo meta, TorrentOptions options) {
   std::lock_guard lock(routes_mu_);
   if (routes_.count(meta.info_hash)) {
     return Status(ErrorCode::invalid_argument, meta.name + " (" + meta.info_hash.hex() + ") is in this session already");
   }
-  // Two torrents of one name in one directory would write the same files:
-  // the second would take the first one's data for a damaged copy of its
-  // own and overwrite it.
-  const auto where = (options.directory / meta.name).lexically_normal();
-  for (const auto& t : torrents_) {
-    if ((t->options().directory / t->meta().name).lexically_normal() == where) {
-      return Status(ErrorCode::invalid_argument,
-                    where.string() + " is where " + t->meta().info_hash.hex() + " of this run goes; give " +
-                        meta.info_hash.hex() + " another directory");
-    }
-  }
+  if (Status s = path_free(nullptr, options.directory / meta.name, meta.info_hash); !s) return s;
   auto t = std::make_unique<Torrent>(parts_, std::move(meta), std::move(options),
                                      [this](const Torrent& from, const DownloadEvent& e) { emit(&from, e); });
   Torrent* raw = t.get();
   routes_.emplace(raw->meta().info_hash, raw);
+  torrents_.push_back(std::move(t));
+  return raw;
+}
+
+Result<Torrent*> Session::add_magnet(const Magnet& magnet, TorrentOptions options) {
+  const std::string hex = magnet.info_hash.hex();
+  if (!magnet.select_only.empty()) {
+    return Status(ErrorCode::unsupported, "magnet " + hex + ": selecting files (so=) is not supported yet");
+  }
+  std::vector<std::vector<std::string>> tiers;
+  for (const auto& tr : magnet.trackers) tiers.push_back({tr});  // each its own tier, tried in order
+  for (const auto& pe : magnet.peers) {
+    PeerAddress a;
+    if (parse_peer_address(pe, a) && std::find(options.peers.begin(), options.peers.end(), a) == options.peers.end()) {
+      options.peers.push_back(a);
+    }
+  }
+  // Fetched by an earlier run: no need to ask peers again. (A saved file
+  // that is damaged or for another hash is ignored: fetched again.)
+  auto saved = options.metadata_only ? Result<std::string>(Status(ErrorCode::not_found, "not looked for"))
+                                     : load_state_file(options.directory, hex + ".torrent", kMaxMetadataSize + (1u << 20), "a saved torrent");
+  if (saved) {
+    auto meta = parse_metainfo(*saved);
+    if (meta && meta->info_hash == magnet.info_hash) {
+      if (meta->trackers.empty()) meta->trackers = tiers;
+      return add(std::move(*meta), std::move(options));
+    }
+  }
+  Metainfo placeholder;
+  placeholder.info_hash = magnet.info_hash;
+  placeholder.name = magnet.display_name.empty() ? hex : magnet.display_name;
+  placeholder.trackers = std::move(tiers);
+  std::lock_guard lock(routes_mu_);
+  if (routes_.count(magnet.info_hash)) {
+    return Status(ErrorCode::invalid_argument, placeholder.name + " (" + hex + ") is in this session already");
+  }
+  auto t = std::make_unique<Torrent>(parts_, std::move(placeholder), std::move(options),
+                                     [this](const Torrent& from, const DownloadEvent& e) { emit(&from, e); },
+                                     Torrent::FromMagnet{});
+  Torrent* raw = t.get();
+  routes_.emplace(magnet.info_hash, raw);
   torrents_.push_back(std::move(t));
   return raw;
 }

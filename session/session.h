@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "core/magnet.h"
 #include "core/metainfo.h"
 #include "core/status.h"
 #include "net/listener.h"
@@ -91,6 +92,12 @@ class Session {
   // a torrent with the same info-hash is in the session already, or one
   // with the same name in the same directory.
   Result<Torrent*> add(Metainfo meta, TorrentOptions options);
+  // Adds a magnet link's torrent: from the metadata saved by an earlier run
+  // (DIR/.fluxo/<info-hash>.torrent) if there is one, else one that fetches
+  // it from peers first (its trackers, its x.pe peers and options.peers).
+  // Refused like add(), and for a magnet that selects files (so=): not
+  // supported yet.
+  Result<Torrent*> add_magnet(const Magnet& magnet, TorrentOptions options);
 
   // Runs every torrent to its end (see above). `on_event` is called on this
   // thread only. Returns an error only when the session itself could not
@@ -111,6 +118,9 @@ class Session {
   // go on without listening.
   Status go_live(bool serve_only);
   Status open_listener();
+  // Whether `where` (directory / name) is free for torrent `who` (the
+  // torrents that have their metadata are asked; lock held by the caller).
+  Status path_free(const void* who, const std::filesystem::path& where, const InfoHash& hash) const;
   // A handshake to be read: its id, or nullopt when its address holds its
   // share of silent handshakes already.
   std::optional<std::uint64_t> begin_handshake(const std::string& ip);

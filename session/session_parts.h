@@ -8,6 +8,7 @@
 #include <functional>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -131,6 +132,9 @@ struct SessionParts {
   // Rechecks read whole torrents from disk: one at a time. (Checks that
   // find resume data, or nothing on disk, do not need it.)
   RecheckTurn rechecks{};
+  // A magnet's torrent learned its name: refused when another torrent of
+  // the session writes to the same place (`where`: directory / name).
+  std::function<Status(const void* torrent, const std::filesystem::path& where)> claim_path{};
   SelfAddresses ourselves{};
 };
 

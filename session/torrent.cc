@@ -14,6 +14,7 @@
 #include "pipeline/upload_queue.h"
 #include "pipeline/verifier.h"
 #include "storage/file_storage.h"
+#include "session/metadata_fetch.h"
 #include "session/resume_keeper.h"
 #include "storage/resume_file.h"
 
@@ -39,7 +40,13 @@ Torrent::Torrent(SessionParts& parts, Metainfo meta, TorrentOptions options, Eve
   result_.summary.total_bytes = meta_.total_size;
 }
 
+Torrent::Torrent(SessionParts& parts, Metainfo placeholder, TorrentOptions options, EventFn on_event, FromMagnet)
+    : Torrent(parts, std::move(placeholder), std::move(options), std::move(on_event)) {
+  needs_metadata_ = true;
+}
+
 Torrent::~Torrent() {
+  fetch_.reset();
   cancel_check_.store(true);
   if (checker_.joinable()) checker_.join();
   if (swarm_) {
@@ -63,7 +70,7 @@ Torrent::~Torrent() {
 }
 
 bool Torrent::downloading() const {
-  if (state_ == State::checking) return true;
+  if (state_ == State::checking || state_ == State::fetching) return true;
   return state_ == State::running && o_.download && !completed_at_;
 }
 
@@ -90,10 +97,86 @@ void Torrent::deliver_events() {
 
 void Torrent::start() {
   if (state_ != State::queued) return;
-  state_ = State::checking;
   start_ = Clock::now();
-  last_check_event_ = start_;
+  if (!needs_metadata_) {
+    begin_checking();
+    return;
+  }
+  // Peers that fetch metadata announce our port: the listener first (it
+  // failing is no reason not to download).
+  if (parts_.go_live) (void)parts_.go_live(false);
+  state_ = State::fetching;
+  MetadataFetchOptions f;
+  f.info_hash = meta_.info_hash;
+  f.trackers = meta_.trackers;
+  f.peers = o_.peers;
+  f.use_trackers = o_.use_trackers;
+  f.tracker = o_.tracker;
+  f.peer.client = std::string("fluxo/") + FLUXO_VERSION;
+  f.peer.handshake_timeout = o_.peer.handshake_timeout;
+  fetch_ = std::make_unique<MetadataFetch>(parts_, std::move(f), [this](DownloadEvent e) { push(std::move(e)); });
+}
+
+void Torrent::begin_checking() {
+  state_ = State::checking;
+  last_check_event_ = Clock::now();
   checker_ = std::thread([this] { check(); });
+}
+
+void Torrent::fetch_tick(Clock::time_point now) {
+  if (!fetch_->done()) {
+    fetch_->tick(now);
+    if (result_.status.is_ok() && now - fetch_->last_progress() > o_.stall_timeout) {
+      result_.status = Status(ErrorCode::network_error,
+                              "no peer to fetch the metadata from for " + std::to_string(o_.stall_timeout.count()) +
+                                  " s" + (fetch_->announcing() && !fetch_->tracker_working() ? " (no tracker answered)" : ""));
+      fetch_->stop();
+    }
+    deliver_events();
+    return;
+  }
+  deliver_events();
+  if (result_.status.is_ok() && fetch_->complete()) {
+    if (Status s = adopt_metadata(); !s) result_.status = s;
+  } else if (result_.status.is_ok()) {
+    result_.status = Status(ErrorCode::cancelled, "interrupted");
+  }
+  fetch_.reset();
+  if (!result_.status.is_ok() || o_.metadata_only) {
+    result_.summary = summary(DownloadEvent::Kind::finished);
+    finished();
+    return;
+  }
+  begin_checking();
+}
+
+// The metadata checked against the info-hash: parsed and validated exactly
+// as a .torrent file is (same limits, same sanitizing), with the magnet's
+// trackers, saved as DIR/.fluxo/<info-hash>.torrent so a resumed download
+// does not fetch it again.
+Status Torrent::adopt_metadata() {
+  const std::string file = torrent_file_from_info(fetch_->info(), meta_.trackers);
+  auto m = parse_metainfo(file);
+  if (!m) return Status(m.status().code(), "the metadata peers sent: " + m.status().message());
+  if (m->info_hash != meta_.info_hash) return Status(ErrorCode::corrupt_data, "the metadata does not match the info-hash");
+  if (parts_.claim_path && !o_.metadata_only) {
+    if (Status s = parts_.claim_path(this, o_.directory / m->name); !s) return s;
+  }
+  for (const PeerAddress& a : fetch_->peers()) {
+    if (std::find(o_.peers.begin(), o_.peers.end(), a) == o_.peers.end()) o_.peers.push_back(a);
+  }
+  if (o_.download && !o_.metadata_only) {
+    if (Status s = save_state_file(o_.directory, meta_.info_hash.hex() + ".torrent", file); !s) {
+      push({DownloadEvent::Kind::resume, "warning: the metadata could not be saved (" + s.message() +
+                                             "); a resumed download fetches it again"});
+    }
+  }
+  meta_ = std::move(*m);
+  metadata_file_ = file;
+  needs_metadata_ = false;
+  result_.summary.total_bytes = meta_.total_size;
+  emit({DownloadEvent::Kind::metadata, meta_.name});
+  return Status::ok();
 }
 
 // What is on disk already: resume data if it can be trusted, else a recheck
@@ -278,6 +361,9 @@ void Torrent::tick(Clock::time_point now) {
     case State::queued:
     case State::finished:
       return;
+    case State::fetching:
+      fetch_tick(now);
+      return;
     case State::checking:
       if (!checked_.load(std::memory_order_acquire)) {
         if (now - last_check_event_ >= parts_.progress_interval) {
@@ -328,6 +414,10 @@ void Torrent::stop(Status why) {
       result_.summary = summary(DownloadEvent::Kind::finished);
       finished();
       return;
+    case State::fetching:
+      if (result_.status.is_ok()) result_.status = why.is_ok() ? Status(ErrorCode::cancelled, "interrupted") : why;
+      fetch_->stop();
+      return;  // tick() finishes once its connections have ended
     case State::checking:
       if (result_.status.is_ok()) result_.status = why.is_ok() ? Status(ErrorCode::cancelled, "interrupted") : why;
       cancel_check_.store(true);

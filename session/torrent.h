@@ -4,7 +4,8 @@
 // the peer arena, the hashing and writing pipeline, the memory budget for
 // piece buffers, the connection budget, the peer id and the listener's port.
 //
-// Life: queued -> checking (storage opened, resume data read or the data
+// Life: queued -> [fetching: a magnet link's metadata, session/metadata_fetch.h]
+// -> checking (storage opened, resume data read or the data
 // rechecked, on a thread of its own) -> running (downloading, seeding, or
 // both) -> stopping (peers told to stop, announcer's `stopped` sent, its
 // pieces drained from the pipeline, resume data saved) -> finished, with a
@@ -63,6 +64,9 @@ struct TorrentOptions {
   // `verified` says what is there).
   bool download = true;
   std::optional<Bitfield> verified;
+  // A magnet's torrent ends once its metadata is here (fluxo
+  // fetch-metadata): nothing is checked, downloaded or saved in DIR.
+  bool metadata_only = false;
   bool direct_io = true;                   // O_DIRECT for aligned writes (see storage/file_storage.h)
   std::chrono::seconds stall_timeout{60};  // no block from any peer for this long: give up
   TrackerOptions tracker;
@@ -81,6 +85,7 @@ struct DownloadEvent {
     piece_lost,  // a verified piece failed its hash when read back for a peer
     resume,      // what was found on disk at the start (resume data, recheck), or a save failure
     checking,    // recheck progress: verified_bytes of total_bytes read
+    metadata,    // a magnet's metadata arrived and checked: `text` is the torrent's name
     finished
   };
   Kind kind = Kind::progress;
@@ -120,19 +125,30 @@ class UploadCache;
 struct PieceTarget;
 class FileStorage;
 class ResumeKeeper;
+class MetadataFetch;
 
 class Torrent {
  public:
   using Clock = std::chrono::steady_clock;
-  enum class State { queued, checking, running, stopping, finished };
+  enum class State { queued, fetching, checking, running, stopping, finished };
 
   using EventFn = std::function<void(const Torrent&, const DownloadEvent&)>;
   Torrent(SessionParts& parts, Metainfo meta, TorrentOptions options, EventFn on_event);
+  // A magnet link's torrent: `placeholder` has the info-hash, a name to
+  // show, the trackers (and no pieces); the metadata is fetched from peers
+  // when it starts, and replaces it once it checks.
+  struct FromMagnet {};
+  Torrent(SessionParts& parts, Metainfo placeholder, TorrentOptions options, EventFn on_event, FromMagnet);
   ~Torrent();
   Torrent(const Torrent&) = delete;
   Torrent& operator=(const Torrent&) = delete;
 
+  // Supervisor thread: changes once, when a magnet's metadata arrives.
   const Metainfo& meta() const { return meta_; }
+  bool has_metadata() const { return !needs_metadata_; }
+  // A magnet's torrent: the .torrent file made of the metadata fetched
+  // (empty before, and for torrents added from files).
+  const std::string& metadata_file() const { return metadata_file_; }
   const TorrentOptions& options() const { return o_; }
   State state() const { return state_; }
   // Counts against the session's limit of active downloads: checking, or
@@ -141,7 +157,7 @@ class Torrent {
   bool downloading() const;
 
   // Supervisor thread only.
-  void start();  // queued -> checking
+  void start();  // queued -> fetching or checking
   // Advances the torrent: checking to running once the check is done,
   // dialling, choking, progress, resume saves, completion, seeding limits,
   // the stall timeout, and the steps of stopping.
@@ -167,6 +183,9 @@ class Torrent {
   void serve_incoming(PeerSocket socket, const wire::Handshake& theirs);
 
  private:
+  void begin_checking();
+  void fetch_tick(Clock::time_point now);
+  Status adopt_metadata();
   void check();  // the checking thread's body
   void check_body();
   Result<VerifyReport> recheck(const HashOptions& hash);
@@ -183,7 +202,9 @@ class Torrent {
   void task_done();
 
   SessionParts& parts_;
-  const Metainfo meta_;
+  Metainfo meta_;
+  bool needs_metadata_ = false;
+  std::string metadata_file_;
   TorrentOptions o_;
   EventFn on_event_;
   void emit(const DownloadEvent& e) { on_event_(*this, e); }
@@ -191,6 +212,8 @@ class Torrent {
   bool ran_ = false;
   DownloadResult result_;
   Clock::time_point start_{};
+
+  std::unique_ptr<MetadataFetch> fetch_;
 
   // Checking (its thread writes these, then sets checked_).
   std::thread checker_;

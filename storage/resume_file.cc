@@ -50,14 +50,12 @@ std::size_t max_resume_size(const Metainfo& meta) {
   return (std::size_t{64} << 10) + meta.piece_count() / 8 + 64 * meta.files.size();
 }
 
-Status save_resume(const fs::path& dir, const Metainfo& meta, const ResumeData& data) {
-  const fs::path path = resume_path(dir, meta);
-  const std::string name = path.filename().string();
+Status save_state_file(const fs::path& dir, const std::string& name, std::string_view bytes) {
+  const fs::path path = dir / ".fluxo" / name;
   const std::string tmp_name = name + ".tmp";
   const fs::path tmp = path.parent_path() / tmp_name;
   auto state = open_state_dir(dir, true);
   if (!state) return Status(ErrorCode::io_error, state.status().message());
-  const std::string bytes = encode_resume(data);
   auto fd = open_regular_at(state->get(), tmp, tmp_name.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
   if (!fd) return Status(ErrorCode::io_error, fd.status().message());
   std::size_t done = 0;
@@ -78,22 +76,20 @@ Status save_resume(const fs::path& dir, const Metainfo& meta, const ResumeData& 
   return Status::ok();
 }
 
-Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta) {
-  const fs::path path = resume_path(dir, meta);
-  const std::string name = path.filename().string();
+Result<std::string> load_state_file(const fs::path& dir, const std::string& name, std::size_t max_size,
+                                    const std::string& what) {
+  const fs::path path = dir / ".fluxo" / name;
   auto state = open_state_dir(dir, false);
   Result<UniqueFd> fd = state ? open_regular_at(state->get(), path, name.c_str(), O_RDONLY) : state.status();
   if (!fd) {
-    if (fd.status().code() == ErrorCode::not_found) return Status(ErrorCode::not_found, path.string() + ": no resume data");
+    if (fd.status().code() == ErrorCode::not_found) return Status(ErrorCode::not_found, path.string() + ": not there");
     return fd.status();
   }
   struct stat st {};
   if (::fstat(fd->get(), &st) != 0) return io_error(path, "cannot stat");
-  const std::size_t cap = max_resume_size(meta);
-  if (static_cast<std::uint64_t>(st.st_size) > cap) {
+  if (static_cast<std::uint64_t>(st.st_size) > max_size) {
     return Status(ErrorCode::limit_exceeded, path.string() + ": " + std::to_string(st.st_size) +
-                                                 " bytes, more than resume data for this torrent can be (" +
-                                                 std::to_string(cap) + ")");
+                                                 " bytes, more than " + what + " can be (" + std::to_string(max_size) + ")");
   }
   // One byte more than fstat said: a file that grows meanwhile is noticed.
   std::string bytes(static_cast<std::size_t>(st.st_size) + 1, '\0');
@@ -107,6 +103,23 @@ Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta) {
   }
   if (got == bytes.size()) return Status(ErrorCode::parse_error, path.string() + ": changed while being read");
   bytes.resize(got);
+  return bytes;
+}
+
+Status save_resume(const fs::path& dir, const Metainfo& meta, const ResumeData& data) {
+  return save_state_file(dir, resume_path(dir, meta).filename().string(), encode_resume(data));
+}
+
+Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta) {
+  const fs::path path = resume_path(dir, meta);
+  auto loaded = load_state_file(dir, path.filename().string(), max_resume_size(meta), "resume data for this torrent");
+  if (!loaded) {
+    if (loaded.status().code() == ErrorCode::not_found) {
+      return Status(ErrorCode::not_found, path.string() + ": no resume data");
+    }
+    return loaded.status();
+  }
+  const std::string& bytes = *loaded;
   auto r = decode_resume(bytes, meta);
   if (!r) return Status(r.status().code(), path.string() + ": " + r.status().message());
   if (r->files != stamp_files(dir, meta)) {

@@ -17,6 +17,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/metainfo.h"
@@ -37,6 +38,14 @@ std::size_t max_resume_size(const Metainfo& meta);
 std::vector<FileStamp> stamp_files(const std::filesystem::path& dir, const Metainfo& meta);
 
 Status save_resume(const std::filesystem::path& dir, const Metainfo& meta, const ResumeData& data);
+
+// Any file of DIR/.fluxo/ (resume data, a magnet's fetched metadata), saved
+// atomically and loaded with the same care (no links followed, at most
+// `max_size` bytes, `what` naming the content in that error; not_found when
+// it is not there).
+Status save_state_file(const std::filesystem::path& dir, const std::string& name, std::string_view bytes);
+Result<std::string> load_state_file(const std::filesystem::path& dir, const std::string& name, std::size_t max_size,
+                                    const std::string& what);
 
 // The resume data for `meta` under dir, checked against the files as they are
 // now. not_found when there is none; any other error says why it cannot be

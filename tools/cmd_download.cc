@@ -1,4 +1,4 @@
-// fluxo download FILE.torrent... [-i LIST] [options]
+// fluxo download (FILE.torrent | MAGNET)... [-i LIST] [options]
 #include <cstdio>
 #include <string>
 
@@ -15,7 +15,7 @@ namespace fluxo::cli {
 namespace {
 
 constexpr const char* kUsageHead =
-    "usage: fluxo download FILE.torrent... [-i LIST] [options]\n"
+    "usage: fluxo download (FILE.torrent | MAGNET)... [-i LIST] [options]\n"
     "\n"
     "Downloads torrents into a directory, each at its own path inside it (the\n"
     "torrent's sanitized name), verifying every piece, and serves verified\n"
@@ -28,9 +28,15 @@ constexpr const char* kUsageHead =
     "the data it finds (Ctrl-C saves every torrent's resume data). Exits 0 only\n"
     "when every byte of every torrent is written and verified.\n"
     "\n"
+    "A magnet link (quote it for the shell) first fetches the torrent's\n"
+    "metadata from peers (BEP 9): from its trackers (tr=), the peers it names\n"
+    "(x.pe=) and --peer; the metadata is checked against the info-hash and\n"
+    "saved as DIR/.fluxo/<info-hash>.torrent, so a resumed download does not\n"
+    "fetch it again. Selecting files (so=) is not supported yet.\n"
+    "\n"
     "  -o, --output DIR         download directory (default: the current one)\n"
-    "  -i, --input-file LIST    also the torrents listed in LIST, one path per\n"
-    "                           line; blank lines and lines starting with # are\n"
+    "  -i, --input-file LIST    also the torrents listed in LIST, one path or\n"
+    "                           magnet link per line; blank lines and lines starting with # are\n"
     "                           skipped; - reads standard input. A torrent that\n"
     "                           cannot be read is reported; the others go on\n"
     "      --max-active N       torrents downloading at once (default 8)\n"
@@ -81,7 +87,9 @@ int run_download(std::span<const std::string> args) {
     return kExitOk;
   }
   const auto lists = parsed->values("input-file");
-  if (parsed->positional.empty() && lists.empty()) return usage_error("no .torrent file given (and no -i LIST)");
+  if (parsed->positional.empty() && lists.empty()) {
+    return usage_error("no .torrent file or magnet link given (and no -i LIST)");
+  }
 
   SessionOptions so;
   TorrentOptions o;
@@ -122,6 +130,16 @@ int run_download(std::span<const std::string> args) {
   // One torrent with nowhere to find peers is a usage error, as it always
   // was; among several, such a torrent fails on its own.
   for (auto& src : sources) {
+    if (src.magnet) {
+      const bool nowhere = o.peers.empty() && src.magnet->peers.empty() && (src.magnet->trackers.empty() || !o.use_trackers);
+      if (!nowhere) continue;
+      const std::string why = "the magnet link names no tracker (tr=) and no peer (x.pe=), and no --peer is given: "
+                              "nowhere to find peers";
+      if (sources.size() == 1) return usage_error(why);
+      src.magnet.reset();
+      src.meta = Status(ErrorCode::network_error, why);
+      continue;
+    }
     if (!src.meta || !o.peers.empty() || !src.meta->trackers.empty()) continue;
     if (sources.size() == 1) return usage_error("no trackers and no --peer: nowhere to find peers");
     src.meta = Status(ErrorCode::network_error, src.meta->name + ": no trackers and no --peer: nowhere to find peers");

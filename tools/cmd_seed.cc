@@ -75,6 +75,13 @@ int run_seed(std::span<const std::string> args) {
     return kExitIo;
   }
   if (sources.empty()) return usage_error("the list names no torrent");
+  for (auto& src : sources) {
+    if (!src.magnet) continue;
+    // Nothing to seed before its data is here: download it first.
+    if (sources.size() == 1) return usage_error("a magnet link cannot be seeded: download it first (fluxo download)");
+    src.magnet.reset();
+    src.meta = Status(ErrorCode::invalid_argument, "a magnet link cannot be seeded: download it first");
+  }
   return run_torrents(so, o, std::move(sources),
                       RunStyle{.label = "seeding", .quiet = parsed->has("quiet"), .json = parsed->has("json"),
                                .serve_only = true});

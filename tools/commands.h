@@ -14,5 +14,6 @@ int run_seed(std::span<const std::string> args);
 int run_bench(std::span<const std::string> args);
 int run_verify(std::span<const std::string> args);
 int run_scrape(std::span<const std::string> args);
+int run_fetch_metadata(std::span<const std::string> args);
 
 }  // namespace fluxo::cli

@@ -21,10 +21,11 @@ constexpr const char* kUsage =
     "commands:\n"
     "  info FILE.torrent|MAGNET   show what a torrent or magnet link describes\n"
     "  create PATH -o OUT         make a .torrent of a file or directory\n"
-    "  download FILE.torrent      download a torrent, verifying every piece\n"
+    "  download FILE.torrent|MAGNET  download torrents, verifying every piece\n"
     "  seed FILE.torrent -d DIR   recheck a torrent's data and serve it to peers\n"
     "  verify FILE.torrent -d DIR recheck a torrent's data against its hashes\n"
     "  scrape FILE.torrent|MAGNET ask the trackers how many seed and leech\n"
+    "  fetch-metadata MAGNET -o OUT  write a magnet link's .torrent, from peers\n"
     "  bench [--size 1GiB]        a self-contained loopback swarm benchmark\n"
     "\n"
     "  fluxo COMMAND --help       help for one command\n"
@@ -58,6 +59,7 @@ int dispatch(const std::vector<std::string>& args) {
     if (cmd == "bench") return run_bench(rest);
     if (cmd == "verify") return run_verify(rest);
     if (cmd == "scrape") return run_scrape(rest);
+    if (cmd == "fetch-metadata") return run_fetch_metadata(rest);
   } catch (const std::bad_alloc&) {
     print_error("out of memory");
     return kExitFailure;

@@ -40,6 +40,7 @@ const char* kind_name(DownloadEvent::Kind k) {
     case DownloadEvent::Kind::piece_lost: return "piece_lost";
     case DownloadEvent::Kind::resume: return "resume";
     case DownloadEvent::Kind::checking: return "checking";
+    case DownloadEvent::Kind::metadata: return "metadata";
     case DownloadEvent::Kind::finished: return "finished";
   }
   return "unknown";
@@ -153,6 +154,9 @@ void print_event_json(const DownloadEvent& e, const Metainfo* m, const Status* s
   j.begin_object().key("event").value(kind_name(e.kind));
   if (m) j.key("info_hash").value(m->info_hash.hex()).key("name").value(m->name);
   switch (e.kind) {
+    case DownloadEvent::Kind::metadata:
+      if (m) j.key("total_bytes").value(m->total_size).key("pieces").value(m->piece_count());
+      break;
     case DownloadEvent::Kind::started:
       j.key("total_bytes").value(e.total_bytes);
       if (m) j.key("pieces").value(m->piece_count()).key("piece_length").value(m->piece_length);
@@ -198,6 +202,8 @@ void print_event_json(const DownloadEvent& e, const Metainfo* m, const Status* s
 
 namespace {
 
+void report_warnings(const Metainfo& m, bool json, bool single);
+
 // Prints a session's events as `--quiet`, `--json` or the terminal want
 // them. One torrent: a progress line of its own and plain messages, as the
 // single-torrent commands always printed. More: a totals line (torrents
@@ -210,6 +216,19 @@ class Printer {
         check_line_("checking", !style.quiet && !style.json) {}
 
   void operator()(const Torrent* t, const DownloadEvent& e) {
+    if (e.kind == DownloadEvent::Kind::metadata && t) {
+      // A magnet's torrent has its name and files now: say so, then what
+      // sanitizing changed, as a .torrent's warnings are said before it starts.
+      if (style_.json) {
+        print_event_json(e, &t->meta());
+      } else if (!style_.quiet) {
+        clear();
+        std::fprintf(stderr, "fluxo: metadata for %s: %s in %u pieces\n", printable(t->meta().name).c_str(),
+                     human_bytes(t->meta().total_size).c_str(), t->meta().piece_count());
+      }
+      if (style_.json || !style_.quiet) report_warnings(t->meta(), style_.json, single_);
+      return;
+    }
     if (style_.json) {
       if (e.kind == DownloadEvent::Kind::finished && t) {
         Status st = outcome(*t);
@@ -383,9 +402,20 @@ void report_warnings(const Metainfo& m, bool json, bool single) {
 constexpr std::size_t kMaxListBytes = 16u << 20;
 constexpr std::size_t kMaxTorrents = 10000;
 
+namespace {
+
+TorrentSource source_of(const std::string& text) {
+  if (!looks_like_magnet(text)) return {text, load_torrent_file(text), std::nullopt};
+  auto m = parse_magnet(text);
+  if (!m) return {text, Status(m.status().code(), "magnet link: " + m.status().message()), std::nullopt};
+  return {text, Status(ErrorCode::invalid_argument, "a magnet link"), std::move(*m)};
+}
+
+}  // namespace
+
 std::optional<std::string> collect_sources(const std::vector<std::string>& paths, const std::vector<std::string>& lists,
                                            std::vector<TorrentSource>& out) {
-  for (const auto& p : paths) out.push_back({p, load_torrent_file(p)});
+  for (const auto& p : paths) out.push_back(source_of(p));
   for (const auto& list : lists) {
     std::string text;
     if (list == "-") {
@@ -410,7 +440,7 @@ std::optional<std::string> collect_sources(const std::vector<std::string>& paths
       if (out.size() >= kMaxTorrents) {
         return "-i " + list + ": more than " + std::to_string(kMaxTorrents) + " torrents in one run";
       }
-      out.push_back({line, load_torrent_file(line)});
+      out.push_back(source_of(line));
     }
   }
   return std::nullopt;
@@ -425,7 +455,10 @@ int run_torrents(const SessionOptions& so, const TorrentOptions& to, std::vector
   Session session(so);  // the thread budget, before anything uses oneTBB
   for (auto& src : sources) {
     Status st;
-    if (!src.meta) {
+    if (src.magnet) {
+      auto added = session.add_magnet(*src.magnet, to);
+      if (!added) st = added.status();
+    } else if (!src.meta) {
       st = src.meta.status();
     } else {
       report_warnings(*src.meta, style.json, single);

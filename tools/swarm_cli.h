@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/magnet.h"
 #include "core/metainfo.h"
 #include "session/session.h"
 #include "tools/args.h"
@@ -39,6 +40,8 @@ void print_event_json(const DownloadEvent& e, const Metainfo* m, const Status* s
 struct TorrentSource {
   std::string label;  // the path (or line) as given
   Result<Metainfo> meta;
+  // A magnet link (label starts with "magnet:"): `meta` is then unused.
+  std::optional<Magnet> magnet;
 };
 
 // Reads the torrents named by `paths`, and by the list files of `-i`
