@@ -8,7 +8,9 @@
 
 namespace fluxo {
 
-MetadataAssembler::MetadataAssembler(InfoHash hash, std::int64_t max_size) : hash_(hash), max_size_(max_size) {}
+MetadataAssembler::MetadataAssembler(InfoHash hash, std::int64_t max_size, std::chrono::milliseconds solo_stall,
+                                     std::function<Clock::time_point()> clock)
+    : hash_(hash), max_size_(max_size), solo_stall_(solo_stall), clock_(std::move(clock)) {}
 
 Status MetadataAssembler::offer(PeerId peer, std::int64_t size) {
   if (size < 1 || size > max_size_) {
@@ -55,12 +57,16 @@ std::optional<std::uint32_t> MetadataAssembler::next_request(PeerId peer) {
     restart(it->second.size);
   }
   if (solo_mode_) {
-    if (solo_ && *solo_ != peer) return std::nullopt;
+    if (solo_ && *solo_ != peer) {
+      if (clock_() - solo_since_ < solo_stall_) return std::nullopt;
+      solo_.reset();  // it sends nothing: the turn passes
+    }
     if (!solo_) {
       // A new solo turn starts from nothing: the pieces of the last one
       // are its peer's only.
       restart(size_);
       solo_ = peer;
+      solo_since_ = clock_();
     }
   }
   for (std::uint32_t i = 0; i < pieces_.size(); ++i) {
@@ -105,7 +111,9 @@ Status MetadataAssembler::deliver(PeerId peer, std::uint32_t piece, std::int64_t
   if (!pieces_[piece].empty()) return Status::ok();  // the other peer asked was first
   pieces_[piece].assign(reinterpret_cast<const char*>(data.data()), data.size());
   from_[piece] = peer;
+  if (solo_ == peer) solo_since_ = clock_();
   ++received_;
+  ++accepted_;
   if (received_ < pieces_.size()) return Status::ok();
   return finish();
 }
@@ -163,6 +171,11 @@ bool MetadataAssembler::condemned(PeerId peer) const {
 std::string MetadataAssembler::info() const {
   std::lock_guard lock(mu_);
   return info_;
+}
+
+std::uint64_t MetadataAssembler::accepted() const {
+  std::lock_guard lock(mu_);
+  return accepted_;
 }
 
 std::uint32_t MetadataAssembler::failures() const {

@@ -14,7 +14,8 @@
 // a lone sender is condemned at once; several senders and the attempt is
 // made again from one peer at a time (solo), each failing solo attempt
 // condemning its peer, so one liar among honest peers cannot get them
-// condemned, and a liar that claims another size than the others holds up
+// condemned (a solo peer that sends nothing for `solo_stall` loses its turn
+// to the next peer that asks, so a silent one holds nothing up either), and a liar that claims another size than the others holds up
 // nothing once its attempt has failed. Sizes above `max_size` are refused
 // (the peer is dropped) before anything is allocated; memory is bounded by
 // the size in use.
@@ -23,7 +24,9 @@
 // by the fetching connections of one torrent).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -40,7 +43,10 @@ namespace fluxo {
 class MetadataAssembler {
  public:
   using PeerId = std::uint32_t;
-  MetadataAssembler(InfoHash hash, std::int64_t max_size);
+  using Clock = std::chrono::steady_clock;
+  MetadataAssembler(InfoHash hash, std::int64_t max_size,
+                    std::chrono::milliseconds solo_stall = std::chrono::seconds(5),
+                    std::function<Clock::time_point()> clock = &Clock::now);
 
   // `peer` says the metadata is `size` bytes. An error (the caller drops
   // the peer): out of 1..max_size.
@@ -67,6 +73,9 @@ class MetadataAssembler {
   bool condemned(PeerId peer) const;
   // The info dictionary's bytes, once complete().
   std::string info() const;
+  // Pieces accepted so far, every attempt together (grows while peers are
+  // of use).
+  std::uint64_t accepted() const;
   // How many times the whole failed its hash.
   std::uint32_t failures() const;
 
@@ -92,9 +101,13 @@ class MetadataAssembler {
   std::uint32_t received_ = 0;
   bool solo_mode_ = false;            // after a failure with several senders
   std::optional<PeerId> solo_;        // the peer with the solo turn
+  Clock::time_point solo_since_{};    // the turn began, or its last piece came
+  const std::chrono::milliseconds solo_stall_;
+  const std::function<Clock::time_point()> clock_;
   bool complete_ = false;
   std::string info_;
   std::uint32_t failures_ = 0;
+  std::uint64_t accepted_ = 0;
 };
 
 }  // namespace fluxo

@@ -116,7 +116,8 @@ class MetadataConnection {
       if (!h) return fail(h.status().message());
       auto their = h->id_of("ut_metadata");
       if (!their) return fail("does not serve metadata (no ut_metadata in its extended handshake)");
-      if (!h->metadata_size) return fail("offered no metadata_size");
+      // (The parser leaves out a size beyond kMaxMetadataSize.)
+      if (!h->metadata_size) return fail("offered no usable metadata_size (none, or over the 64 MiB limit)");
       if (Status st = a_.offer(me_, *h->metadata_size); !st) return fail(st.message());
       their_id_ = *their;
       return Status::ok();

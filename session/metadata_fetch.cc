@@ -63,6 +63,11 @@ MetadataFetch::Clock::time_point MetadataFetch::last_progress() const {
 }
 
 void MetadataFetch::tick(Clock::time_point now) {
+  if (const auto n = assembler_.accepted(); n != accepted_seen_) {
+    accepted_seen_ = n;
+    std::lock_guard lock(mu_);
+    last_progress_ = now;
+  }
   if (stop_.load() || assembler_.complete()) return;
   while (true) {
     {
@@ -95,10 +100,6 @@ void MetadataFetch::connection(PeerAddress addr, MetadataAssembler::PeerId id) {
   auto sock = PeerSocket::connect(addr, std::chrono::milliseconds(5000), parts_.bind_ip);
   Status st = sock.status();
   if (sock) {
-    {
-      std::lock_guard lock(mu_);
-      last_progress_ = Clock::now();
-    }
     connected_.fetch_add(1);
     st = fetch_metadata_over(*sock, o_.peer, assembler_, id, flags);
     connected_.fetch_sub(1);

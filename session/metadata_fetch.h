@@ -70,7 +70,8 @@ class MetadataFetch {
   // Whether any tracker answered the last round (for the stall message).
   bool tracker_working() const { return tracker_ok_.load(); }
   bool announcing() const { return announcer_.joinable(); }
-  // When a connection to a peer last opened (or the fetch began).
+  // When a peer last sent a piece of metadata that was taken (or the fetch
+  // began): peers that connect and send nothing useful do not count.
   Clock::time_point last_progress() const;
 
  private:
@@ -86,6 +87,7 @@ class MetadataFetch {
   std::atomic<std::uint32_t> connected_{0};
   std::atomic<bool> tracker_ok_{false};
   MetadataAssembler::PeerId next_id_ = 0;  // supervisor thread
+  std::uint64_t accepted_seen_ = 0;        // supervisor thread
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

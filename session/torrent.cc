@@ -114,6 +114,7 @@ void Torrent::start() {
   f.tracker = o_.tracker;
   f.peer.client = std::string("fluxo/") + FLUXO_VERSION;
   f.peer.handshake_timeout = o_.peer.handshake_timeout;
+  f.peer.request_timeout = o_.peer.request_timeout;
   fetch_ = std::make_unique<MetadataFetch>(parts_, std::move(f), [this](DownloadEvent e) { push(std::move(e)); });
 }
 
@@ -128,7 +129,7 @@ void Torrent::fetch_tick(Clock::time_point now) {
     fetch_->tick(now);
     if (result_.status.is_ok() && now - fetch_->last_progress() > o_.stall_timeout) {
       result_.status = Status(ErrorCode::network_error,
-                              "no peer to fetch the metadata from for " + std::to_string(o_.stall_timeout.count()) +
+                              "no peer sent any metadata for " + std::to_string(o_.stall_timeout.count()) +
                                   " s" + (fetch_->announcing() && !fetch_->tracker_working() ? " (no tracker answered)" : ""));
       fetch_->stop();
     }

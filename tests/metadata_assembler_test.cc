@@ -222,5 +222,29 @@ TEST(MetadataAssembler, ARejectedPieceIsAskedOfAnotherPeer) {
   EXPECT_EQ(a.next_request(3), 0u);
 }
 
+TEST(MetadataAssembler, ASoloPeerThatSendsNothingLosesItsTurn) {
+  const std::string info = info_of(40'000);
+  std::string lie = info;
+  lie[0] ^= 1;
+  auto now = MetadataAssembler::Clock::now();
+  MetadataAssembler a(hash_of(info), 64 << 20, std::chrono::seconds(5), [&] { return now; });
+  ASSERT_TRUE(a.offer(1, 40'000));  // honest
+  ASSERT_TRUE(a.offer(2, 40'000));  // liar: its piece 0 spoils the whole
+  ASSERT_EQ(a.next_request(2), 0u);
+  ASSERT_EQ(a.next_request(1), 1u);
+  ASSERT_EQ(a.next_request(1), 2u);
+  ASSERT_TRUE(a.deliver(2, 0, 40'000, piece_of(lie, 0)));
+  ASSERT_TRUE(a.deliver(1, 1, 40'000, piece_of(info, 1)));
+  ASSERT_TRUE(a.deliver(1, 2, 40'000, piece_of(info, 2)));
+  ASSERT_EQ(a.failures(), 1u);
+  ASSERT_TRUE(a.offer(3, 40'000));  // silent: takes the solo turn, sends nothing
+  ASSERT_TRUE(a.next_request(3));
+  EXPECT_FALSE(a.next_request(1));
+  now += std::chrono::seconds(6);
+  ASSERT_TRUE(serve_all(a, 1, info, 40'000));  // the turn passed to 1
+  EXPECT_TRUE(a.complete());
+  EXPECT_FALSE(a.condemned(3));
+}
+
 }  // namespace
 }  // namespace fluxo

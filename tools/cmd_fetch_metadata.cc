@@ -27,8 +27,8 @@ constexpr const char* kUsageHead =
     "64 MiB of it, are dropped.\n"
     "\n"
     "  -o, --output FILE        where to write the .torrent (required)\n"
-    "      --timeout SECS       give up after this long without a peer to ask\n"
-    "                           (default 60)\n";
+    "      --timeout SECS       give up after this long without a piece of\n"
+    "                           metadata from any peer (default 60)\n";
 
 constexpr const char* kUsageTail =
     "\n"
