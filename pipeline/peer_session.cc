@@ -39,7 +39,7 @@ class PeerConnection {
                                          .max_requests = c.max_requests},
                   Clock::now()),
         stop_{&s.stop, link_->drop.get()} {
-    if (cfg_.extensions) extensions_ = cfg_.extensions(addr_);
+    if (cfg_.extensions) extensions_ = cfg_.extensions(incoming ? PeerAddress{link_->ip, 0} : addr_, incoming);
   }
 
   ~PeerConnection() {

@@ -62,9 +62,9 @@ struct PeerConfig {
   std::chrono::milliseconds idle_timeout{120000};
   std::uint32_t max_requests = 1000;
   std::uint32_t initial_depth = 16;
-  // Makes the extensions of one connection to `remote`; empty: none
-  // (extended messages are ignored).
-  std::function<std::unique_ptr<PeerExtensions>(const PeerAddress& remote)> extensions;
+  // Makes the extensions of one connection to `remote` (incoming: its IP
+  // and port 0); empty: none (extended messages are ignored).
+  std::function<std::unique_ptr<PeerExtensions>(const PeerAddress& remote, bool incoming)> extensions;
 };
 
 // Runs the whole session; returns why it ended (ok when the download

@@ -264,13 +264,23 @@ Status Torrent::begin_running() {
   }
   ran_ = true;
   if (!o_.peer.extensions) {
-    // BEP 10 on every connection (the port is final once live).
-    ExtensionConfig ext{std::string("fluxo/") + FLUXO_VERSION, parts_.port,
-                        static_cast<std::uint32_t>(UploadQueue::kMaxQueue),
-                        // A private torrent's metadata comes from its tracker's site, not
-                        // from peers (libtorrent does not serve it either).
-                        meta_.is_private ? nullptr : meta_.info_bytes};
-    o_.peer.extensions = [ext](const PeerAddress& remote) { return std::make_unique<ExtensionProtocol>(ext, remote); };
+    // BEP 10 on every connection (the port is final once live). A private
+    // torrent's metadata comes from its tracker's site, not from peers, and
+    // its peers from its tracker only (BEP 27): no ut_metadata, no ut_pex.
+    ExtensionConfig ext;
+    ext.client = std::string("fluxo/") + FLUXO_VERSION;
+    ext.listen_port = parts_.port;
+    ext.reqq = static_cast<std::uint32_t>(UploadQueue::kMaxQueue);
+    if (!meta_.is_private) {
+      ext.metadata = meta_.info_bytes;
+      ext.pex = std::make_shared<PexRoster>();
+      ext.on_pex_peers = [this](std::vector<PeerAddress> peers) {
+        if (swarm_->peers.add(peers) > 0 && parts_.wake) parts_.wake();
+      };
+    }
+    o_.peer.extensions = [ext](const PeerAddress& remote, bool incoming) {
+      return std::make_unique<ExtensionProtocol>(ext, remote, incoming);
+    };
   }
   const unsigned max_peers = std::max(1u, o_.max_peers);
   ConnectionLimits limits;

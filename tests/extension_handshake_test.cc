@@ -77,7 +77,11 @@ wire::Handshake peer_handshake(bool extended) {
 }
 
 TEST(ExtensionProtocol, OurHandshakeGoesOnlyToAPeerThatSetTheBit) {
-  ExtensionProtocol ext({"fluxo/9.9", 7000, 2048}, PeerAddress{"127.0.0.1", 51413});
+  ExtensionConfig config;
+  config.client = "fluxo/9.9";
+  config.listen_port = 7000;
+  config.reqq = 2048;
+  ExtensionProtocol ext(config, PeerAddress{"127.0.0.1", 51413});
   wire::Handshake ours;
   ext.reserve(ours);
   EXPECT_EQ(ours.reserved[5] & 0x10, 0x10);
@@ -153,7 +157,10 @@ std::vector<std::pair<std::uint8_t, std::string>> extended_messages(std::vector<
 
 TEST(ExtensionProtocol, ServesMetadataPiecesUnderThePeersIdAndRejectsTheRest) {
   auto info = std::make_shared<const std::string>(40000, 'i');  // 3 pieces, the last 7232 bytes
-  ExtensionProtocol ext({"fluxo/9.9", 0, 0, info}, PeerAddress{"10.0.0.9", 1});
+  ExtensionConfig config;
+  config.client = "fluxo/9.9";
+  config.metadata = info;
+  ExtensionProtocol ext(config, PeerAddress{"10.0.0.9", 1});
   MessageWriter out;
   ASSERT_TRUE(ext.on_handshake(peer_handshake(true), out));
   auto sent = extended_messages(out.buffer());

@@ -1,9 +1,13 @@
-// Magnet links (BEP 9): fluxo fetches a torrent's metadata from real peers
-// (libtorrent, aria2c) found through x.pe or a UDP-only opentracker, checks
-// it against the info-hash, downloads byte for byte, and keeps it for a
-// resumed run; peers that lie about the metadata (tests/interop/
-// metadata_peer.py) are dropped without holding the download up.
+// Reach: magnet links (BEP 9) and peer exchange (BEP 11) with real peers.
+// fluxo fetches a torrent's metadata from libtorrent and aria2c found
+// through x.pe or a UDP-only opentracker, checks it against the info-hash,
+// downloads byte for byte, and keeps it for a resumed run; peers that lie
+// about the metadata (tests/interop/metadata_peer.py) are dropped without
+// holding the download up. Through PEX, fluxo learns peers only libtorrent
+// knew, and libtorrent learns peers only fluxo knew.
 #include <gtest/gtest.h>
+
+#include <Poco/JSON/Parser.h>
 
 #include <filesystem>
 
@@ -180,6 +184,87 @@ TEST_F(MagnetTest, MagnetsThatCannotBeFetchedAreRefusedClearly) {
   auto bad = run_process({FLUXO_BINARY, "download", "magnet:?xt=urn:btih:123", "--peer", "127.0.0.1:1"});
   EXPECT_EQ(bad.exit_code, 3) << bad.err;
   EXPECT_NE(bad.err.find("xt"), std::string::npos) << bad.err;
+}
+
+// fluxo knows only a libtorrent leecher; the seeder it fetches from is
+// known to that leecher alone. fluxo does not listen (the seeder cannot
+// reach it), so using a second peer means it learned the seeder by PEX.
+TEST_F(MagnetTest, FluxoLearnsThroughPexPeersOnlyLibtorrentKnew) {
+  std::string payload = single_payload("pex-a.bin", 8'000'009);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  // Slow enough that the leecher is still fetching while fluxo joins.
+  auto seeder = lt_seeders(torrent, 1, "127.0.70.1", {"--upload-limit", "2000000"});  // 127.0.70.11
+  BackgroundProcess leecher({kPython, kSrc + "/tools/lt_swarm.py", "leech", torrent, path("lt-out"), "--ip",
+                             "127.0.70.2", "--port", "6881", "--peer", "127.0.70.11:6881", "--timeout", "60"},
+                            path("lt-leech.log"));
+  ASSERT_TRUE(wait_for_port("127.0.70.2", 6881)) << read_file(path("lt-leech.log"));
+  auto r = download(torrent, {"--peer", "127.0.70.2:6881", "--no-trackers", "--no-listen"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("out/pex-a.bin"));
+  auto fin = parse_events(r.out).last("finished");
+  EXPECT_GE(fin->getValue<int>("peers_used"), 2) << r.out;
+  EXPECT_GE(fin->getValue<int>("peers_known"), 2) << r.out;
+}
+
+// A libtorrent leecher knows only fluxo; fluxo knows the seeder. The
+// leecher reports how it learned each peer: the seeder's listening address
+// by peer exchange, which only fluxo could have sent.
+TEST_F(MagnetTest, LibtorrentLearnsThroughPexPeersOnlyFluxoKnew) {
+  std::string payload = single_payload("pex-b.bin", 8'000'009);
+  std::string torrent = make_torrent(payload, "", "64KiB");
+  auto seeder = lt_seeders(torrent, 1, "127.0.71.1", {"--upload-limit", "2000000"});  // 127.0.71.11
+  BackgroundProcess fluxo({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--json", "--peer",
+                           "127.0.71.11:6881", "--no-trackers", "--listen", "127.0.71.3", "--port", "7290"},
+                          path("fluxo.log"));
+  ASSERT_TRUE(fluxo.wait_for_line("{\"event\":\"listening\"", 60s)) << fluxo.output();
+  auto lt = run_process({kPython, kSrc + "/tools/lt_swarm.py", "leech", torrent, path("lt-out"), "--ip", "127.0.71.2",
+                         "--peer", "127.0.71.3:7290", "--timeout", "60", "--clients"});
+  ASSERT_EQ(lt.exit_code, 0) << lt.out << lt.err;
+  expect_same_tree(payload, path("lt-out/pex-b.bin"));
+  auto report = Poco::JSON::Parser().parse(lt.out).extract<Poco::JSON::Object::Ptr>();
+  auto sources = report->getObject("sources");
+  ASSERT_TRUE(sources->has("127.0.71.11:6881")) << lt.out;
+  EXPECT_NE(sources->getValue<int>("127.0.71.11:6881") & 4, 0) << lt.out;  // peer_info.pex
+  ASSERT_TRUE(fluxo.wait_for_line("{\"event\":\"finished\"", 60s)) << fluxo.output();
+  EXPECT_NE(fluxo.lines().back().find("\"ok\":true"), std::string::npos) << fluxo.output();
+}
+
+// What fluxo offers and sends a peer that asks for PEX, while it downloads
+// from a seeder: a public torrent lists the seeder; a private one (BEP 27)
+// offers neither ut_pex nor ut_metadata in its extended handshake.
+TEST_F(MagnetTest, PexListsOtherPeersButNeverForAPrivateTorrent) {
+  for (const bool priv : {false, true}) {
+    SCOPED_TRACE(priv ? "private" : "public");
+    const std::string name = priv ? "pex-p.bin" : "pex-q.bin";
+    std::string payload = single_payload(name, 4'000'037);
+    std::string torrent =
+        make_torrent(payload, "", "64KiB", priv ? std::vector<std::string>{"--private"} : std::vector<std::string>{});
+    const std::string net = priv ? "127.0.72." : "127.0.73.";
+    auto seeder = lt_seeders(torrent, 1, net + "1", {"--upload-limit", "500000"});  // .11
+    BackgroundProcess fluxo({FLUXO_BINARY, "download", torrent, "-o", path("out"), "--json", "--peer",
+                             net + "11:6881", "--no-trackers", "--listen", net + "3", "--port", "7292"},
+                            path("fluxo-" + name + ".log"));
+    ASSERT_TRUE(fluxo.wait_for_line("{\"event\":\"listening\"", 60s)) << fluxo.output();
+    // Connected to the seeder before the probe comes (it is the only peer to list).
+    ASSERT_TRUE(fluxo.wait_for_line("{\"event\":\"progress\"", 60s)) << fluxo.output();
+    auto probe = run_process({kPython, kSrc + "/tests/interop/pex_probe.py", torrent, net + "3:7292", "--bind",
+                              net + "4"});
+    ASSERT_EQ(probe.exit_code, 0) << probe.out << probe.err;
+    auto report = Poco::JSON::Parser().parse(probe.out).extract<Poco::JSON::Object::Ptr>();
+    auto m = report->getArray("m");
+    std::vector<std::string> offered;
+    for (std::size_t i = 0; i < m->size(); ++i) offered.push_back(m->getElement<std::string>(static_cast<unsigned>(i)));
+    if (priv) {
+      EXPECT_EQ(offered, std::vector<std::string>{}) << probe.out;
+      EXPECT_TRUE(report->isNull("added")) << probe.out;
+    } else {
+      EXPECT_EQ(offered, (std::vector<std::string>{"ut_metadata", "ut_pex"})) << probe.out;
+      ASSERT_FALSE(report->isNull("added")) << probe.out;
+      auto added = report->getArray("added");
+      ASSERT_EQ(added->size(), 1u) << probe.out;
+      EXPECT_EQ(added->getElement<std::string>(0), net + "11:6881");
+    }
+  }
 }
 
 }  // namespace

@@ -195,7 +195,7 @@ struct RecordingExtension : PeerExtensions {
 TEST_F(PeerConnectionTest, ExtendedMessagesGoToTheTorrentsExtensions) {
   std::vector<std::string> log;
   PeerConfig config;
-  config.extensions = [&log](const PeerAddress&) { return std::make_unique<RecordingExtension>(&log); };
+  config.extensions = [&log](const PeerAddress&, bool) { return std::make_unique<RecordingExtension>(&log); };
   Remote r = start(config);
   std::string hs = r.read(wire::kHandshakeSize);
   ASSERT_EQ(hs.size(), wire::kHandshakeSize);

@@ -12,7 +12,7 @@ encryption are off.
         "seeder IP:PORT", then "ready", and runs until stdin closes or
         --lifetime seconds pass.
         A line "stats" on stdin prints "uploaded BYTES" (payload sent so far).
-  lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...] [--also T2 ...]
+  lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...] [--also T2 ...] [--clients]
         Downloads TORRENT (and every --also torrent, all at once) with one
         libtorrent session; prints JSON with seconds, bytes and peak RSS when
         every one is done.
@@ -140,6 +140,7 @@ def leech(args):
         handles.append(h)
     deadline = start + args.timeout
     clients = {}  # peer address -> client name (BEP 10 'v', else from the peer id)
+    sources = {}  # peer address -> how libtorrent learned of it (peer_info.source bits, or-ed)
 
     def sample_clients():
         for h in handles:
@@ -147,6 +148,8 @@ def leech(args):
                 name = p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) else p.client
                 if name or "%s:%d" % p.ip not in clients:
                     clients["%s:%d" % p.ip] = name
+                addr = "%s:%d" % p.ip
+                sources[addr] = sources.get(addr, 0) | int(p.source)
 
     while time.time() < deadline:
         if args.clients:
@@ -169,6 +172,7 @@ def leech(args):
     }
     if args.clients:
         report["clients"] = clients
+        report["sources"] = sources
     print(json.dumps(report), flush=True)
     ses.pause()
     sys.exit(0 if done else 1)
@@ -221,7 +225,8 @@ def main():
     l.add_argument("--port", type=int)
     l.add_argument("--timeout", type=float, default=600)
     l.add_argument("--clients", action="store_true",
-                   help="report each peer's client name (BEP 10 'v', else libtorrent's guess from its peer id)")
+                   help="report each peer's client name (BEP 10 'v', else libtorrent's guess from its peer id) "
+                        "and how it was learned ('sources': peer_info.source bits, 4 = peer exchange)")
     r = sub.add_parser("recheck")
     r.add_argument("torrent")
     r.add_argument("save_dir")
