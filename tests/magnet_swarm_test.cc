@@ -40,14 +40,6 @@ class MagnetTest : public SwarmTest {
     return p;
   }
 
-  // The peer_error messages of a run, one string.
-  static std::string peer_errors(const JsonEvents& ev) {
-    std::string all;
-    for (const auto& e : ev.events) {
-      if (e->getValue<std::string>("event") == "peer_error") all += e->getValue<std::string>("message") + "\n";
-    }
-    return all;
-  }
 };
 
 TEST_F(MagnetTest, AMagnetWithOnlyPeersIsFetchedFromLibtorrentSeedersAndItsMetadataKept) {
@@ -136,11 +128,9 @@ TEST_F(MagnetTest, PeersThatLieAboutTheMetadataAreDroppedAndHoldNothingUp) {
                     {});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   expect_same_tree(payload, path("out/liars.bin"));
-  const std::string errors = peer_errors(parse_events(r.out));
-  // Dropped at its extended handshake, whoever else answered first.
-  EXPECT_NE(errors.find("127.0.91.2:7282: offered no usable metadata_size (none, or over the 64 MiB limit)"),
-            std::string::npos)
-      << errors;
+  // Which liars were asked before the honest peer finished depends on
+  // timing: each is tried alone below.
+  EXPECT_EQ(parse_events(r.out).count("metadata"), 1);
 }
 
 // Each liar alone: dropped with the reason, nothing written, exit 5 once
@@ -152,6 +142,7 @@ TEST_F(MagnetTest, FetchMetadataFromOnlyALiarFailsAndWritesNothing) {
       {"wrong-hash", "127.0.91.21:7283: sent metadata that does not match the info-hash"},
       {"long-piece", "127.0.91.22:7283: metadata piece 0 of 16484 bytes (should be 16384)"},
       {"silent", "127.0.91.23:7283: did not send metadata piece"},
+      {"oversized", "127.0.91.24:7283: offered no usable metadata_size (none, or over the 64 MiB limit)"},
   };
   int i = 0;
   for (const auto& [mode, why] : cases) {
