@@ -1,5 +1,7 @@
 #include "core/tracker_response.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -38,16 +40,10 @@ void parse_compact_peers(std::string_view s, bool v6, std::size_t max_peers, Ann
   for (std::size_t off = 0; off + entry <= s.size() && r.peers.size() < max_peers; off += entry) {
     auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[off + i]); };
     PeerAddress a;
-    char buf[64];
-    if (v6) {
-      int n = 0;
-      for (int g = 0; g < 8; ++g) {
-        n += std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n), g ? ":%x" : "%x",
-                           b(2 * g) << 8 | b(2 * g + 1));
-      }
-    } else {
-      std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", b(0), b(1), b(2), b(3));
-    }
+    // The canonical text (RFC 5952 for IPv6: "::1", not "0:0:0:0:0:0:0:1"),
+    // so one peer from a tracker and from PEX is one address.
+    char buf[INET6_ADDRSTRLEN] = {};
+    ::inet_ntop(v6 ? AF_INET6 : AF_INET, s.data() + off, buf, sizeof buf);
     a.host = buf;
     a.port = static_cast<std::uint16_t>(b(entry - 2) << 8 | b(entry - 1));
     if (a.port == 0) {

@@ -35,7 +35,7 @@ TEST(TrackerResponse, DictionaryPeersAndPeers6) {
   ASSERT_TRUE(r) << r.status().to_string();
   ASSERT_EQ(r->peers.size(), 2u);
   EXPECT_EQ(r->peers[0].to_string(), "127.0.0.5:7000");
-  EXPECT_EQ(r->peers[1].to_string(), "[0:0:0:0:0:0:0:1]:6881");
+  EXPECT_EQ(r->peers[1].to_string(), "[::1]:6881");  // canonical, as PEX gives it
 }
 
 TEST(TrackerResponseHostile, FailureReasonIsAnError) {

@@ -113,7 +113,7 @@ TEST(UdpTrackerMessage, AnnounceReplyPeersAreBoundedAndCleaned) {
   auto r6 = parse_reply(v6, true);
   ASSERT_TRUE(r6);
   ASSERT_EQ(r6->announce.peers.size(), 1u);
-  EXPECT_EQ(r6->announce.peers[0].to_string(), "[0:0:0:0:0:0:0:1]:6881");
+  EXPECT_EQ(r6->announce.peers[0].to_string(), "[::1]:6881");
   EXPECT_EQ(parse_reply(header(Action::announce, 3), false).status().code(), ErrorCode::protocol_error);
 }
 

@@ -126,6 +126,17 @@ TEST_F(UdpTrackerTest, AFloodOfPeersIsCapped) {
   EXPECT_EQ(r->peers.size(), 2000u);
 }
 
+// Over IPv6 (the tracker at [::1]) the peers come 18 bytes each.
+TEST_F(UdpTrackerTest, AnIpv6TrackerListsIpv6Peers) {
+  auto t = fake("::1", "ipv6");
+  UdpTrackerClient c(quick());
+  auto r = c.announce("udp://[::1]:6969/announce", request('h'), within(5s));
+  ASSERT_TRUE(r) << r.status().message();
+  ASSERT_EQ(r->peers.size(), 2u);
+  EXPECT_EQ(r->peers[0], (PeerAddress{"::1", 6881}));
+  EXPECT_EQ(r->peers[1], (PeerAddress{"2001:db8::7", 51413}));
+}
+
 TEST_F(UdpTrackerTest, AStopEndsACallToASilentTracker) {
   auto t = fake("127.7.9.9", "silent");
   UdpTrackerClient c(UdpTrackerOptions{});  // the BEP 15 schedule: the first resend after 15 s

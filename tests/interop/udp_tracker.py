@@ -13,6 +13,8 @@ closes. MODE:
   error        answers an error whose message carries terminal escapes
   flood        answers a connect, then an announce with 5000 IPv4 peers
                (more than any client should take) in one 30,000-byte datagram
+  ipv6         (IP is an IPv6 address) answers a connect, then an announce
+               with two IPv6 peers (18 bytes each, as BEP 15 has it over IPv6)
 """
 import argparse
 import select
@@ -45,7 +47,7 @@ def main():
     ap.add_argument("--drop", type=int, default=0)
     ap.add_argument("--other-ip")
     a = ap.parse_args()
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in a.ip else socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((a.ip, a.port))
     other = None
     if a.other_ip:
@@ -93,6 +95,14 @@ def main():
         elif a.mode == "error":
             tid = struct.unpack(">I", data[12:16])[0] if len(data) >= 16 else 0
             s.sendto(struct.pack(">II", 3, tid) + b"go away \x1b[2J\x1b]0;owned\x07", peer)
+        elif a.mode == "ipv6":
+            action, tid = struct.unpack(">II", data[8:16])
+            if action == 0:
+                s.sendto(reply_for(data), peer)
+            else:
+                peers = (socket.inet_pton(socket.AF_INET6, "::1") + struct.pack(">H", 6881) +
+                         socket.inet_pton(socket.AF_INET6, "2001:db8::7") + struct.pack(">H", 51413))
+                s.sendto(struct.pack(">IIIII", 1, tid, 1800, 0, 2) + peers, peer)
         elif a.mode == "flood":
             action, tid = struct.unpack(">II", data[8:16])
             if action == 0:
