@@ -70,11 +70,42 @@ TEST_F(SwarmTest, SingleFileFromLibtorrentSeedersViaAUdpOnlyTracker) {
     auto sc = run_process({FLUXO_BINARY, "scrape", t, "--json", "--udp-resend-ms", "500"});
     ASSERT_EQ(sc.exit_code, 0) << sc.out << sc.err;
     auto j = Poco::JSON::Parser().parse(sc.out).extract<Poco::JSON::Object::Ptr>();
-    auto first = j->getArray("trackers")->getObject(0);
-    EXPECT_EQ(first->getValue<int>("seeders"), 2) << sc.out;
-    EXPECT_EQ(first->getValue<int>("leechers"), 0) << sc.out;
-    EXPECT_EQ(first->getValue<int>("completed"), 1) << sc.out;
+    auto row = j->getArray("trackers")->getObject(0);
+    EXPECT_EQ(row->getValue<int>("seeders"), 2) << sc.out;
+    EXPECT_EQ(row->getValue<int>("leechers"), 0) << sc.out;
+    EXPECT_EQ(row->getValue<int>("completed"), 1) << sc.out;
   }
+}
+
+// BEP 12 with both kinds: the first tier's UDP tracker never answers, the
+// second tier's HTTP one does. The announce moves on after its deadline and
+// finds the seeders there.
+TEST_F(SwarmTest, TiersThatMixUdpAndHttpTrackersAreTriedInOrder) {
+  std::string payload = single_payload("tiers.bin", 3'000'017);
+  std::string torrent = make_torrent(payload, "", "32KiB",
+                                     {"-t", "udp://127.0.74.250:6969/announce", "-t", "http://127.0.74.251:6969/announce"});
+  test::OpenTracker tracker(path("tracker"), "127.0.74.251", 6969, {info_hash(torrent)});
+  auto seeders = lt_seeders(torrent, 2, "127.0.75.");
+  ASSERT_TRUE(wait_for_tracker("127.0.74.251", 6969, info_hash(torrent), 2));
+  auto r = download(torrent, {"--tracker-timeout", "2", "--udp-resend-ms", "500"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(payload, path("out/tiers.bin"));
+  auto ev = parse_events(r.out);
+  int udp_failed_at = -1, http_ok_at = -1, i = 0;
+  for (const auto& e : ev.events) {
+    const std::string kind = e->getValue<std::string>("event");
+    const std::string msg = e->has("message") ? e->getValue<std::string>("message") : "";
+    if (kind == "tracker_error" && msg.find("udp://127.0.74.250:6969") != std::string::npos && udp_failed_at < 0) {
+      udp_failed_at = i;
+    }
+    if (kind == "tracker_ok" && msg.find("http://127.0.74.251:6969") != std::string::npos && http_ok_at < 0) {
+      http_ok_at = i;
+    }
+    ++i;
+  }
+  ASSERT_GE(udp_failed_at, 0) << r.out;
+  ASSERT_GE(http_ok_at, 0) << r.out;
+  EXPECT_LT(udp_failed_at, http_ok_at) << r.out;
 }
 
 TEST_F(SwarmTest, MultiFileWithOddSizesFromEightLibtorrentSeedersViaOpentracker) {
