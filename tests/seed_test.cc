@@ -39,8 +39,9 @@ class SeedTest : public SwarmTest {
   }
 };
 
-const std::vector<std::string> kHostileScenarios{"oversized",    "zero-length",  "past-end",       "bad-index",
-                                                 "choked-flood", "cancel-flood", "keepalive-flood"};
+const std::vector<std::string> kHostileScenarios{"oversized",       "zero-length", "past-end", "bad-index",
+                                                 "choked-flood",    "cancel-flood", "keepalive-flood",
+                                                 "ext-garbage",     "ext-huge"};
 
 // The scenario's outcome as hostile_peer.py printed it ("SCENARIO OUTCOME").
 std::string outcome(const std::string& out, const std::string& scenario) {
@@ -157,6 +158,21 @@ TEST_F(SeedTest, HostileLeechersAreDroppedWhileAnHonestOneDownloads) {
   for (const auto& sc : kHostileScenarios) EXPECT_EQ(outcome(attack.out, sc), "closed") << attack.out;
   ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("lt-out/hostile.bin"));
+}
+
+// A flood of ut_metadata requests for the one metadata piece: each piece is
+// served a few times per connection (kMetadataRequestsPerPiece), every
+// request past that is rejected, and the seeder still serves.
+TEST_F(SeedTest, AMetadataRequestFloodIsAnsweredWithinItsBudget) {
+  std::string payload = single_payload("mflood.bin", 3'000'000);
+  std::string torrent = make_torrent(payload, "", "32KiB");
+  auto seeder = fluxo_seeder(torrent, "127.0.76.1", 7293);
+  auto attack = hostile(torrent, "127.0.76.1:7293", "127.0.76.3", {"metadata-flood"});
+  EXPECT_EQ(attack.exit_code, 0) << attack.err;
+  EXPECT_EQ(outcome(attack.out, "metadata-flood"), "data=4 rejects=4996") << attack.out;
+  auto honest = lt_leech(torrent, "127.0.76.2", {"127.0.76.1:7293"});
+  ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err;
+  expect_same_tree(payload, path("lt-out/mflood.bin"));
 }
 
 // "closed" must mean that a seeder dropped us after the attack: not that

@@ -7,8 +7,11 @@ connection, to check that a seeder drops it (and keeps serving others).
 Scenarios: oversized (a 32 KiB request), zero-length, past-end (a request
 crossing the end of a piece), bad-index (a piece past the last), choked-flood
 (5000 requests without being unchoked), cancel-flood (5000 cancels for
-nothing), keepalive-flood (5000 keep-alives). For each it prints one line,
-"SCENARIO OUTCOME":
+nothing), keepalive-flood (5000 keep-alives), ext-garbage (an extended
+handshake that is not bencode), ext-huge (an extended message of 1 MiB),
+metadata-flood (5000 ut_metadata requests for piece 0: the outcome is then
+"data=N rejects=M", what came back before the seeder went quiet for 2 s).
+For each it prints one line, "SCENARIO OUTCOME":
 
   closed            we connected, the handshake completed (the seeder answered
                     for our info-hash), the attack was sent, and then the
@@ -51,7 +54,8 @@ def connect(args, info_hash):
         s.close()
         raise Outcome("unreachable (%s)" % (e.strerror or e.__class__.__name__))
     try:
-        s.sendall(PSTR + bytes(7) + b"\x04" + info_hash + b"-HO0001-" + os.urandom(12))
+        # The fast extension and the extension protocol (BEP 10).
+        s.sendall(PSTR + bytes(5) + b"\x10\x00\x04" + info_hash + b"-HO0001-" + os.urandom(12))
         got = b""
         while len(got) < 68:
             chunk = s.recv(68 - len(got))
@@ -142,7 +146,78 @@ def attack(s, ti, scenario):
         return send_attack(s, b"".join(struct.pack(">IBIII", 13, 8, 0, i * 16, 16384) for i in range(5000)))
     if scenario == "keepalive-flood":
         return send_attack(s, bytes(4 * 5000))
+    if scenario == "ext-garbage":
+        return send_attack(s, struct.pack(">IBB", 2 + 9, 20, 0) + b"not bcode")
+    if scenario == "ext-huge":
+        return send_attack(s, struct.pack(">IBB", 2 + (1 << 20), 20, 0) + bytes(1 << 20))
+    if scenario == "metadata-flood":
+        theirs = their_extension_id(s, b"ut_metadata")
+        if theirs is None:
+            return "no-ut_metadata"
+        hs = lt.bencode({"m": {"ut_metadata": 3}})
+        req = lt.bencode({"msg_type": 0, "piece": 0})
+        msg = struct.pack(">IBB", 2 + len(hs), 20, 0) + hs
+        msg += (struct.pack(">IBB", 2 + len(req), 20, theirs) + req) * 5000
+        return metadata_replies(s, msg)
     raise SystemExit("unknown scenario " + scenario)
+
+
+def their_extension_id(s, name, seconds=10):
+    """Reads messages until the peer's extended handshake; the id it gives
+    `name` in its 'm' (None if it gives none or sends no handshake)."""
+    end = time.time() + seconds
+    buf = b""
+    s.settimeout(0.5)
+    while time.time() < end:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            continue
+        if not chunk:
+            return None
+        buf += chunk
+        while len(buf) >= 4:
+            (n,) = struct.unpack(">I", buf[:4])
+            if len(buf) < 4 + n:
+                break
+            body, buf = buf[4:4 + n], buf[4 + n:]
+            if n >= 2 and body[0] == 20 and body[1] == 0:
+                return lt.bdecode(body[2:]).get(b"m", {}).get(name)
+    return None
+
+
+def metadata_replies(s, msg):
+    """Sends `msg` and counts ut_metadata data and reject messages that come
+    back (under our id 3) until nothing comes for 2 s or the seeder closes."""
+    data = rejects = 0
+    try:
+        s.sendall(msg)
+    except OSError:
+        return "closed"
+    buf = b""
+    s.settimeout(2)
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            break
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 4:
+            (n,) = struct.unpack(">I", buf[:4])
+            if len(buf) < 4 + n:
+                break
+            body, buf = buf[4:4 + n], buf[4 + n:]
+            if n >= 2 and body[0] == 20 and body[1] == 3:
+                head = body[2:]
+                if b"8:msg_typei1e" in head[:40]:
+                    data += 1
+                elif b"8:msg_typei2e" in head[:40]:
+                    rejects += 1
+    return "data=%d rejects=%d" % (data, rejects)
 
 
 def run(args, ti, info_hash, scenario):
