@@ -115,6 +115,7 @@ void Torrent::start() {
   f.peer.client = std::string("fluxo/") + FLUXO_VERSION;
   f.peer.handshake_timeout = o_.peer.handshake_timeout;
   f.peer.request_timeout = o_.peer.request_timeout;
+  emit({DownloadEvent::Kind::fetching_metadata, meta_.name});
   fetch_ = std::make_unique<MetadataFetch>(parts_, std::move(f), [this](DownloadEvent e) { push(std::move(e)); });
 }
 

@@ -85,6 +85,7 @@ struct DownloadEvent {
     piece_lost,  // a verified piece failed its hash when read back for a peer
     resume,      // what was found on disk at the start (resume data, recheck), or a save failure
     checking,    // recheck progress: verified_bytes of total_bytes read
+    fetching_metadata,  // a magnet's torrent starts asking peers for its metadata
     metadata,    // a magnet's metadata arrived and checked: `text` is the torrent's name
     finished
   };

@@ -113,6 +113,28 @@ TEST_F(MagnetTest, FetchMetadataWritesTheTorrentFromAnAria2Seeder) {
   EXPECT_FALSE(std::filesystem::exists(path("data/.fluxo")));  // nothing else written
 }
 
+// Magnets and a .torrent in one -i list, all at once from one swarm: each
+// magnet's metadata comes first, then every download completes.
+TEST_F(MagnetTest, MagnetsAndTorrentFilesMixInOneList) {
+  std::vector<std::string> payloads, torrents;
+  for (int i = 0; i < 3; ++i) {
+    payloads.push_back(single_payload("mix-" + std::to_string(i) + ".bin", 2'000'003 + 1'000 * i));
+    torrents.push_back(make_torrent(payloads.back(), "", "32KiB"));
+  }
+  auto seeders = lt_seeders(torrents[0], 2, "127.0.78.", {"--also", torrents[1], "--also", torrents[2]});
+  const std::string peers = "x.pe=127.0.78.1:6881&x.pe=127.0.78.2:6881";
+  write_file(path("list.txt"), "# two magnets and a file\n" + magnet(torrents[0], {peers}) + "\n" + torrents[1] +
+                                   "\n" + magnet(torrents[2], {"dn=third", peers}) + "\n");
+  auto r = run_process({FLUXO_BINARY, "download", "-i", path("list.txt"), "-o", path("out"), "--json", "--no-trackers",
+                        "--peer", "127.0.78.1:6881", "--listen", own_ip(), "--max-active", "3"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (int i = 0; i < 3; ++i) expect_same_tree(payloads[i], path("out/mix-" + std::to_string(i) + ".bin"));
+  auto ev = parse_events(r.out);
+  EXPECT_EQ(ev.count("metadata"), 2);
+  EXPECT_EQ(ev.count("started"), 3);
+  EXPECT_EQ(ev.count("finished"), 3);
+}
+
 // Liars first in the list, one honest libtorrent seeder last: each liar is
 // dropped (or never used) and the download completes byte for byte.
 TEST_F(MagnetTest, PeersThatLieAboutTheMetadataAreDroppedAndHoldNothingUp) {

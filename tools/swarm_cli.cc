@@ -41,6 +41,7 @@ const char* kind_name(DownloadEvent::Kind k) {
     case DownloadEvent::Kind::resume: return "resume";
     case DownloadEvent::Kind::checking: return "checking";
     case DownloadEvent::Kind::metadata: return "metadata";
+    case DownloadEvent::Kind::fetching_metadata: return "fetching_metadata";
     case DownloadEvent::Kind::finished: return "finished";
   }
   return "unknown";
@@ -255,6 +256,10 @@ class Printer {
         } else {
           totals();
         }
+        break;
+      case DownloadEvent::Kind::fetching_metadata:
+        clear();
+        std::fprintf(stderr, "fluxo: %sfetching the metadata from peers (magnet link)\n", who.c_str());
         break;
       case DownloadEvent::Kind::listening:
         clear();
