@@ -51,9 +51,11 @@ std::optional<std::uint32_t> MetadataAssembler::next_request(PeerId peer) {
   auto it = offers_.find(peer);
   if (it == offers_.end() || !it->second.live) return std::nullopt;
   if (it->second.size != size_) {
-    // Another size is being fetched: this one's turn comes only when
-    // nobody is left who offered that one.
-    if (size_has_live_offer(size_)) return std::nullopt;
+    // Another size is being fetched. The smallest size a live peer offers
+    // goes first: a liar that offers more than the others would hold them
+    // up for as long as it takes to trickle its pieces; one that offers
+    // less is found out after fewer pieces than the real metadata has.
+    if (size_has_live_offer(size_) && size_ <= it->second.size) return std::nullopt;
     restart(it->second.size);
   }
   if (solo_mode_) {
@@ -152,8 +154,7 @@ void MetadataAssembler::rejected(PeerId peer, std::uint32_t piece) {
 
 void MetadataAssembler::gone(PeerId peer) {
   std::lock_guard lock(mu_);
-  auto it = offers_.find(peer);
-  if (it != offers_.end()) it->second.live = false;
+  offers_.erase(peer);  // (a condemned peer stays in condemned_)
   for (auto& a : asked_) std::erase(a, peer);
   if (solo_ == peer) solo_.reset();  // the next solo turn starts afresh
 }

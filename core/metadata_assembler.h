@@ -15,7 +15,9 @@
 // made again from one peer at a time (solo), each failing solo attempt
 // condemning its peer, so one liar among honest peers cannot get them
 // condemned (a solo peer that sends nothing for `solo_stall` loses its turn
-// to the next peer that asks, so a silent one holds nothing up either), and a liar that claims another size than the others holds up
+// to the next peer that asks, so a silent one holds nothing up either; and
+// when peers offer different sizes, the smallest is fetched first, so a
+// liar offering more than the real size holds nobody up), and a liar that claims another size than the others holds up
 // nothing once its attempt has failed. Sizes above `max_size` are refused
 // (the peer is dropped) before anything is allocated; memory is bounded by
 // the size in use.

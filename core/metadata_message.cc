@@ -62,7 +62,8 @@ Result<MetadataMessage> parse_metadata_message(std::span<const std::uint8_t> pay
       return m;
     }
     default:
-      return bad("unknown msg_type " + std::to_string(*type->as_int()));
+      m.type = MetadataType::other;  // BEP 9: "MUST be ignored"
+      return m;
   }
   if (trailing != 0) return bad("bytes after a request or reject");
   return m;

@@ -15,7 +15,8 @@ namespace fluxo {
 inline constexpr std::size_t kMetadataPiece = 16384;
 inline constexpr std::size_t kMaxMetadataMessage = kMetadataPiece + 1024;
 
-enum class MetadataType : std::uint8_t { request = 0, data = 1, reject = 2 };
+// `other`: a msg_type this side does not know, which BEP 9 says to ignore.
+enum class MetadataType : std::uint8_t { request = 0, data = 1, reject = 2, other = 255 };
 
 struct MetadataMessage {
   MetadataType type = MetadataType::request;
@@ -36,9 +37,9 @@ constexpr std::uint32_t metadata_pieces(std::int64_t size) {
 }
 
 // Errors: protocol_error for a payload over kMaxMetadataMessage, not a
-// dictionary, without an integer msg_type and piece (0..2^31), an unknown
-// msg_type, or bytes after a request or reject. `data` points into
-// `payload`.
+// dictionary, without an integer msg_type and piece (0..2^31), or bytes
+// after a request or reject. An unknown msg_type is `other` (to be
+// ignored). `data` points into `payload`.
 Result<MetadataMessage> parse_metadata_message(std::span<const std::uint8_t> payload);
 
 }  // namespace fluxo

@@ -83,7 +83,21 @@ Status ExtensionProtocol::on_extended(std::uint8_t ext_id, std::span<const std::
   if (ext_id == 0) {
     auto h = parse_extension_handshake(payload);
     if (!h) return h.status();
-    theirs_ = std::move(*h);
+    if (theirs_) {
+      // BEP 10: a later handshake may carry only what changed; 'm' adds to
+      // what we have (entries disabled with 0 are left out by the parser
+      // and stay as they were).
+      for (auto& [name, id] : h->m) {
+        if (theirs_->m.size() < kMaxExtensions || theirs_->m.count(name)) theirs_->m[name] = id;
+      }
+      if (!h->client.empty()) theirs_->client = h->client;
+      if (h->listen_port) theirs_->listen_port = h->listen_port;
+      if (h->reqq) theirs_->reqq = h->reqq;
+      if (h->your_ip) theirs_->your_ip = h->your_ip;
+      if (h->metadata_size) theirs_->metadata_size = h->metadata_size;
+    } else {
+      theirs_ = std::move(*h);
+    }
     if (incoming_ && theirs_->listen_port) listed(PeerAddress{remote_.host, *theirs_->listen_port});
     return Status::ok();
   }

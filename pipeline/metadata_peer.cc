@@ -47,8 +47,12 @@ class MetadataConnection {
           out_.extended(*their_id_, bytes_of(req));
         }
       }
+      // Waiting (another peer's solo turn, another size): keep-alives, so
+      // the peer does not take us for gone.
+      if (out_.empty() && now - last_send_ > kKeepAlive) out_.keep_alive();
       if (!out_.empty()) {
         if (Status st = out_.flush(s_); !st) return st;
+        last_send_ = now;
       }
       auto got = reader_.fill(s_, cfg_.poll);
       if (!got) return got.status();
@@ -114,6 +118,13 @@ class MetadataConnection {
     if (id == 0) {
       auto h = parse_extension_handshake(payload);
       if (!h) return fail(h.status().message());
+      // BEP 10 allows the handshake again, with only what changed: the
+      // first one that offered metadata stands (a new ut_metadata id
+      // replaces the old one).
+      if (their_id_) {
+        if (auto again = h->id_of("ut_metadata")) their_id_ = *again;
+        return Status::ok();
+      }
       auto their = h->id_of("ut_metadata");
       if (!their) return fail("does not serve metadata (no ut_metadata in its extended handshake)");
       // (The parser leaves out a size beyond kMaxMetadataSize.)
@@ -141,6 +152,8 @@ class MetadataConnection {
         if (!forget(m->piece)) return fail("sent metadata piece " + std::to_string(m->piece) + " it was not asked for");
         if (Status st = a_.deliver(me_, m->piece, m->total_size, m->data); !st) return fail(st.message());
         return Status::ok();
+      case MetadataType::other:
+        return Status::ok();  // BEP 9: ignored
     }
     return Status::ok();
   }
@@ -156,6 +169,7 @@ class MetadataConnection {
   }
 
   static constexpr unsigned kMaxRejects = 8;
+  static constexpr std::chrono::seconds kKeepAlive{60};
 
   PeerStream& s_;
   const MetadataPeerConfig& cfg_;
@@ -167,6 +181,7 @@ class MetadataConnection {
   std::optional<std::uint8_t> their_id_;
   std::vector<std::pair<std::uint32_t, Clock::time_point>> asked_;
   unsigned rejects_ = 0;
+  Clock::time_point last_send_ = Clock::now();
 };
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace {
 // or the tracker takes us for a seeder and may list us no seeders.
 constexpr std::int64_t kLeftUnknown = 16384;
 constexpr std::chrono::seconds kRetryNoPeers{30};
+constexpr std::size_t kMaxLearned = 4000;  // peer addresses kept for the download
 
 }  // namespace
 
@@ -42,7 +43,10 @@ MetadataFetch::~MetadataFetch() {
 }
 
 void MetadataFetch::stop() {
-  stop_.store(true);
+  {
+    std::lock_guard lock(mu_);  // a waiter sees stop_ or gets the notification
+    stop_.store(true);
+  }
   cv_.notify_all();
 }
 
@@ -104,7 +108,12 @@ void MetadataFetch::connection(PeerAddress addr, MetadataAssembler::PeerId id) {
     st = fetch_metadata_over(*sock, o_.peer, assembler_, id, flags);
     connected_.fetch_sub(1);
   }
-  if (assembler_.complete() && parts_.wake) parts_.wake();
+  if (assembler_.complete()) {
+    // The others need not finish what they started: connections still
+    // shaking hands end at their next poll, the announcer at once.
+    stop();
+    if (parts_.wake) parts_.wake();
+  }
   const bool failed = !st && st.code() != ErrorCode::cancelled;
   if (failed && !stop_.load()) push_({DownloadEvent::Kind::peer_error, st.message()});
   // A peer that lied about the metadata is not tried again; one that just
@@ -129,10 +138,14 @@ void MetadataFetch::announce_loop() {
   auto tiers = o_.trackers;
   std::chrono::seconds backoff{15};
   while (!stop_.load() && !assembler_.complete()) {
+    // Every tier each round (the first tracker of each that answers): a
+    // magnet's trackers are usually one per tier, and the metadata is
+    // wanted from as many peers as can be found.
     bool answered = false;
-    std::chrono::seconds wait = backoff;
+    std::size_t added = 0;
+    std::int64_t next_interval = 0;
     for (auto& tier : tiers) {
-      for (std::size_t i = 0; i < tier.size() && !answered && !stop_.load(); ++i) {
+      for (std::size_t i = 0; i < tier.size() && !stop_.load(); ++i) {
         auto r = parts_.announce(tier[i], req, topt, &stop_);
         if (!r) {
           if (!stop_.load()) push_({DownloadEvent::Kind::tracker_error, r.status().message()});
@@ -141,31 +154,38 @@ void MetadataFetch::announce_loop() {
         std::rotate(tier.begin(), tier.begin() + static_cast<std::ptrdiff_t>(i),
                     tier.begin() + static_cast<std::ptrdiff_t>(i) + 1);
         answered = true;
-        const std::size_t added = book_.add(r->peers);
+        const std::size_t fresh = book_.add(r->peers);
+        added += fresh;
         {
           std::lock_guard lock(mu_);
           for (const auto& p : r->peers) {
-            if (learned_.size() < 4000 && std::find(learned_.begin(), learned_.end(), p) == learned_.end()) {
+            if (learned_.size() < kMaxLearned && std::find(learned_.begin(), learned_.end(), p) == learned_.end()) {
               learned_.push_back(p);
             }
           }
+          // New peers to ask: the stall clock starts again.
+          if (fresh) last_progress_ = Clock::now();
         }
         DownloadEvent ev{DownloadEvent::Kind::tracker_ok, tier.front()};
-        ev.peers_known = added;
+        ev.peers_known = fresh;
         push_(std::move(ev));
-        if (added && parts_.wake) parts_.wake();
-        wait = std::chrono::seconds(added ? std::max<std::int64_t>(60, r->interval) : std::max<std::int64_t>(
-                                                                                          kRetryNoPeers.count(), r->min_interval));
+        if (fresh && parts_.wake) parts_.wake();
+        const std::int64_t wants = fresh ? std::max<std::int64_t>(60, r->interval)
+                                         : std::max<std::int64_t>(kRetryNoPeers.count(), r->min_interval);
+        next_interval = next_interval ? std::min(next_interval, wants) : wants;
+        break;
       }
-      if (answered) break;
     }
     tracker_ok_.store(answered);
+    std::chrono::seconds wait = backoff;
     if (answered) {
       req.event = AnnounceEvent::none;
       backoff = std::chrono::seconds(15);
+      wait = std::chrono::seconds(next_interval);
     } else {
       backoff = std::min<std::chrono::seconds>(backoff * 2, std::chrono::seconds(300));
     }
+    (void)added;
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, wait, [this] { return stop_.load() || assembler_.complete(); });
   }

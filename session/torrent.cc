@@ -23,6 +23,7 @@ namespace {
 
 constexpr std::chrono::seconds kResumeInterval{5};  // resume data saved at most this often
 constexpr std::size_t kGuaranteedBuffers = 4;       // piece buffers a torrent always gets
+constexpr std::int64_t kMaxPexPeersPerTorrent = 2000;  // addresses PEX may add, all connections together
 
 std::string pieces_text(std::uint32_t n, std::uint32_t of) {
   return std::to_string(n) + " of " + std::to_string(of) + " pieces";
@@ -275,7 +276,14 @@ Status Torrent::begin_running() {
     if (!meta_.is_private) {
       ext.metadata = meta_.info_bytes;
       ext.pex = std::make_shared<PexRoster>();
-      ext.on_pex_peers = [this](std::vector<PeerAddress> peers) {
+      // What peer exchange may add to the peer book, every connection
+      // together: half of it, so peers that list junk cannot crowd out the
+      // trackers' peers.
+      auto pex_room = std::make_shared<std::atomic<std::int64_t>>(kMaxPexPeersPerTorrent);
+      ext.on_pex_peers = [this, pex_room](std::vector<PeerAddress> peers) {
+        const auto left = pex_room->fetch_sub(static_cast<std::int64_t>(peers.size()));
+        if (left <= 0) return;
+        if (static_cast<std::int64_t>(peers.size()) > left) peers.resize(static_cast<std::size_t>(left));
         if (swarm_->peers.add(peers) > 0 && parts_.wake) parts_.wake();
       };
     }

@@ -134,7 +134,11 @@ TEST(MetadataMessage, EncodesAndParsesEachType) {
 }
 
 TEST(MetadataMessage, HostileMessagesAreRefused) {
-  for (const std::string raw : {"d8:msg_typei0ee", "d5:piecei0ee", "d8:msg_typei7e5:piecei0ee",
+  // An unknown msg_type is not an error: BEP 9 says to ignore it.
+  auto unknown = parse_metadata_message(bytes("d8:msg_typei7e5:piecei0ee"));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->type, MetadataType::other);
+  for (const std::string raw : {"d8:msg_typei0ee", "d5:piecei0ee",
                                 "d8:msg_typei0e5:piecei-1ee", "d8:msg_typei0e5:piecei0eextra",
                                 "d8:msg_typei1e5:piecei0ee", "li1ee", "garbage"}) {
     EXPECT_FALSE(parse_metadata_message(bytes(raw))) << raw;

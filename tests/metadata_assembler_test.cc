@@ -165,6 +165,18 @@ TEST(MetadataAssembler, ALiarClaimingAnotherSizeHoldsNothingUpOnceItFails) {
   EXPECT_TRUE(a.complete());
 }
 
+TEST(MetadataAssembler, ALiarOfferingMoreThanTheRealSizeHoldsNobodyUp) {
+  const std::string info = info_of(40'000);
+  MetadataAssembler a(hash_of(info), 64 << 20);
+  ASSERT_TRUE(a.offer(9, 64 << 20));  // first, and it would trickle 4096 pieces
+  ASSERT_TRUE(a.next_request(9));
+  ASSERT_TRUE(a.offer(1, 40'000));
+  // The smaller size goes first: the honest peer fetches it all at once.
+  ASSERT_TRUE(serve_all(a, 1, info, 40'000));
+  EXPECT_TRUE(a.complete());
+  EXPECT_EQ(a.info(), info);
+}
+
 TEST(MetadataAssembler, ASilentPeerHoldsNothingUp) {
   const std::string info = info_of(40'000);
   MetadataAssembler a(hash_of(info), 64 << 20);

@@ -136,6 +136,18 @@ TEST(PeerExchange, EachPeerHearsOfTheOthersThenOfWhoLeft) {
   EXPECT_EQ(to_c[0].added, (std::vector<PeerAddress>{{"10.0.0.2", 6881}}));
 }
 
+// BEP 10: a later extended handshake may carry only what changed.
+TEST(PeerExchange, ALaterExtendedHandshakeAddsToTheFirst) {
+  auto config = pex_config(std::chrono::milliseconds(0));
+  auto a = connect(config, {"10.0.0.1", 6881}, false);
+  auto b = connect(config, {"10.0.0.2", 6881}, false);
+  ASSERT_TRUE(b.ext->on_extended(0, bytes("d1:md12:ut_holepunchi4eee"), b.out));
+  EXPECT_EQ(b.ext->theirs()->id_of("ut_pex"), 7);
+  EXPECT_EQ(b.ext->theirs()->id_of("ut_holepunch"), 4);
+  b.ext->tick(b.out);
+  EXPECT_EQ(pex_sent(b.out, 7).size(), 1u);
+}
+
 TEST(PeerExchange, AtMostOncePerIntervalEachWay) {
   auto config = pex_config(std::chrono::hours(1));
   std::vector<PeerAddress> learned;
