@@ -14,8 +14,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kTick{50};
 constexpr std::chrono::milliseconds kPoll{200};
-// A handshake read this long without completing counts as silent.
-constexpr std::chrono::milliseconds kSilentAfter{250};
 // Torrents checking at once (a thread each; most find resume data or
 // nothing on disk and are done at once, rechecks take turns).
 constexpr unsigned kMaxChecking = 8;
@@ -216,22 +214,21 @@ Status Session::go_live(bool serve_only) {
   return serve_only ? listen_status_ : Status::ok();
 }
 
-// One address may hold half of the handshakes silent at once: a silent
-// flood from one host leaves the other half to everyone else. Only
-// handshakes read for kSilentAfter count: an honest client opening
-// connections for many torrents at once is let in even when its
-// handshakes queue for a runner on a loaded machine (a queued handshake
-// has not been read yet; an honest one read is done in microseconds). A
-// silent flood from many addresses is met by eviction
-// (await_handshake_room).
+// One address may hold half of the handshakes being read at once: a
+// silent flood from one host leaves the other half to everyone else. Only
+// handshakes being read count, not those still queued for a runner: an
+// honest client opening connections for many torrents at once is let in
+// even when its handshakes queue on a loaded machine (each is read in
+// microseconds once a runner takes it; its bytes are there). A silent
+// flood from many addresses is met by eviction (await_handshake_room).
 std::optional<std::uint64_t> Session::begin_handshake(const std::string& ip) {
   std::lock_guard lock(pending_mu_);
   const auto now = Clock::now();
-  const auto silent = std::count_if(pending_.begin(), pending_.end(), [&](const auto& e) {
+  const auto reading = std::count_if(pending_.begin(), pending_.end(), [&](const auto& e) {
     const PendingHandshake& p = e.second;
-    return p.socket && !p.evicted && p.ip == ip && now - p.since >= kSilentAfter;
+    return p.socket && !p.evicted && p.ip == ip;
   });
-  if (static_cast<unsigned>(silent) >= std::max(2u, o_.max_handshakes / 2)) return std::nullopt;
+  if (static_cast<unsigned>(reading) >= std::max(2u, o_.max_handshakes / 2)) return std::nullopt;
   const std::uint64_t id = next_handshake_++;
   pending_.emplace(id, PendingHandshake{ip, now});
   return id;

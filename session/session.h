@@ -122,7 +122,7 @@ class Session {
   // torrents that have their metadata are asked; lock held by the caller).
   Status path_free(const void* who, const std::filesystem::path& where, const InfoHash& hash) const;
   // A handshake to be read: its id, or nullopt when its address holds its
-  // share of silent handshakes already.
+  // share of the handshakes being read already.
   std::optional<std::uint64_t> begin_handshake(const std::string& ip);
   // The socket reading handshake `id`, which eviction may interrupt until
   // end_handshake(id); the peer's grace starts now (time spent queued for
