@@ -1,4 +1,5 @@
-// One torrent of a Session: its storage, resume data, swarm state (picker,
+// One torrent of a Session (session/torrent.cc; before it runs,
+// session/torrent_startup.cc): its storage, resume data, swarm state (picker,
 // partial pieces, peer book, roster), upload cache, committer, announcer and
 // choker. The torrent borrows the session's shared parts (SessionParts):
 // the peer arena, the hashing and writing pipeline, the memory budget for
