@@ -68,24 +68,19 @@ int usage_error(const std::string& msg) { return print_usage_error("download", m
 }  // namespace
 
 int run_download(std::span<const std::string> args) {
-  std::vector<OptionSpec> specs = swarm_option_specs();
-  specs.insert(specs.end(), {{"output", 'o', true, false},
-                             {"input-file", 'i', true, true},
-                             {"max-active", 0, true, false},
-                             {"seed-ratio", 0, true, false},
-                             {"seed-time", 0, true, false},
-                             {"max-memory", 0, true, false},
-                             {"hash-threads", 0, true, false},
-                             {"buffered-io", 0, false, false},
-                             {"stall-timeout", 0, true, false}});
-  auto parsed = parse_args(args, specs);
-  if (!parsed) return usage_error(parsed.status().message());
-  if (parsed->has("help")) {
-    std::fputs(kUsageHead, stdout);
-    std::fputs(kSwarmOptionsHelp, stdout);
-    std::fputs(kUsageTail, stdout);
-    return kExitOk;
-  }
+  int exit = kExitOk;
+  auto parsed = parse_swarm_command(args,
+                                    {{"output", 'o', true, false},
+                                     {"input-file", 'i', true, true},
+                                     {"max-active", 0, true, false},
+                                     {"seed-ratio", 0, true, false},
+                                     {"seed-time", 0, true, false},
+                                     {"max-memory", 0, true, false},
+                                     {"hash-threads", 0, true, false},
+                                     {"buffered-io", 0, false, false},
+                                     {"stall-timeout", 0, true, false}},
+                                    SwarmUsage{"download", kUsageHead, kUsageTail}, exit);
+  if (!parsed) return exit;
   const auto lists = parsed->values("input-file");
   if (parsed->positional.empty() && lists.empty()) {
     return usage_error("no .torrent file or magnet link given (and no -i LIST)");

@@ -40,16 +40,10 @@ int usage_error(const std::string& msg) { return print_usage_error("fetch-metada
 }  // namespace
 
 int run_fetch_metadata(std::span<const std::string> args) {
-  std::vector<OptionSpec> specs = swarm_option_specs();
-  specs.insert(specs.end(), {{"output", 'o', true, false}, {"timeout", 0, true, false}});
-  auto parsed = parse_args(args, specs);
-  if (!parsed) return usage_error(parsed.status().message());
-  if (parsed->has("help")) {
-    std::fputs(kUsageHead, stdout);
-    std::fputs(kSwarmOptionsHelp, stdout);
-    std::fputs(kUsageTail, stdout);
-    return kExitOk;
-  }
+  int exit = kExitOk;
+  auto parsed = parse_swarm_command(args, {{"output", 'o', true, false}, {"timeout", 0, true, false}},
+                                    SwarmUsage{"fetch-metadata", kUsageHead, kUsageTail}, exit);
+  if (!parsed) return exit;
   if (parsed->positional.size() != 1) return usage_error("expected one magnet link");
   const auto out = parsed->value("output");
   if (!out) return usage_error("-o OUT.torrent is required");

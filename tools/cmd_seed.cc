@@ -40,17 +40,14 @@ int usage_error(const std::string& msg) { return print_usage_error("seed", msg);
 }  // namespace
 
 int run_seed(std::span<const std::string> args) {
-  std::vector<OptionSpec> specs = swarm_option_specs();
-  specs.insert(specs.end(), {{"dir", 'd', true, false}, {"hash-threads", 0, true, false},
-                             {"upload-cache", 0, true, false}, {"input-file", 'i', true, true}});
-  auto parsed = parse_args(args, specs);
-  if (!parsed) return usage_error(parsed.status().message());
-  if (parsed->has("help")) {
-    std::fputs(kUsageHead, stdout);
-    std::fputs(kSwarmOptionsHelp, stdout);
-    std::fputs(kUsageTail, stdout);
-    return kExitOk;
-  }
+  int exit = kExitOk;
+  auto parsed = parse_swarm_command(args,
+                                    {{"dir", 'd', true, false},
+                                     {"hash-threads", 0, true, false},
+                                     {"upload-cache", 0, true, false},
+                                     {"input-file", 'i', true, true}},
+                                    SwarmUsage{"seed", kUsageHead, kUsageTail}, exit);
+  if (!parsed) return exit;
   const auto lists = parsed->values("input-file");
   if (parsed->positional.empty() && lists.empty()) return usage_error("no .torrent file given (and no -i LIST)");
 

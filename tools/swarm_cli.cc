@@ -107,6 +107,25 @@ const char* const kSwarmOptionsHelp =
     "      --json               newline-delimited JSON events on stdout\n"
     "  -h, --help               this text\n";
 
+std::optional<ParsedArgs> parse_swarm_command(std::span<const std::string> args, std::vector<OptionSpec> extra,
+                                              const SwarmUsage& usage, int& exit) {
+  std::vector<OptionSpec> specs = swarm_option_specs();
+  specs.insert(specs.end(), extra.begin(), extra.end());
+  auto parsed = parse_args(args, specs);
+  if (!parsed) {
+    exit = print_usage_error(usage.command, parsed.status().message());
+    return std::nullopt;
+  }
+  if (parsed->has("help")) {
+    std::fputs(usage.head, stdout);
+    std::fputs(kSwarmOptionsHelp, stdout);
+    std::fputs(usage.tail, stdout);
+    exit = kExitOk;
+    return std::nullopt;
+  }
+  return std::move(*parsed);
+}
+
 std::optional<std::string> apply_swarm_options(const ParsedArgs& args, std::size_t torrents, SessionOptions& so,
                                                TorrentOptions& o) {
   for (const auto& p : args.values("peer")) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,19 @@ namespace fluxo::cli {
 // Option specs for the shared options, and their --help lines.
 std::vector<OptionSpec> swarm_option_specs();
 extern const char* const kSwarmOptionsHelp;
+
+// The usage text of a command that takes the peer options: its own part,
+// the shared options, then its exit codes.
+struct SwarmUsage {
+  const char* command;  // "download", for usage errors
+  const char* head;
+  const char* tail;
+};
+// Parses a command's arguments: the peer options and `extra`. nullopt when
+// the command is over: --help printed (`exit` 0) or a usage error printed
+// (`exit` 2).
+std::optional<ParsedArgs> parse_swarm_command(std::span<const std::string> args, std::vector<OptionSpec> extra,
+                                              const SwarmUsage& usage, int& exit);
 
 // Applies the shared options; an error message for a bad value. `torrents`
 // is how many torrents the command was given (one: --max-peers is also the
