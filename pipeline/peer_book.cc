@@ -66,7 +66,7 @@ bool PeerBook::candidate_due(Clock::time_point now) const {
   return false;
 }
 
-void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point now) {
+void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point now, std::chrono::seconds retry) {
   std::lock_guard lock(mu_);
   std::string key = a.to_string();
   auto it = records_.find(key);
@@ -79,7 +79,7 @@ void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point
     records_.erase(it);  // given up on; a tracker may list it again later
     return;
   }
-  r.next_try = now + std::chrono::seconds(failed ? 1 << r.failures : 2);  // 2 s, 4 s, then give up
+  r.next_try = now + (failed ? std::chrono::seconds(1 << r.failures) : retry);  // 2 s, 4 s, then give up
   queue_.push_back(key);
 }
 

@@ -44,8 +44,10 @@ class PeerBook {
   // Whether next_candidate() would return an address now.
   bool candidate_due(Clock::time_point now) const;
   // A connection ended; `failed` schedules a retry after 2 s, then 4 s, then
-  // the address is given up on (forgotten).
-  void disconnected(const PeerAddress& a, bool failed, Clock::time_point now);
+  // the address is given up on (forgotten). Otherwise it is tried again
+  // after `retry` (a peer with nothing to trade: later).
+  void disconnected(const PeerAddress& a, bool failed, Clock::time_point now,
+                    std::chrono::seconds retry = std::chrono::seconds(2));
   // Never connect to this address (it is ourselves), even if listed later.
   void forget(const PeerAddress& a);
 

@@ -24,6 +24,7 @@ namespace {
 constexpr std::chrono::seconds kResumeInterval{5};  // resume data saved at most this often
 constexpr std::size_t kGuaranteedBuffers = 4;       // piece buffers a torrent always gets
 constexpr std::int64_t kMaxPexPeersPerTorrent = 2000;  // addresses PEX may add, all connections together
+constexpr std::chrono::seconds kSeedRetry{300};  // seeding: a seed we dialled, dialled again after
 
 }  // namespace
 
@@ -367,7 +368,12 @@ void Torrent::dial(Clock::time_point now) {
       Status st = run_peer_session(*swarm_, *io_, addr, link, o_.peer);
       const bool failed = !st && st.code() != ErrorCode::cancelled;
       if (failed) push({DownloadEvent::Kind::peer_error, st.message()});
-      swarm_->peers.disconnected(addr, failed, Clock::now());
+      // Seeding, a peer that ended with nothing either way is a seed too (peer
+      // exchange and trackers list seeds): not dialled again every 2 s.
+      const bool nothing_to_trade = st.is_ok() && swarm_->have.all() && link->uploaded.load() == 0 &&
+                                    link->downloaded.load() == 0;
+      swarm_->peers.disconnected(addr, failed, Clock::now(),
+                                 nothing_to_trade ? kSeedRetry : std::chrono::seconds(2));
       parts_.slots.give_back();
       task_done();
     });
