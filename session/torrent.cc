@@ -138,6 +138,9 @@ Status Torrent::begin_running() {
       // trackers' peers.
       auto pex_room = std::make_shared<std::atomic<std::int64_t>>(kMaxPexPeersPerTorrent);
       ext.on_pex_peers = [this, pex_room](std::vector<PeerAddress> peers) {
+        // A seed has nothing to fetch: the peers a list names are for
+        // downloaders (seeds dialling each other only churn).
+        if (swarm_->have.all()) return;
         const auto left = pex_room->fetch_sub(static_cast<std::int64_t>(peers.size()));
         if (left <= 0) return;
         if (static_cast<std::int64_t>(peers.size()) > left) peers.resize(static_cast<std::size_t>(left));
