@@ -85,8 +85,9 @@ def wait_closed(s, seconds=10):
     return False
 
 
-def wait_unchoke(s, seconds=10):
-    """Reads messages until an UNCHOKE; False if none comes."""
+def read_messages(s, seconds, stop_at):
+    """Reads whole messages for up to `seconds`; returns the first value
+    stop_at(body) gives that is not None (None on timeout or close)."""
     end = time.time() + seconds
     buf = b""
     s.settimeout(0.5)
@@ -96,16 +97,22 @@ def wait_unchoke(s, seconds=10):
         except socket.timeout:
             continue
         if not chunk:
-            return False
+            return None
         buf += chunk
         while len(buf) >= 4:
             (n,) = struct.unpack(">I", buf[:4])
             if len(buf) < 4 + n:
                 break
-            if n >= 1 and buf[4] == 1:
-                return True
-            buf = buf[4 + n:]
-    return False
+            body, buf = buf[4:4 + n], buf[4 + n:]
+            found = stop_at(body)
+            if found is not None:
+                return found
+    return None
+
+
+def wait_unchoke(s, seconds=10):
+    """Reads messages until an UNCHOKE; False if none comes."""
+    return read_messages(s, seconds, lambda body: True if body[:1] == b"\x01" else None) is True
 
 
 def request(index, begin, length):
@@ -165,25 +172,11 @@ def attack(s, ti, scenario):
 def their_extension_id(s, name, seconds=10):
     """Reads messages until the peer's extended handshake; the id it gives
     `name` in its 'm' (None if it gives none or sends no handshake)."""
-    end = time.time() + seconds
-    buf = b""
-    s.settimeout(0.5)
-    while time.time() < end:
-        try:
-            chunk = s.recv(65536)
-        except socket.timeout:
-            continue
-        if not chunk:
-            return None
-        buf += chunk
-        while len(buf) >= 4:
-            (n,) = struct.unpack(">I", buf[:4])
-            if len(buf) < 4 + n:
-                break
-            body, buf = buf[4:4 + n], buf[4 + n:]
-            if n >= 2 and body[0] == 20 and body[1] == 0:
-                return lt.bdecode(body[2:]).get(b"m", {}).get(name)
-    return None
+    def handshake(body):
+        if body[:2] == b"\x14\x00":
+            return lt.bdecode(body[2:]).get(b"m", {}).get(name, 0)
+        return None
+    return read_messages(s, seconds, handshake) or None
 
 
 def metadata_replies(s, msg):
