@@ -1,5 +1,7 @@
 #include "core/magnet.h"
 
+#include "core/file_selection.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -51,21 +53,10 @@ bool valid_peer(std::string_view p) {
 }
 
 Status parse_select_only(std::string_view value, Magnet& m, const MagnetLimits& limits) {
-  while (!value.empty()) {
-    auto comma = value.find(',');
-    std::string_view item = value.substr(0, comma);
-    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
-    auto dash = item.find('-');
-    std::uint32_t lo = 0, hi = 0;
-    bool ok = dash == std::string_view::npos
-                  ? parse_u32(item, lo) && (hi = lo, true)
-                  : parse_u32(item.substr(0, dash), lo) && parse_u32(item.substr(dash + 1), hi);
-    if (!ok || lo > hi || hi > limits.max_file_index) {
-      return bad("so: \"" + std::string(item) + "\" is not a file index or range");
-    }
-    if (m.select_only.size() >= limits.max_params) return bad("so: too many ranges");
-    m.select_only.emplace_back(lo, hi);
-  }
+  auto ranges = parse_file_ranges(value, limits.max_file_index,
+                                  limits.max_params > m.select_only.size() ? limits.max_params - m.select_only.size() : 0);
+  if (!ranges) return bad("so: " + ranges.status().message());
+  m.select_only.insert(m.select_only.end(), ranges->begin(), ranges->end());
   return Status::ok();
 }
 

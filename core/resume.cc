@@ -40,6 +40,15 @@ std::string encode_resume(const ResumeData& r) {
   d.emplace("fluxo resume", kResumeVersion);
   d.emplace("info hash", std::string(r.info_hash.view()));
   d.emplace("pieces", std::string(reinterpret_cast<const char*>(bits.data()), bits.size()));
+  if (!r.selected.empty()) {
+    std::string flags;
+    for (bool b : r.selected) flags.push_back(b ? '1' : '0');
+    d.emplace("selected", std::move(flags));
+    Value::List parts;
+    parts.emplace_back(r.parts.size);
+    parts.emplace_back(r.parts.mtime_ns);
+    d.emplace("parts", std::move(parts));
+  }
   std::string inner = bencode::encode(Value(std::move(d)));
   Value::Dict outer;
   outer.emplace("sha1", digest_string(inner));
@@ -90,6 +99,19 @@ Result<ResumeData> decode_resume(std::string_view bytes, const Metainfo& meta) {
       return bad("malformed file entry");
     }
     r.files.push_back({f.as_list()[0].as_int(), f.as_list()[1].as_int()});
+  }
+  if (const Value* sel = find(d, "selected")) {
+    if (!sel->is_string() || sel->as_string().size() != meta.files.size()) return bad("wrong file selection");
+    for (char c : sel->as_string()) {
+      if (c != '0' && c != '1') return bad("wrong file selection");
+      r.selected.push_back(c == '1');
+    }
+    const Value* parts = find(d, "parts");
+    if (!parts || !parts->is_list() || parts->as_list().size() != 2 || !parts->as_list()[0].is_int() ||
+        !parts->as_list()[1].is_int()) {
+      return bad("malformed partial-piece entry");
+    }
+    r.parts = {parts->as_list()[0].as_int(), parts->as_list()[1].as_int()};
   }
   return r;
 }

@@ -5,6 +5,9 @@
 // Format (bencode): d4:data<inner>4:sha1<20 bytes>e, where <inner> is the
 // bencoded dict { "fluxo resume": version, "info hash": 20 bytes, "pieces":
 // bitfield bytes, "files": [[size, mtime_ns], ...] } and sha1 is its SHA-1.
+// With only some files selected (core/file_selection.h) it also holds
+// "selected": one '0' or '1' per file, and "parts": [size, mtime_ns] of the
+// partial-piece area.
 // Anything that does not decode, whose checksum fails, of another version,
 // for another torrent or of the wrong shape is refused with a reason.
 #pragma once
@@ -32,6 +35,8 @@ struct ResumeData {
   InfoHash info_hash;
   Bitfield pieces;
   std::vector<FileStamp> files;  // one per metainfo file, in order
+  std::vector<bool> selected{};   // one per file; empty: every file
+  FileStamp parts{};              // the partial-piece area (with a selection)
 };
 
 std::string encode_resume(const ResumeData& r);

@@ -10,11 +10,11 @@ void Committer::on_verified(const std::shared_ptr<ActivePiece>& p) {
       ban(ip, "sent blocks that differ from the verified piece");
     }
   }
-  const bool newly = s_.have.set(p->index());
+  const bool newly = s_.add_have(p->index());
   s_.completed.append(p->index());
   s_.counters.verified_bytes.fetch_add(p->size(), std::memory_order_relaxed);
   p->release_buffer();
-  if (newly && on_complete_ && s_.have.all()) on_complete_();
+  if (newly && on_complete_ && s_.done()) on_complete_();
 }
 
 void Committer::on_hash_failed(const std::shared_ptr<ActivePiece>& p) {

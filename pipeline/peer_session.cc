@@ -73,7 +73,7 @@ class PeerConnection {
   // Complete: stay only to seed, and only for peers that lack something.
   bool stopping() const {
     if (stop_.raised()) return true;
-    if (!s_.have.all()) return false;
+    if (!s_.done()) return false;
     return !s_.seeding.load(std::memory_order_relaxed) || has_.all();
   }
 
@@ -283,7 +283,7 @@ class PeerConnection {
         if (!has_.test(m.piece)) {
           has_.set(m.piece);
           s_.picker.add_have(m.piece);
-          if (!s_.have.test(m.piece)) want_interest_ = true;
+          if (s_.wants(m.piece)) want_interest_ = true;
         }
         break;
       case MsgId::bitfield: {
@@ -336,7 +336,7 @@ class PeerConnection {
   }
 
   void update_interest() {
-    if (am_interested_ && s_.have.all()) {
+    if (am_interested_ && s_.done()) {
       out_.simple(MsgId::not_interested);
       am_interested_ = false;
       link_->wanted.store(false, std::memory_order_relaxed);
@@ -345,7 +345,7 @@ class PeerConnection {
     if (!want_interest_ || am_interested_ || !s_.downloading) return;
     want_interest_ = false;
     for (std::uint32_t i = 0; i < has_.size(); ++i) {
-      if (has_.test(PieceIndex(i)) && !s_.have.test(PieceIndex(i))) {
+      if (has_.test(PieceIndex(i)) && s_.wants(PieceIndex(i))) {
         out_.simple(MsgId::interested);
         am_interested_ = true;
         link_->wanted.store(true, std::memory_order_relaxed);

@@ -52,6 +52,10 @@ class PieceReader {
     PieceJob job;
     job.ticket = next_++;
     job.size = static_cast<std::uint32_t>(std::min(piece_length_, total_ - offset));
+    if (src_->skip(job.ticket, job.size)) {
+      job.size = 0;  // no buffer, nothing hashed
+      return job;
+    }
     // The limiter admits at most `in_flight` pieces and the pool holds one
     // more, so a buffer is always free here; yield if the hasher is late.
     while ((job.buffer = pool_->try_acquire()) == nullptr) std::this_thread::yield();
@@ -80,7 +84,9 @@ class PieceHashBody {
  public:
   explicit PieceHashBody(BufferPool& pool) : pool_(&pool) {}
   PieceDigest operator()(const PieceJob& job) const {
-    PieceDigest out{job.ticket, sha1(std::span<const std::uint8_t>(job.buffer, job.size))};
+    PieceDigest out{job.ticket, {}};
+    if (job.buffer == nullptr) return out;  // skipped
+    out.digest = sha1(std::span<const std::uint8_t>(job.buffer, job.size));
     pool_->release(job.buffer);
     return out;
   }

@@ -31,6 +31,9 @@ class PieceSource {
   virtual ~PieceSource() = default;
   // Fills `out` with the next out.size() bytes of the payload.
   virtual Status read(std::span<std::uint8_t> out) = 0;
+  // Asked before each piece: true to pass over it (nothing is read and its
+  // digest is left all zeros; the source moves past its bytes itself).
+  virtual bool skip(std::uint64_t /*piece*/, std::uint32_t /*size*/) { return false; }
 };
 
 struct HashOptions {

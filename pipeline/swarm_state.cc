@@ -74,15 +74,51 @@ std::size_t ActiveRegistry::size() const {
   return pieces_.size();
 }
 
-SwarmState::SwarmState(const Metainfo& m, MemoryBudget& memory, ConnectionLimits limits, std::size_t guaranteed)
+namespace {
+
+// Empty when every piece is wanted: the common case costs nothing.
+Bitfield only_if_partial(Bitfield wanted, std::uint32_t pieces) {
+  if (wanted.size() != pieces || wanted.all()) return Bitfield();
+  return wanted;
+}
+
+}  // namespace
+
+SwarmState::SwarmState(const Metainfo& m, MemoryBudget& memory, ConnectionLimits limits, std::size_t guaranteed,
+                       Bitfield wanted_pieces)
     : meta(m),
+      wanted(only_if_partial(std::move(wanted_pieces), m.piece_count())),
       have(m.piece_count()),
       claimed(m.piece_count()),
       single_source(m.piece_count()),
       picker(m.piece_count(), have, claimed),
       pool(memory, static_cast<std::size_t>(m.piece_length), guaranteed),
       completed(m.piece_count()),
-      roster(limits) {}
+      roster(limits) {
+  wanted_bytes_ = m.total_size;
+  if (wanted.size() == 0) return;
+  wanted_missing_.store(wanted.count());
+  wanted_bytes_ = 0;
+  for (std::uint32_t i = 0; i < m.piece_count(); ++i) {
+    if (wanted.test(PieceIndex(i))) {
+      wanted_bytes_ += m.piece_size(PieceIndex(i));
+    } else {
+      claimed.set(PieceIndex(i));
+    }
+  }
+}
+
+bool SwarmState::add_have(PieceIndex p) {
+  if (!have.set(p)) return false;
+  if (wanted.size() != 0 && wanted.test(p)) wanted_missing_.fetch_sub(1, std::memory_order_acq_rel);
+  return true;
+}
+
+bool SwarmState::lose_have(PieceIndex p) {
+  if (!have.clear(p)) return false;
+  if (wanted.size() != 0 && wanted.test(p)) wanted_missing_.fetch_add(1, std::memory_order_acq_rel);
+  return true;
+}
 
 bool SwarmState::ban(const std::string& ip) {
   if (!peers.ban(ip)) return false;

@@ -101,8 +101,14 @@ struct SwarmCounters {
 struct SwarmState {
   // Piece buffers come from `memory` (shared with the session's other
   // torrents); the pool may always hold `guaranteed` of them.
-  SwarmState(const Metainfo& m, MemoryBudget& memory, ConnectionLimits limits, std::size_t guaranteed = 4);
+  // `wanted`: the pieces to fetch when only some files are selected
+  // (core/file_selection.h); empty (or every piece): all of them. The others
+  // are marked claimed from the start, so no peer ever fetches them.
+  SwarmState(const Metainfo& m, MemoryBudget& memory, ConnectionLimits limits, std::size_t guaranteed = 4,
+             Bitfield wanted = {});
   const Metainfo& meta;
+  // Empty unless some pieces are not wanted. Fixed at construction.
+  const Bitfield wanted;
   wire::PeerId our_id{};
   AtomicBitfield have;
   AtomicBitfield claimed;
@@ -127,10 +133,29 @@ struct SwarmState {
   std::atomic<bool> stop{false};
   std::atomic<std::uint32_t> next_session{0};
 
+  // A piece verified and written (true if it was not had before), or one
+  // lost (true if it was had): `have` and what is still wanted change
+  // together. Any thread.
+  bool add_have(PieceIndex p);
+  bool lose_have(PieceIndex p);
+  // Whether the piece is one to fetch: wanted and not had.
+  bool wants(PieceIndex p) const { return !have.test(p) && (wanted.size() == 0 || wanted.test(p)); }
+  // Nothing more to fetch: every wanted piece is had (with every file
+  // selected, every piece).
+  bool done() const {
+    return have.all() || (wanted.size() != 0 && wanted_missing_.load(std::memory_order_acquire) == 0);
+  }
+  // Bytes of the wanted pieces (the torrent's size when every piece is).
+  std::int64_t wanted_bytes() const { return wanted_bytes_; }
+
   // Bans `ip` now: its connections are told to drop, its blocks leave every
   // partial piece, and it is never connected to or accepted again. True if
   // it was not banned before. Any thread.
   bool ban(const std::string& ip);
+
+ private:
+  std::atomic<std::uint32_t> wanted_missing_{0};  // wanted pieces not had (with a selection)
+  std::int64_t wanted_bytes_ = 0;
 };
 
 // Where a torrent's connections hand their work, beside the state they

@@ -15,8 +15,14 @@ class StorageSource : public PieceSource {
  public:
   static constexpr std::size_t kChunk = 8u << 20;
 
-  StorageSource(const Metainfo& m, Storage& s, const std::atomic<bool>* cancel)
-      : meta_(m), storage_(s), cancel_(cancel) {}
+  StorageSource(const Metainfo& m, Storage& s, const std::atomic<bool>* cancel, const Bitfield* only)
+      : meta_(m), storage_(s), cancel_(cancel), only_(only) {}
+
+  bool skip(std::uint64_t piece, std::uint32_t size) override {
+    if (only_ == nullptr || only_->test(PieceIndex(static_cast<std::uint32_t>(piece)))) return false;
+    offset_ += size;
+    return true;
+  }
 
   Status read(std::span<std::uint8_t> out) override {
     const std::int64_t at = offset_;
@@ -46,6 +52,7 @@ class StorageSource : public PieceSource {
   const Metainfo& meta_;
   Storage& storage_;
   const std::atomic<bool>* cancel_;
+  const Bitfield* only_;
   std::int64_t offset_ = 0;
   std::vector<std::uint32_t> unreadable_;  // in piece order (reads are sequential)
   std::vector<std::uint32_t> zeros_;
@@ -53,14 +60,16 @@ class StorageSource : public PieceSource {
 
 }  // namespace
 
-Result<VerifyReport> verify_pieces(const Metainfo& meta, Storage& storage, const HashOptions& options) {
-  StorageSource source(meta, storage, options.cancel);
+Result<VerifyReport> verify_pieces(const Metainfo& meta, Storage& storage, const HashOptions& options,
+                                   const Bitfield* only) {
+  StorageSource source(meta, storage, options.cancel, only);
   auto digests = hash_pieces(source, meta.total_size, meta.piece_length, options);
   if (!digests) return digests.status();
   VerifyReport report;
   report.complete = Bitfield(meta.piece_count());
   for (std::uint32_t i = 0; i < meta.piece_count(); ++i) {
     PieceIndex p(i);
+    if (only != nullptr && !only->test(p)) continue;
     Sha1Digest d{};
     std::memcpy(d.data(), digests->data() + std::size_t{i} * d.size(), d.size());
     if (source.unreadable(i)) {

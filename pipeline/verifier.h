@@ -30,6 +30,9 @@ struct VerifyReport {
   std::int64_t complete_bytes = 0;
 };
 
-Result<VerifyReport> verify_pieces(const Metainfo& meta, Storage& storage, const HashOptions& options);
+// `only`: the pieces to check (null: all); the others are neither read nor
+// reported.
+Result<VerifyReport> verify_pieces(const Metainfo& meta, Storage& storage, const HashOptions& options,
+                                   const Bitfield* only = nullptr);
 
 }  // namespace fluxo

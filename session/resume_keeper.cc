@@ -1,12 +1,14 @@
 #include "session/resume_keeper.h"
 
+#include "core/file_selection.h"
 #include "storage/resume_file.h"
 
 namespace fluxo {
 
 ResumeKeeper::ResumeKeeper(const Metainfo& meta, std::filesystem::path dir, Storage& storage, std::uint32_t saved,
-                           std::function<void()> on_done)
-    : meta_(meta), dir_(std::move(dir)), storage_(storage), on_done_(std::move(on_done)), saved_(saved) {}
+                           std::function<void()> on_done, std::vector<bool> selected)
+    : meta_(meta), dir_(std::move(dir)), storage_(storage), on_done_(std::move(on_done)),
+      selected_(selects_less_than_all(meta, selected) ? std::move(selected) : std::vector<bool>{}), saved_(saved) {}
 
 ResumeKeeper::~ResumeKeeper() { join(); }
 
@@ -32,6 +34,10 @@ bool ResumeKeeper::save(const AtomicBitfield& have) {
     Status st = storage_.sync();
     if (st) {
       r.files = stamp_files(dir_, meta_);
+      if (!selected_.empty()) {
+        r.selected = selected_;
+        r.parts = stamp_parts(dir_, meta_);
+      }
       st = save_resume(dir_, meta_, r);
     }
     if (st) saved_.store(r.pieces.count());

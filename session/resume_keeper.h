@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "core/atomic_bitfield.h"
 #include "core/bitfield.h"
@@ -31,8 +32,10 @@ class ResumeKeeper {
   // `saved` is what the resume data on disk lists already (nothing is
   // saved until more is verified). `on_done`, if set, is called on the
   // keeper's thread after each save (the owner's wake-up).
+  // `selected`: the files selected (one flag per file; empty: all),
+  // recorded with the pieces.
   ResumeKeeper(const Metainfo& meta, std::filesystem::path dir, Storage& storage, std::uint32_t saved,
-               std::function<void()> on_done = {});
+               std::function<void()> on_done = {}, std::vector<bool> selected = {});
   ~ResumeKeeper();  // waits for a save under way
   ResumeKeeper(const ResumeKeeper&) = delete;
   ResumeKeeper& operator=(const ResumeKeeper&) = delete;
@@ -54,6 +57,7 @@ class ResumeKeeper {
   const std::filesystem::path dir_;
   Storage& storage_;
   std::function<void()> on_done_;
+  const std::vector<bool> selected_;
   std::atomic<std::uint32_t> saved_;
   std::atomic<bool> running_{false};
   std::thread thread_;

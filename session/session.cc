@@ -128,9 +128,7 @@ Result<Torrent*> Session::add(Metainfo meta, TorrentOptions options) {
 
 Result<Torrent*> Session::add_magnet(const Magnet& magnet, TorrentOptions options) {
   const std::string hex = magnet.info_hash.hex();
-  if (!magnet.select_only.empty()) {
-    return Status(ErrorCode::unsupported, "magnet " + hex + ": selecting files (so=) is not supported yet");
-  }
+  if (!magnet.select_only.empty() && options.select_files.empty()) options.select_files = magnet.select_only;
   std::vector<std::vector<std::string>> tiers;
   for (const auto& tr : magnet.trackers) tiers.push_back({tr});  // each its own tier, tried in order
   for (const auto& pe : magnet.peers) {

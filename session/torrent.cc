@@ -72,6 +72,16 @@ bool Torrent::downloading() const {
   return state_ == State::running && o_.download && !completed_at_;
 }
 
+std::pair<std::size_t, std::size_t> Torrent::files_selected() const {
+  std::size_t with_data = 0, chosen = 0;
+  for (std::size_t i = 0; i < meta_.files.size(); ++i) {
+    if (!meta_.files[i].regular() || meta_.files[i].size == 0) continue;
+    ++with_data;
+    if (selected_.empty() || selected_[i]) ++chosen;
+  }
+  return {chosen, with_data};
+}
+
 std::int64_t Torrent::verified_bytes() const {
   if (swarm_) return static_cast<std::int64_t>(swarm_->counters.verified_bytes.load());
   return state_ == State::finished ? result_.summary.verified_bytes : 0;
@@ -140,7 +150,7 @@ Status Torrent::begin_running() {
       ext.on_pex_peers = [this, pex_room](std::vector<PeerAddress> peers) {
         // A seed has nothing to fetch: the peers a list names are for
         // downloaders (seeds dialling each other only churn).
-        if (swarm_->have.all()) return;
+        if (swarm_->done()) return;
         const auto left = pex_room->fetch_sub(static_cast<std::int64_t>(peers.size()));
         if (left <= 0) return;
         if (static_cast<std::int64_t>(peers.size()) > left) peers.resize(static_cast<std::size_t>(left));
@@ -158,14 +168,16 @@ Status Torrent::begin_running() {
   // (the rest are ours to dial out with), all of them when we only serve.
   limits.incoming = o_.download ? std::max(1u, max_peers / 2) : max_peers;
   limits.per_ip = std::max(1u, o_.max_per_ip);
-  swarm_ = std::make_unique<SwarmState>(meta_, parts_.memory, limits, kGuaranteedBuffers);
+  swarm_ = std::make_unique<SwarmState>(meta_, parts_.memory, limits, kGuaranteedBuffers, wanted_);
   SwarmState& swarm = *swarm_;
   swarm.our_id = parts_.peer_id;
   if (initial_) {
     for (std::uint32_t i = 0; i < meta_.piece_count(); ++i) {
       PieceIndex p(i);
-      if (i < initial_->size() && initial_->test(p)) {
-        swarm.have.set(p);
+      // Pieces of files left out are not ours to offer: their bytes may
+      // be gone.
+      if (i < initial_->size() && initial_->test(p) && (wanted_.size() == 0 || wanted_.test(p))) {
+        swarm.add_have(p);
         swarm.claimed.set(p);
         swarm.counters.verified_bytes.fetch_add(static_cast<std::uint64_t>(meta_.piece_size(p)));
       }
@@ -180,7 +192,7 @@ Status Torrent::begin_running() {
   upload_ = std::make_unique<UploadCache>(meta_, *storage_, o_.upload_cache, parts_.prefetch);
   swarm.on_piece_lost = [this](PieceIndex p, const Status& why) {
     SwarmState& s = *swarm_;
-    if (!s.have.clear(p)) return;  // another session got there first
+    if (!s.lose_have(p)) return;  // another session got there first
     upload_->forget(p);
     s.counters.verified_bytes.fetch_sub(static_cast<std::uint64_t>(meta_.piece_size(p)));
     if (o_.download) s.claimed.clear(p);  // fetch it again
@@ -205,7 +217,9 @@ Status Torrent::begin_running() {
   swarm.on_ourselves = [this](const PeerAddress& a) { parts_.ourselves.add(a); };
   swarm.peers.add(o_.peers);
   memory_cap_ = swarm.pool.cap_bytes();
-  if (o_.download) resume_ = std::make_unique<ResumeKeeper>(meta_, o_.directory, *storage_, swarm.have.count(), parts_.wake);
+  if (o_.download) {
+    resume_ = std::make_unique<ResumeKeeper>(meta_, o_.directory, *storage_, swarm.have.count(), parts_.wake, selected_);
+  }
 
   deliver_events();  // what the check found comes before `started`
   DownloadEvent e = summary(DownloadEvent::Kind::started);
@@ -373,7 +387,7 @@ void Torrent::dial(Clock::time_point now) {
       if (failed) push({DownloadEvent::Kind::peer_error, st.message()});
       // Seeding, a peer that ended with nothing either way is a seed too (peer
       // exchange and trackers list seeds): not dialled again every 2 s.
-      const bool nothing_to_trade = st.is_ok() && swarm_->have.all() && link->uploaded.load() == 0 &&
+      const bool nothing_to_trade = st.is_ok() && swarm_->done() && link->uploaded.load() == 0 &&
                                     link->downloaded.load() == 0;
       swarm_->peers.disconnected(addr, failed, Clock::now(),
                                  nothing_to_trade ? kSeedRetry : std::chrono::seconds(2));
@@ -405,7 +419,7 @@ void Torrent::choke(Clock::time_point now) {
     cands.push_back({l->id, l->interested.load(), l->snubbed.load(), l->unchoke.load(), l->down_rate, l->up_rate,
                      l->connected_at});
   }
-  auto unchoked = choking_->choker.decide(cands, s.have.all(), now);
+  auto unchoked = choking_->choker.decide(cands, s.done(), now);
   for (auto& l : links) l->unchoke.store(std::find(unchoked.begin(), unchoked.end(), l->id) != unchoked.end());
 }
 
@@ -415,7 +429,7 @@ void Torrent::run_tick(Clock::time_point now) {
     stop(e);
     return;
   }
-  const bool complete = s.have.all();
+  const bool complete = s.done();
   if (complete && o_.download && !completed_at_) {
     completed_at_ = now;
     if (announcer_) announcer_->wake();  // `completed` now
@@ -430,7 +444,7 @@ void Torrent::run_tick(Clock::time_point now) {
   if (completed_at_ || !o_.download) {
     // Seeding: until the ratio or the time is reached, or forever.
     const auto up = static_cast<double>(s.counters.uploaded.load());
-    bool ratio_met = o_.seed_ratio > 0 && up >= o_.seed_ratio * static_cast<double>(meta_.total_size);
+    bool ratio_met = o_.seed_ratio > 0 && up >= o_.seed_ratio * static_cast<double>(total_bytes());
     bool time_met = o_.seed_time.count() > 0 && completed_at_ && now - *completed_at_ >= o_.seed_time;
     if (!o_.seed_forever && (ratio_met || time_met)) {
       stop(Status::ok());
@@ -517,7 +531,7 @@ void Torrent::finish_stopping(Clock::time_point now) {
   }
   if (announcer_ && !announcer_->finished()) return;
   announcer_.reset();
-  if (result_.status.is_ok() && o_.download && !s.have.all()) {
+  if (result_.status.is_ok() && o_.download && !s.done()) {
     Status e = committer_->error();
     result_.status = e.is_ok() ? Status(ErrorCode::io_error, "download incomplete") : e;
   }
@@ -546,8 +560,11 @@ void Torrent::finished() {
 DownloadEvent Torrent::summary(DownloadEvent::Kind kind) const {
   DownloadEvent e;
   e.kind = kind;
-  e.total_bytes = meta_.total_size;
+  e.total_bytes = total_bytes();
   e.memory_cap = memory_cap_;
+  const auto [chosen, with_data] = files_selected();
+  e.files_selected = static_cast<std::uint32_t>(chosen);
+  e.files_total = static_cast<std::uint32_t>(with_data);
   e.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   if (!swarm_) {
     if (initial_) {

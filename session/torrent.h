@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/bitfield.h"
+#include "core/file_selection.h"
 #include "core/metainfo.h"
 #include "core/status.h"
 #include "core/tracker_response.h"
@@ -68,6 +69,10 @@ struct TorrentOptions {
   // A magnet's torrent ends once its metadata is here (fluxo
   // fetch-metadata): nothing is checked, downloaded or saved in DIR.
   bool metadata_only = false;
+  // Only these files (BEP 53 `so=`, `--select`; core/file_selection.h):
+  // the pieces that hold their bytes are fetched, the other files are not
+  // created. Empty: every file.
+  FileRanges select_files;
   bool direct_io = true;                   // O_DIRECT for aligned writes (see storage/file_storage.h)
   std::chrono::seconds stall_timeout{60};  // no block from any peer for this long: give up
   TrackerOptions tracker;
@@ -112,6 +117,10 @@ struct DownloadEvent {
   std::uint32_t incoming = 0;        // connections accepted
   std::uint32_t refused = 0;         // closed for a ban, the budget or a failed probation
   std::uint32_t evicted = 0;         // useless peers dropped to make room
+  // Files with data: selected, and in all (equal unless --select or so=
+  // left some out). progress, completed and finished.
+  std::uint32_t files_selected = 0;
+  std::uint32_t files_total = 0;
 };
 
 struct DownloadResult {
@@ -170,8 +179,13 @@ class Torrent {
   const DownloadResult& result() const { return result_; }
   // Whether it ever got past checking (downloading or serving).
   bool ran() const { return ran_; }
-  // Verified bytes and totals for the session's totals.
+  // Verified bytes and totals for the session's totals: total_bytes() is
+  // what this run fetches (the selected files' pieces; the torrent's size
+  // when every file is selected). Supervisor thread.
   std::int64_t verified_bytes() const;
+  std::int64_t total_bytes() const { return wanted_bytes_ >= 0 ? wanted_bytes_ : meta_.total_size; }
+  // Files selected and files with data (0 of 0 before the check).
+  std::pair<std::size_t, std::size_t> files_selected() const;
   std::uint32_t peers_connected() const;
 
   // Any thread (the listener's handshake task): whether this torrent takes
@@ -224,6 +238,11 @@ class Torrent {
   Status check_status_;
   std::unique_ptr<FileStorage> storage_;
   std::optional<Bitfield> initial_;
+  // With only some files selected: one flag per file, the pieces wanted and
+  // their bytes (empty, empty, -1 with every file).
+  std::vector<bool> selected_;
+  Bitfield wanted_;
+  std::int64_t wanted_bytes_ = -1;
   std::atomic<std::int64_t> check_progress_{0};
 
   // Running.

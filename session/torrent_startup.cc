@@ -100,12 +100,26 @@ Result<VerifyReport> Torrent::recheck(const HashOptions& hash) {
     RecheckTurn& turn;
     ~Release() { turn.release(); }
   } release{parts_.rechecks};
-  return verify_pieces(meta_, *storage_, hash);
+  return verify_pieces(meta_, *storage_, hash, selected_.empty() ? nullptr : &wanted_);
 }
 
 void Torrent::check_body() {
+  if (o_.download && !o_.select_files.empty()) {
+    auto selected = select_files(meta_, o_.select_files);
+    if (!selected) {
+      check_status_ = Status(ErrorCode::parse_error, "selecting files: " + selected.status().message());
+      return;
+    }
+    if (selects_less_than_all(meta_, *selected)) {
+      selected_ = std::move(*selected);
+      wanted_ = wanted_pieces(meta_, selected_);
+      wanted_bytes_ = bytes_of(meta_, wanted_);
+    }
+  }
   auto storage = FileStorage::open(meta_, o_.directory,
-                                   StorageOptions{.direct_io = o_.direct_io && o_.download, .read_only = !o_.download});
+                                   StorageOptions{.selected = selected_,
+                                                  .direct_io = o_.direct_io && o_.download,
+                                                  .read_only = !o_.download});
   if (!storage) {
     check_status_ = storage.status();
     return;
@@ -132,7 +146,7 @@ void Torrent::check_body() {
       initial_ = std::move(report->complete);
     }
   } else if (o_.download && !initial_) {
-    auto resumed = load_resume(o_.directory, meta_);
+    auto resumed = load_resume(o_.directory, meta_, selected_);
     if (resumed) {
       initial_ = std::move(resumed->pieces);
       push({DownloadEvent::Kind::resume,
@@ -153,8 +167,9 @@ void Torrent::check_body() {
           // that was killed): the first resume save syncs it before listing it.
           if (!report->complete.none()) storage_->mark_all_dirty();
           initial_ = std::move(report->complete);
-          push({DownloadEvent::Kind::resume, "recheck: " + pieces_text(initial_->count(), meta_.piece_count()) +
-                                                 " verified"});
+          push({DownloadEvent::Kind::resume,
+                "recheck: " + pieces_text(initial_->count(), selected_.empty() ? meta_.piece_count() : wanted_.count()) +
+                    " verified"});
         }
       }
     }

@@ -112,11 +112,20 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
   options.max_open_files = std::max<std::size_t>(options.max_open_files, 1);
   std::vector<File> files;
   files.reserve(m.files.size());
-  for (const FileEntry& f : m.files) files.push_back({f.path, f.offset, f.size, f.pad});
+  const bool choosing = !options.read_only && !options.selected.empty();
+  if (choosing && options.selected.size() != m.files.size()) {
+    return Status(ErrorCode::invalid_argument, "file selection of the wrong size");
+  }
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    const FileEntry& f = m.files[i];
+    files.push_back({f.path, f.offset, f.size, f.pad, !choosing || options.selected[i]});
+  }
   if (options.read_only) {
     std::error_code ec;
     if (!fs::is_directory(root, ec)) return Status(ErrorCode::io_error, root.string() + ": no such directory");
-    return std::unique_ptr<FileStorage>(new FileStorage(root, UniqueFd(), UniqueFd(), std::move(files), options));
+    std::unique_ptr<FileStorage> s(new FileStorage(root, UniqueFd(), UniqueFd(), std::move(files), options));
+    s->parts_name_ = ".fluxo/" + m.info_hash.hex() + ".parts";
+    return s;
   }
   auto dir = open_root_dir(root, true);
   if (!dir) return Status(ErrorCode::io_error, dir.status().message());
@@ -126,8 +135,9 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
   // Files usually come grouped by directory: reuse the last one's descriptor.
   std::string_view last_parent;
   UniqueFd parent_fd;
-  for (const FileEntry& f : m.files) {
-    if (!f.regular()) continue;
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    const FileEntry& f = m.files[i];
+    if (!f.regular() || !files[i].selected) continue;
     const std::size_t slash = f.path.rfind('/');
     const std::string_view parent = slash == std::string::npos ? std::string_view() : std::string_view(f.path).substr(0, slash);
     if (!parent_fd || parent != last_parent) {
@@ -140,13 +150,16 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
     auto fd = open_regular_at(parent_fd.get(), root / f.path, name.c_str(), O_WRONLY | O_CREAT);
     if (!fd) return Status(ErrorCode::io_error, fd.status().message());
   }
-  for (const FileEntry& f : m.files) {
-    if (f.symlink && !f.symlink_target.empty()) {
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    const FileEntry& f = m.files[i];
+    if (f.symlink && !f.symlink_target.empty() && files[i].selected) {
       if (Status s = make_symlink(dir->get(), root, f.path, f.symlink_target); !s) return s;
     }
   }
-  return std::unique_ptr<FileStorage>(
-      new FileStorage(root, std::move(*dir), std::move(*lock), std::move(files), options));
+  std::unique_ptr<FileStorage> s(new FileStorage(root, std::move(*dir), std::move(*lock), std::move(files), options));
+  s->parts_name_ = ".fluxo/" + m.info_hash.hex() + ".parts";
+  if (choosing) s->parts_ = partial_piece_ranges(m, options.selected);
+  return s;
 }
 
 void FileStorage::FreeAligned::operator()(std::uint8_t* p) const { std::free(p); }
@@ -168,7 +181,7 @@ Result<std::shared_ptr<FileStorage::Handles>> FileStorage::open_file(std::size_t
   }
   auto h = std::make_shared<Handles>();
   if (read_only_) {
-    const fs::path p = root_ / files_[file].path;
+    const fs::path p = root_ / rel_path(file);
     auto fd = open_regular_at(AT_FDCWD, p, p.c_str(), O_RDONLY);
     if (!fd) return Status(ErrorCode::io_error, fd.status().message());
     h->fd = fd->release();
@@ -183,7 +196,7 @@ Result<std::shared_ptr<FileStorage::Handles>> FileStorage::open_file(std::size_t
 }
 
 Result<UniqueFd> FileStorage::open_for_write(std::size_t file, int flags) {
-  auto fd = open_file_beneath(root_fd_.get(), root_, files_[file].path, flags);
+  auto fd = open_file_beneath(root_fd_.get(), root_, rel_path(file), flags);
   if (!fd) {
     const int e = errno;
     Status s(ErrorCode::io_error, fd.status().message());
@@ -195,17 +208,18 @@ Result<UniqueFd> FileStorage::open_for_write(std::size_t file, int flags) {
 
 void FileStorage::mark_dirty(std::size_t file) {
   std::lock_guard lock(mu_);
-  if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
+  if (dirty_.size() != files_.size() + 1) dirty_.resize(files_.size() + 1);
   dirty_[file] = true;
 }
 
 void FileStorage::mark_all_dirty() {
   if (read_only_) return;
   std::lock_guard lock(mu_);
-  if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
+  if (dirty_.size() != files_.size() + 1) dirty_.resize(files_.size() + 1);
   for (std::size_t f = 0; f < files_.size(); ++f) {
-    if (!files_[f].pad && files_[f].size > 0) dirty_[f] = true;
+    if (!files_[f].pad && files_[f].selected && files_[f].size > 0) dirty_[f] = true;
   }
+  if (!parts_.empty()) dirty_[parts_slot()] = true;
 }
 
 std::size_t FileStorage::first_file_at(std::int64_t offset) const {
@@ -225,7 +239,9 @@ Status FileStorage::write(std::int64_t offset, std::span<const iovec> iov) {
     const File& file = files_[f];
     if (file.size == 0 || pos >= file.offset + file.size) continue;
     std::int64_t n = std::min(end, file.offset + file.size) - pos;
-    if (!file.pad) {
+    if (!file.pad && !file.selected) {
+      if (Status s = write_parts(f, pos, n, iov, static_cast<std::size_t>(pos - offset)); !s) return s;
+    } else if (!file.pad) {
       chunk.clear();
       slice(iov, static_cast<std::size_t>(pos - offset), static_cast<std::size_t>(n), chunk);
       if (Status s = write_file(f, pos - file.offset, chunk); !s) return s;
@@ -270,7 +286,7 @@ Status FileStorage::write_file(std::size_t f, std::int64_t at, std::span<iovec> 
   mark_dirty(f);
   if (e != 0) {
     errno = e;
-    return errno_status(root_ / files_[f].path, "write failed");
+    return errno_status(root_ / rel_path(f), "write failed");
   }
   return Status::ok();
 }
@@ -279,7 +295,7 @@ Status FileStorage::write_direct(std::size_t f, std::int64_t at, std::span<iovec
   auto o = open_file(f);
   if (!o) return o.status();
   Handles& of = **o;
-  const fs::path p = root_ / files_[f].path;
+  const fs::path p = root_ / rel_path(f);
   auto fall_back = [&] {
     direct_ = false;
     return write_file(f, at, iov);
@@ -347,23 +363,70 @@ Status FileStorage::read(std::int64_t offset, std::span<std::uint8_t> out) {
     auto n = static_cast<std::size_t>(std::min(end, file.offset + file.size) - pos);
     if (file.pad) {
       std::memset(out.data() + done, 0, n);
+    } else if (!file.selected) {
+      if (Status s = read_parts(f, pos, out.subspan(done, n)); !s) return s;
     } else {
-      auto o = open_file(f);
-      if (!o) return o.status();
-      const int fd = (*o)->fd;
-      std::size_t got = 0;
-      while (got < n) {
-        ssize_t r = ::pread(fd, out.data() + done + got, n - got, pos - file.offset + static_cast<std::int64_t>(got));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) return errno_status(root_ / file.path, "read failed");
-        if (r == 0) return Status(ErrorCode::io_error, (root_ / file.path).string() + ": shorter than expected");
-        got += static_cast<std::size_t>(r);
-      }
+      if (Status s = read_span(f, pos - file.offset, out.subspan(done, n)); !s) return s;
     }
     done += n;
     pos += static_cast<std::int64_t>(n);
   }
   if (pos != end) return Status(ErrorCode::io_error, "read past the end of the torrent");
+  return Status::ok();
+}
+
+Status FileStorage::read_span(std::size_t slot, std::int64_t at, std::span<std::uint8_t> out) {
+  auto o = open_file(slot);
+  if (!o) return o.status();
+  const int fd = (*o)->fd;
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t r = ::pread(fd, out.data() + got, out.size() - got, at + static_cast<std::int64_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return errno_status(root_ / rel_path(slot), "read failed");
+    if (r == 0) return Status(ErrorCode::io_error, (root_ / rel_path(slot)).string() + ": shorter than expected");
+    got += static_cast<std::size_t>(r);
+  }
+  return Status::ok();
+}
+
+// The runs of the partial-piece area that cover [pos, pos + n), in order;
+// a byte that none covers belongs to no wanted piece.
+Status FileStorage::write_parts(std::size_t f, std::int64_t pos, std::int64_t n, std::span<const iovec> iov,
+                                std::size_t from) {
+  const std::int64_t start = pos, end = pos + n;
+  auto it = std::upper_bound(parts_.begin(), parts_.end(), pos, [](std::int64_t p, const PartRange& r) { return p < r.end; });
+  std::vector<iovec> chunk;
+  while (pos < end) {
+    if (it == parts_.end() || it->begin > pos) {
+      return Status(ErrorCode::io_error, (root_ / files_[f].path).string() + ": not selected");
+    }
+    const std::int64_t take = std::min(end, it->end) - pos;
+    chunk.clear();
+    slice(iov, from + static_cast<std::size_t>(pos - start), static_cast<std::size_t>(take), chunk);
+    if (Status s = write_file(parts_slot(), it->at + (pos - it->begin), chunk); !s) return s;
+    pos += take;
+    ++it;
+  }
+  return Status::ok();
+}
+
+Status FileStorage::read_parts(std::size_t f, std::int64_t pos, std::span<std::uint8_t> out) {
+  const std::int64_t start = pos, end = pos + static_cast<std::int64_t>(out.size());
+  auto it = std::upper_bound(parts_.begin(), parts_.end(), pos, [](std::int64_t p, const PartRange& r) { return p < r.end; });
+  while (pos < end) {
+    if (it == parts_.end() || it->begin > pos) {
+      return Status(ErrorCode::io_error, (root_ / files_[f].path).string() + ": not selected");
+    }
+    const std::int64_t take = std::min(end, it->end) - pos;
+    if (Status s = read_span(parts_slot(), it->at + (pos - it->begin),
+                             out.subspan(static_cast<std::size_t>(pos - start), static_cast<std::size_t>(take)));
+        !s) {
+      return s;
+    }
+    pos += take;
+    ++it;
+  }
   return Status::ok();
 }
 
@@ -388,11 +451,11 @@ Status FileStorage::sync() {
       std::lock_guard lock(mu_);
       ++files_synced_;
     }
-    if (h && ::fdatasync((*h)->fd) != 0) s = errno_status(root_ / files_[f].path, "sync failed");
+    if (h && ::fdatasync((*h)->fd) != 0) s = errno_status(root_ / rel_path(f), "sync failed");
     if (!s) {
       // This file and the ones not reached yet stay dirty.
       std::lock_guard lock(mu_);
-      if (dirty_.size() != files_.size()) dirty_.resize(files_.size());
+      if (dirty_.size() != files_.size() + 1) dirty_.resize(files_.size() + 1);
       for (std::size_t g = f; g < todo.size(); ++g) {
         if (todo[g]) dirty_[g] = true;
       }

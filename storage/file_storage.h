@@ -40,6 +40,12 @@
 // once (peers uploading), alongside the writer. Descriptors are shared
 // handles: one evicted from the cache stays open until its last user is done.
 //
+// Some files only (StorageOptions::selected, core/file_selection.h): files
+// not selected are not created. The bytes of theirs that share a piece with
+// a selected file are written to and read from the partial-piece area,
+// DIR/.fluxo/<info-hash>.parts (made, beneath DIR, when first written), laid
+// out by partial_piece_ranges(); any other byte of theirs is an io_error.
+//
 // Read-only storage (StorageOptions::read_only, for seeding and verifying)
 // creates, writes and locks nothing: missing directories and files are read
 // errors. It reads what the user has put in DIR, so it follows links in the
@@ -57,6 +63,7 @@
 #include <span>
 #include <vector>
 
+#include "core/file_selection.h"
 #include "core/metainfo.h"
 #include "core/status.h"
 #include "storage/beneath.h"
@@ -65,6 +72,9 @@
 namespace fluxo {
 
 struct StorageOptions {
+  // One flag per file: which files to create and write (empty: all). Not for
+  // read-only storage.
+  std::vector<bool> selected{};
   std::size_t max_open_files = 64;
   bool direct_io = false;
   std::size_t direct_min = 256 * 1024;  // smaller writes go through the page cache
@@ -96,7 +106,9 @@ class FileStorage : public Storage {
   // for read-only storage.
   void mark_all_dirty();
 
-  std::filesystem::path path_of(std::size_t file) const { return root_ / files_[file].path; }
+  std::filesystem::path path_of(std::size_t file) const { return root_ / rel_path(file); }
+  // The partial-piece area (whether it exists or not).
+  std::filesystem::path parts_path() const { return root_ / parts_name_; }
   // Whether writes still use O_DIRECT (false once a filesystem refused it).
   bool direct_io() const { return direct_; }
   // Bytes written through O_DIRECT, and of those how many through the bounce buffer.
@@ -111,6 +123,7 @@ class FileStorage : public Storage {
     std::int64_t offset;
     std::int64_t size;
     bool pad;
+    bool selected;
   };
   struct Handles {
     int fd = -1;
@@ -125,6 +138,17 @@ class FileStorage : public Storage {
               StorageOptions o)
       : root_(std::move(root)), root_fd_(std::move(root_fd)), lock_(std::move(lock)), files_(std::move(files)),
         max_open_(o.max_open_files), direct_(o.direct_io), direct_min_(o.direct_min), read_only_(o.read_only) {}
+  // Descriptor slot files_.size() is the partial-piece area.
+  std::size_t parts_slot() const { return files_.size(); }
+  const std::string& rel_path(std::size_t file) const {
+    return file == parts_slot() ? parts_name_ : files_[file].path;
+  }
+  // Bytes [pos, pos + n) of the stream, which lie in unselected file f,
+  // written from (read into) iov bytes from `from` on: through the
+  // partial-piece area.
+  Status write_parts(std::size_t f, std::int64_t pos, std::int64_t n, std::span<const iovec> iov, std::size_t from);
+  Status read_parts(std::size_t f, std::int64_t pos, std::span<std::uint8_t> out);
+  Status read_span(std::size_t slot, std::int64_t at, std::span<std::uint8_t> out);
   Result<std::shared_ptr<Handles>> open_file(std::size_t file);
   std::size_t first_file_at(std::int64_t offset) const;
   // Writes `n` bytes from `iov` at file offset `at` of file `f`.
@@ -138,6 +162,8 @@ class FileStorage : public Storage {
   UniqueFd root_fd_;  // DIR, for writers (-1 when read-only)
   UniqueFd lock_;     // DIR/.fluxo/lock, holding our ranges (-1 when read-only)
   std::vector<File> files_;
+  std::vector<PartRange> parts_;  // empty unless some file is not selected
+  std::string parts_name_;        // ".fluxo/<info-hash>.parts"
   std::size_t max_open_;
   bool direct_;
   std::size_t direct_min_;

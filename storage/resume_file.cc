@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/file_selection.h"
 #include "storage/beneath.h"
 
 namespace fluxo {
@@ -16,19 +17,29 @@ fs::path resume_path(const fs::path& dir, const Metainfo& meta) {
   return dir / ".fluxo" / (meta.info_hash.hex() + ".resume");
 }
 
+namespace {
+
+FileStamp stamp(const fs::path& p) {
+  FileStamp s;
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    s.size = st.st_size;
+    s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  }
+  return s;
+}
+
+}  // namespace
+
 std::vector<FileStamp> stamp_files(const fs::path& dir, const Metainfo& meta) {
   std::vector<FileStamp> out;
   out.reserve(meta.files.size());
-  for (const auto& f : meta.files) {
-    FileStamp s;
-    struct stat st {};
-    if (f.regular() && ::lstat((dir / f.path).c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-      s.size = st.st_size;
-      s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-    }
-    out.push_back(s);
-  }
+  for (const auto& f : meta.files) out.push_back(f.regular() ? stamp(dir / f.path) : FileStamp{});
   return out;
+}
+
+FileStamp stamp_parts(const fs::path& dir, const Metainfo& meta) {
+  return stamp(dir / ".fluxo" / (meta.info_hash.hex() + ".parts"));
 }
 
 namespace {
@@ -110,7 +121,7 @@ Status save_resume(const fs::path& dir, const Metainfo& meta, const ResumeData& 
   return save_state_file(dir, resume_path(dir, meta).filename().string(), encode_resume(data));
 }
 
-Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta) {
+Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta, const std::vector<bool>& selected) {
   const fs::path path = resume_path(dir, meta);
   auto loaded = load_state_file(dir, path.filename().string(), max_resume_size(meta), "resume data for this torrent");
   if (!loaded) {
@@ -122,8 +133,14 @@ Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta) {
   const std::string& bytes = *loaded;
   auto r = decode_resume(bytes, meta);
   if (!r) return Status(r.status().code(), path.string() + ": " + r.status().message());
+  const std::vector<bool> want = selects_less_than_all(meta, selected) ? selected : std::vector<bool>{};
+  const std::vector<bool> had = selects_less_than_all(meta, r->selected) ? r->selected : std::vector<bool>{};
+  if (want != had) return Status(ErrorCode::parse_error, path.string() + ": written for another selection of files");
   if (r->files != stamp_files(dir, meta)) {
     return Status(ErrorCode::parse_error, path.string() + ": files changed since it was written");
+  }
+  if (!want.empty() && r->parts != stamp_parts(dir, meta)) {
+    return Status(ErrorCode::parse_error, path.string() + ": partial pieces changed since it was written");
   }
   return r;
 }

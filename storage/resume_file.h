@@ -36,6 +36,8 @@ std::size_t max_resume_size(const Metainfo& meta);
 // The size and modification time of each of the torrent's files under dir
 // (size -1 for one that does not exist; pad files count as absent).
 std::vector<FileStamp> stamp_files(const std::filesystem::path& dir, const Metainfo& meta);
+// The same of the partial-piece area, DIR/.fluxo/<info-hash>.parts.
+FileStamp stamp_parts(const std::filesystem::path& dir, const Metainfo& meta);
 
 Status save_resume(const std::filesystem::path& dir, const Metainfo& meta, const ResumeData& data);
 
@@ -50,7 +52,10 @@ Result<std::string> load_state_file(const std::filesystem::path& dir, const std:
 // The resume data for `meta` under dir, checked against the files as they are
 // now. not_found when there is none; any other error says why it cannot be
 // trusted (damaged, another torrent, another version, files changed, a link,
-// not a regular file, too large).
-Result<ResumeData> load_resume(const std::filesystem::path& dir, const Metainfo& meta);
+// not a regular file, too large, written for another selection of files or
+// with a partial-piece area that changed since). `selected`: one flag per
+// file, or empty for all.
+Result<ResumeData> load_resume(const std::filesystem::path& dir, const Metainfo& meta,
+                               const std::vector<bool>& selected = {});
 
 }  // namespace fluxo

@@ -117,11 +117,13 @@ TEST(Cli, CreateThenInfoRoundTrip) {
   EXPECT_NE(j.out.find("\"private\":true"), std::string::npos);
   EXPECT_NE(j.out.find("[[\"http://127.0.0.1:1/a\",\"http://127.0.0.1:2/a\"],[\"udp://127.0.0.1:3\"]]"),
             std::string::npos) << j.out;
-  EXPECT_NE(j.out.find("{\"path\":\"data/sub/b.bin\",\"size\":7}"), std::string::npos);
+  // Each file with the index --select and so= name it by.
+  EXPECT_NE(j.out.find("{\"index\":1,\"path\":\"data/sub/b.bin\",\"size\":7}"), std::string::npos) << j.out;
   EXPECT_EQ(j.out.find("creation_date"), std::string::npos);
   auto t = fluxo({"info", dir / "out.torrent"});
   EXPECT_EQ(t.exit_code, 0);
   EXPECT_NE(t.out.find("tier 1  udp://127.0.0.1:3"), std::string::npos);
+  EXPECT_NE(t.out.find("     1          7 B  data/sub/b.bin"), std::string::npos) << t.out;
 }
 
 TEST(Cli, CreateIsReproducibleWithoutADate) {

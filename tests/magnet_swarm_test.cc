@@ -185,11 +185,16 @@ TEST_F(MagnetTest, MagnetsThatCannotBeFetchedAreRefusedClearly) {
   auto none = run_process({FLUXO_BINARY, "download", "magnet:?xt=urn:btih:" + hash, "-o", path("out")});
   EXPECT_EQ(none.exit_code, 2) << none.err;
   EXPECT_NE(none.err.find("nowhere to find peers"), std::string::npos) << none.err;
-  // File selection is not supported yet: refused, not ignored.
-  auto so = run_process({FLUXO_BINARY, "download", "magnet:?xt=urn:btih:" + hash + "&so=0,2&x.pe=127.0.0.1:1", "-o",
+  // A selection that is not a list of file indices: refused before anything runs.
+  auto so = run_process({FLUXO_BINARY, "download", "magnet:?xt=urn:btih:" + hash + "&so=0,x&x.pe=127.0.0.1:1", "-o",
                          path("out")});
   EXPECT_EQ(so.exit_code, 3) << so.err;
-  EXPECT_NE(so.err.find("so=) is not supported yet"), std::string::npos) << so.err;
+  EXPECT_NE(so.err.find("so: \"x\""), std::string::npos) << so.err;
+  auto select = run_process({FLUXO_BINARY, "download", "magnet:?xt=urn:btih:" + hash + "&x.pe=127.0.0.1:1", "--select",
+                             "2-1", "-o", path("out")});
+  EXPECT_EQ(select.exit_code, 2) << select.err;
+  EXPECT_NE(select.err.find("--select"), std::string::npos) << select.err;
+  EXPECT_FALSE(std::filesystem::exists(path("out")));
   // Seeding needs the data: a magnet is refused.
   auto seed = run_process({FLUXO_BINARY, "seed", "magnet:?xt=urn:btih:" + hash, "-d", path("out")});
   EXPECT_EQ(seed.exit_code, 2) << seed.err;
@@ -197,6 +202,72 @@ TEST_F(MagnetTest, MagnetsThatCannotBeFetchedAreRefusedClearly) {
   auto bad = run_process({FLUXO_BINARY, "download", "magnet:?xt=urn:btih:123", "--peer", "127.0.0.1:1"});
   EXPECT_EQ(bad.exit_code, 3) << bad.err;
   EXPECT_NE(bad.err.find("xt"), std::string::npos) << bad.err;
+}
+
+// BEP 53: so= selects two of five files whose boundaries fall inside
+// pieces. Only those two exist afterwards, byte for byte; the bytes of their
+// neighbours that share a piece are in DIR/.fluxo/<hash>.parts; less than
+// the whole torrent was fetched. A resumed run finds it complete; a wider
+// selection later fetches the rest; an index beyond the files is refused.
+TEST_F(MagnetTest, SoSelectsTwoOfFiveFilesAndOnlyThoseExist) {
+  namespace fs = std::filesystem;
+  const std::string root = path("data/sel");
+  const std::size_t sizes[] = {1'000'003, 2'000'011, 300'007, 1'500'001, 777'777};
+  std::int64_t total = 0;
+  for (int i = 0; i < 5; ++i) {
+    write_random_file(root + "/f" + std::to_string(i), sizes[i], 10 + i);
+    total += static_cast<std::int64_t>(sizes[i]);
+  }
+  std::string torrent = make_torrent(root, "", "32KiB");
+  auto meta = parse_metainfo(read_file(torrent));
+  ASSERT_TRUE(meta);
+  ASSERT_EQ(meta->files.size(), 5u);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(meta->files[i].path, "sel/f" + std::to_string(i));
+  auto seeders = lt_seeders(torrent, 2, "127.0.69.");
+  const std::string peers = "x.pe=127.0.69.1:6881&x.pe=127.0.69.2:6881";
+  auto r = download(magnet(torrent, {"so=1,3", peers}), {});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(root + "/f1", path("out/sel/f1"));
+  expect_same_tree(root + "/f3", path("out/sel/f3"));
+  for (const char* absent : {"f0", "f2", "f4"}) {
+    EXPECT_FALSE(fs::exists(path(std::string("out/sel/") + absent))) << absent << " was created";
+  }
+  // The neighbours' bytes in shared pieces: at most one piece either side of
+  // each selected file, less than a file's worth.
+  const std::string parts = path("out/.fluxo/" + info_hash(torrent) + ".parts");
+  ASSERT_TRUE(fs::exists(parts));
+  EXPECT_GT(fs::file_size(parts), 0u);
+  EXPECT_LE(fs::file_size(parts), 4u * 32768);
+  auto ev = parse_events(r.out);
+  auto fin = ev.last("finished");
+  ASSERT_TRUE(fin) << r.out;
+  EXPECT_EQ(fin->getValue<int>("files_selected"), 2);
+  EXPECT_EQ(fin->getValue<int>("files"), 5);
+  const auto fetched = fin->getValue<std::int64_t>("total_bytes");
+  EXPECT_GE(fetched, static_cast<std::int64_t>(sizes[1] + sizes[3]));
+  EXPECT_LT(fetched, total - static_cast<std::int64_t>(sizes[0]));  // f0's middle was never wanted
+  EXPECT_EQ(fin->getValue<std::int64_t>("bytes"), fetched);
+
+  // Resumed with the same selection: complete from the resume data, nothing
+  // fetched, still only two files.
+  auto again = download(magnet(torrent, {"so=1,3", peers}), {});
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("resumed"), std::string::npos) << again.out;
+  EXPECT_EQ(parse_events(again.out).count("metadata"), 0);
+  EXPECT_FALSE(fs::exists(path("out/sel/f0")));
+
+  // Every file now (--select over the magnet's so=): the resume data was
+  // for another selection, so the data is rechecked and the rest fetched.
+  auto wider = download(magnet(torrent, {"so=1,3", peers}), {"--select", "0-4"});
+  ASSERT_EQ(wider.exit_code, 0) << wider.out << wider.err;
+  expect_same_tree(root, path("out/sel"));
+  EXPECT_NE(wider.out.find("another selection"), std::string::npos) << wider.out;
+
+  // A file the torrent does not have: refused, naming it (exit 3).
+  seeders.reset();
+  auto beyond = download(magnet(torrent, {"so=1,9", peers}), {});
+  EXPECT_EQ(beyond.exit_code, 3) << beyond.out << beyond.err;
+  EXPECT_NE((beyond.out + beyond.err).find("file 9"), std::string::npos) << beyond.out << beyond.err;
 }
 
 // fluxo knows only a libtorrent leecher; the seeder it fetches from is

@@ -167,7 +167,7 @@ TEST(ResumeFile, TheSizeCapHoldsWhatTheEncoderWritesAtMost) {
   r.files = {{INT64_MAX, INT64_MIN}, {INT64_MAX, INT64_MIN}};
   EXPECT_LE(encode_resume(r).size(), max_resume_size(m));
   // 64 bytes a file cover the widest entry with room to spare.
-  EXPECT_LE(encode_resume(r).size() - encode_resume(ResumeData{r.info_hash, r.pieces, {{0, 0}, {0, 0}}}).size(),
+  EXPECT_LE(encode_resume(r).size() - encode_resume(ResumeData{r.info_hash, r.pieces, {{0, 0}, {0, 0}}, {}, {}}).size(),
             2u * 64);
 }
 

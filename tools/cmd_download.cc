@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "core/file_selection.h"
 #include "core/metainfo.h"
 #include "session/session.h"
 #include "tools/args.h"
@@ -32,13 +33,19 @@ constexpr const char* kUsageHead =
     "metadata from peers (BEP 9): from its trackers (tr=), the peers it names\n"
     "(x.pe=) and --peer; the metadata is checked against the info-hash and\n"
     "saved as DIR/.fluxo/<info-hash>.torrent, so a resumed download does not\n"
-    "fetch it again. Selecting files (so=) is not supported yet.\n"
+    "fetch it again. Its so= (BEP 53) selects files, as --select does.\n"
     "\n"
     "  -o, --output DIR         download directory (default: the current one)\n"
     "  -i, --input-file LIST    also the torrents listed in LIST, one path or\n"
     "                           magnet link per line; blank lines and lines starting with # are\n"
     "                           skipped; - reads standard input. A torrent that\n"
     "                           cannot be read is reported; the others go on\n"
+    "      --select LIST        only these files: indices as `fluxo info` numbers\n"
+    "                           them, e.g. 0,2,4-6 (every torrent given; it\n"
+    "                           overrides a magnet's so=). Only the pieces\n"
+    "                           holding their bytes are fetched; the other files\n"
+    "                           are not created (bytes of theirs that share a\n"
+    "                           piece go to DIR/.fluxo/<info-hash>.parts)\n"
     "      --max-active N       torrents downloading at once (default 8)\n"
     "      --seed-ratio R       after completion, seed until R x the torrent's\n"
     "                           size is uploaded\n"
@@ -78,7 +85,8 @@ int run_download(std::span<const std::string> args) {
                                      {"max-memory", 0, true, false},
                                      {"hash-threads", 0, true, false},
                                      {"buffered-io", 0, false, false},
-                                     {"stall-timeout", 0, true, false}},
+                                     {"stall-timeout", 0, true, false},
+                                     {"select", 0, true, false}},
                                     SwarmUsage{"download", kUsageHead, kUsageTail}, exit);
   if (!parsed) return exit;
   const auto lists = parsed->values("input-file");
@@ -112,6 +120,11 @@ int run_download(std::span<const std::string> args) {
   so.hash_threads = static_cast<unsigned>(hash_threads);
   so.max_active = static_cast<unsigned>(active);
   o.stall_timeout = std::chrono::seconds(stall);
+  if (auto v = parsed->value("select")) {
+    auto ranges = parse_file_ranges(*v);
+    if (!ranges) return usage_error("--select: " + ranges.status().message());
+    o.select_files = std::move(*ranges);
+  }
 
   std::vector<TorrentSource> sources;
   if (auto err = collect_sources(parsed->positional, lists, sources)) {

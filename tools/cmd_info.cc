@@ -47,12 +47,14 @@ void print_torrent_text(const Metainfo& m) {
   if (!m.created_by.empty()) std::printf("created by:   %s\n", printable(m.created_by).c_str());
   if (!m.comment.empty()) std::printf("comment:      %s\n", printable(m.comment).c_str());
   std::printf("files:        %zu\n", m.files.size());
-  for (const FileEntry& f : m.files) {
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    const FileEntry& f = m.files[i];
     std::string note = f.pad ? "  (padding)" : "";
     if (f.symlink) {
       note = f.symlink_target.empty() ? "  (symlink, not made)" : "  -> " + printable(f.symlink_target);
     }
-    std::printf("  %12s  %s%s\n", human_bytes(f.size).c_str(), printable(f.path).c_str(), note.c_str());
+    // The index is what `download --select` and a magnet's so= name.
+    std::printf("  %4zu %12s  %s%s\n", i, human_bytes(f.size).c_str(), printable(f.path).c_str(), note.c_str());
   }
   if (m.trackers.empty()) {
     std::printf("trackers:     none\n");
@@ -78,8 +80,9 @@ void print_torrent_json(const Metainfo& m) {
   j.key("piece_count").value(m.piece_count());
   j.key("private").value(m.is_private);
   j.key("files").begin_array();
-  for (const FileEntry& f : m.files) {
-    j.begin_object().key("path").value(f.path).key("size").value(f.size);
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    const FileEntry& f = m.files[i];
+    j.begin_object().key("index").value(static_cast<std::uint64_t>(i)).key("path").value(f.path).key("size").value(f.size);
     if (f.pad) j.key("pad").value(true);
     if (f.symlink) j.key("symlink").value(f.symlink_target);  // "": not made
     j.end_object();

@@ -199,6 +199,7 @@ void print_event_json(const DownloadEvent& e, const Metainfo* m, const Status* s
       j.key("ok").value(status && status->is_ok());
       if (status && !status->is_ok()) j.key("error").value(status->message());
       j.key("bytes").value(e.verified_bytes).key("total_bytes").value(e.total_bytes);
+      j.key("files_selected").value(e.files_selected).key("files").value(e.files_total);
       j.key("seconds").value(e.seconds).key("average_rate").value(e.rate);
       j.key("peers_used").value(e.peers_used).key("peers_known").value(static_cast<std::uint64_t>(e.peers_known));
       j.key("hash_failures").value(e.hash_failures).key("banned").value(static_cast<std::uint64_t>(e.banned));
@@ -327,7 +328,10 @@ class Printer {
   // One line on stdout: what it did, or why it failed.
   void print_outcome(const Torrent& t) const {
     const auto& s = t.result().summary;
-    const std::string name = printable(t.meta().name);
+    std::string name = printable(t.meta().name);
+    if (s.files_selected < s.files_total) {
+      name += " (" + std::to_string(s.files_selected) + " of " + std::to_string(s.files_total) + " files)";
+    }
     Status st = outcome(t);
     if (!st) {
       std::printf("failed %s: %s\n", name.c_str(), printable(st.message()).c_str());
@@ -370,7 +374,7 @@ class Printer {
     std::string names;
     for (const auto& t : session_.torrents()) {
       done += t->verified_bytes();
-      total += t->meta().total_size;
+      total += t->total_bytes();
       peers += t->peers_connected();
       switch (t->state()) {
         case Torrent::State::queued: ++queued; break;
@@ -378,9 +382,9 @@ class Printer {
         default:
           ++active;
           if (names.size() < 60) {
-            const double pct = t->meta().total_size > 0 ? 100.0 * static_cast<double>(t->verified_bytes()) /
-                                                              static_cast<double>(t->meta().total_size)
-                                                        : 100.0;
+            const double pct = t->total_bytes() > 0 ? 100.0 * static_cast<double>(t->verified_bytes()) /
+                                                          static_cast<double>(t->total_bytes())
+                                                    : 100.0;
             char b[96];
             std::snprintf(b, sizeof b, "%s%.24s %.0f%%", names.empty() ? "" : ", ",
                           printable(t->meta().name).c_str(), pct);

@@ -1,0 +1,164 @@
+// Selecting files (BEP 53 so=, --select): the pieces wanted, the layout of
+// the partial-piece area, storage that creates only the selected files, and
+// resume data that remembers the selection.
+#include "core/file_selection.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/uio.h>
+
+#include <filesystem>
+
+#include "core/bencode_value.h"
+#include "core/resume.h"
+#include "storage/file_storage.h"
+#include "storage/resume_file.h"
+#include "tests/support/subprocess.h"
+
+namespace fluxo {
+namespace {
+
+using bencode::Value;
+namespace fs = std::filesystem;
+
+constexpr std::int64_t kPiece = 16384;
+
+// Five files whose boundaries fall inside pieces:
+//   f0 [0, 20000)  f1 [20000, 50000)  f2 [50000, 60000)  f3 [60000, 100000)  f4 [100000, 105000)
+// pieces 0..6 (the last 6696 bytes).
+Metainfo five_files() {
+  Value::List files;
+  const std::int64_t sizes[] = {20000, 30000, 10000, 40000, 5000};
+  for (int i = 0; i < 5; ++i) {
+    files.push_back(Value::Dict{{"length", sizes[i]}, {"path", Value::List{"f" + std::to_string(i)}}});
+  }
+  Value::Dict info{{"name", "t"}, {"piece length", kPiece}, {"pieces", std::string(7 * 20, 'h')}, {"files", files}};
+  auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  EXPECT_TRUE(m) << m.status().to_string();
+  return *m;
+}
+
+std::vector<bool> choose(const Metainfo& m, const std::string& text) {
+  auto ranges = parse_file_ranges(text);
+  EXPECT_TRUE(ranges) << ranges.status().to_string();
+  auto sel = select_files(m, *ranges);
+  EXPECT_TRUE(sel) << sel.status().to_string();
+  return *sel;
+}
+
+std::string pattern(std::size_t n, std::size_t from = 0) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (from + i) % 23);
+  return s;
+}
+
+TEST(FileSelection, ParsesIndicesAndRangesAndRefusesTheRest) {
+  auto r = parse_file_ranges("0,2,4-6");
+  ASSERT_TRUE(r);
+  EXPECT_THAT(*r, ::testing::ElementsAre(std::pair(0u, 0u), std::pair(2u, 2u), std::pair(4u, 6u)));
+  for (const char* bad : {"", "a", "5-2", "1,,2", "1-", "-1", "3,", "99999999999"}) {
+    EXPECT_FALSE(parse_file_ranges(bad)) << bad;
+  }
+  EXPECT_FALSE(parse_file_ranges("0,1,2", 10'000'000, 2));  // too many ranges
+}
+
+TEST(FileSelection, AnIndexBeyondTheFilesIsAnErrorNamingIt) {
+  const Metainfo m = five_files();
+  auto ranges = parse_file_ranges("1,3-7");
+  ASSERT_TRUE(ranges);
+  auto sel = select_files(m, *ranges);
+  ASSERT_FALSE(sel);
+  EXPECT_THAT(sel.status().message(), ::testing::HasSubstr("file 5"));
+  EXPECT_THAT(sel.status().message(), ::testing::HasSubstr("5 file(s)"));
+}
+
+TEST(FileSelection, WantsThePiecesOfSelectedFilesAndKeepsTheirNeighboursBytesApart) {
+  const Metainfo m = five_files();
+  const auto sel = choose(m, "1,3");
+  EXPECT_TRUE(selects_less_than_all(m, sel));
+  const Bitfield wanted = wanted_pieces(m, sel);
+  for (std::uint32_t p = 0; p < 7; ++p) EXPECT_EQ(wanted.test(PieceIndex(p)), p != 0) << p;
+  EXPECT_EQ(bytes_of(m, wanted), 105000 - kPiece);
+  // f0's bytes in piece 1, all of f2 (inside piece 3), all of f4 (piece 6).
+  EXPECT_THAT(partial_piece_ranges(m, sel),
+              ::testing::ElementsAre(PartRange{16384, 20000, 0}, PartRange{50000, 60000, 3616},
+                                     PartRange{100000, 105000, 13616}));
+  // Everything selected: every piece, no partial area.
+  const auto all = choose(m, "0-4");
+  EXPECT_FALSE(selects_less_than_all(m, all));
+  EXPECT_TRUE(wanted_pieces(m, all).all());
+  EXPECT_TRUE(partial_piece_ranges(m, all).empty());
+}
+
+TEST(FileSelection, StorageCreatesOnlySelectedFilesAndKeepsSharedBytesInThePartsArea) {
+  test::TempDir dir;
+  const Metainfo m = five_files();
+  const auto sel = choose(m, "1,3");
+  StorageOptions o;
+  o.selected = sel;
+  auto st = FileStorage::open(m, dir.path(), o);
+  ASSERT_TRUE(st) << st.status().to_string();
+  // The wanted pieces, written as the pipeline writes them.
+  const std::string data = pattern(105000);
+  std::string tail = data.substr(kPiece);
+  iovec iov{tail.data(), tail.size()};
+  ASSERT_TRUE((*st)->write(kPiece, {&iov, 1}));
+  ASSERT_TRUE((*st)->sync());
+  EXPECT_EQ(test::read_file(dir / "t/f1"), data.substr(20000, 30000));
+  EXPECT_EQ(test::read_file(dir / "t/f3"), data.substr(60000, 40000));
+  for (const char* absent : {"t/f0", "t/f2", "t/f4"}) EXPECT_FALSE(fs::exists(dir / absent)) << absent;
+  const fs::path parts = dir / (".fluxo/" + m.info_hash.hex() + ".parts");
+  EXPECT_EQ((*st)->parts_path(), parts);
+  EXPECT_EQ(test::read_file(parts), data.substr(16384, 3616) + data.substr(50000, 10000) + data.substr(100000, 5000));
+  // Read back whole, across every boundary.
+  std::string back(tail.size(), '\0');
+  ASSERT_TRUE((*st)->read(kPiece, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()}));
+  EXPECT_EQ(back, tail);
+  // Bytes of no wanted piece are neither read nor written.
+  std::string head(100, '\0');
+  auto r = (*st)->read(0, {reinterpret_cast<std::uint8_t*>(head.data()), head.size()});
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.message(), ::testing::HasSubstr("not selected"));
+  iovec h{head.data(), head.size()};
+  EXPECT_FALSE((*st)->write(0, {&h, 1}));
+  EXPECT_FALSE(fs::exists(dir / "t/f0"));
+}
+
+TEST(FileSelection, ResumeDataHoldsOnlyForTheSelectionItWasWrittenFor) {
+  test::TempDir dir;
+  const Metainfo m = five_files();
+  const auto sel = choose(m, "1,3");
+  StorageOptions o;
+  o.selected = sel;
+  auto st = FileStorage::open(m, dir.path(), o);
+  ASSERT_TRUE(st);
+  const std::string data = pattern(105000);
+  std::string tail = data.substr(kPiece);
+  iovec iov{tail.data(), tail.size()};
+  ASSERT_TRUE((*st)->write(kPiece, {&iov, 1}));
+  ASSERT_TRUE((*st)->sync());
+  ResumeData r;
+  r.info_hash = m.info_hash;
+  r.pieces = wanted_pieces(m, sel);
+  r.files = stamp_files(dir.path(), m);
+  r.selected = sel;
+  r.parts = stamp_parts(dir.path(), m);
+  ASSERT_TRUE(save_resume(dir.path(), m, r));
+
+  auto same = load_resume(dir.path(), m, sel);
+  ASSERT_TRUE(same) << same.status().to_string();
+  EXPECT_EQ(same->pieces.count(), 6u);
+  EXPECT_EQ(same->selected, sel);
+  auto other = load_resume(dir.path(), m, choose(m, "1"));
+  ASSERT_FALSE(other);
+  EXPECT_THAT(other.status().message(), ::testing::HasSubstr("another selection"));
+  EXPECT_FALSE(load_resume(dir.path(), m));  // every file now: a recheck
+  // The partial-piece area changed behind our back: not trusted.
+  test::write_file((*st)->parts_path().string(), "changed");
+  auto changed = load_resume(dir.path(), m, sel);
+  ASSERT_FALSE(changed);
+  EXPECT_THAT(changed.status().message(), ::testing::HasSubstr("partial pieces changed"));
+}
+
+}  // namespace
+}  // namespace fluxo
