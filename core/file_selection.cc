@@ -59,6 +59,16 @@ bool selects_less_than_all(const Metainfo& m, const std::vector<bool>& selected)
   return false;
 }
 
+bool same_selection(const Metainfo& m, const std::vector<bool>& a, const std::vector<bool>& b) {
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    if (!holds_data(m.files[i])) continue;
+    const bool in_a = a.empty() || (i < a.size() && a[i]);
+    const bool in_b = b.empty() || (i < b.size() && b[i]);
+    if (in_a != in_b) return false;
+  }
+  return true;
+}
+
 Bitfield wanted_pieces(const Metainfo& m, const std::vector<bool>& selected) {
   Bitfield wanted(m.piece_count());
   if (selected.empty()) {

@@ -43,6 +43,10 @@ Result<std::vector<bool>> select_files(const Metainfo& m, const FileRanges& rang
 // empty files do not count).
 bool selects_less_than_all(const Metainfo& m, const std::vector<bool>& selected);
 
+// Whether two selections (empty: all) choose the same files among those that
+// hold data (pad, empty and symlink entries do not count).
+bool same_selection(const Metainfo& m, const std::vector<bool>& a, const std::vector<bool>& b);
+
 // The pieces that hold a byte of a selected regular file (every piece for
 // an empty `selected`).
 Bitfield wanted_pieces(const Metainfo& m, const std::vector<bool>& selected);

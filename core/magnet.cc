@@ -53,6 +53,9 @@ bool valid_peer(std::string_view p) {
 }
 
 Status parse_select_only(std::string_view value, Magnet& m, const MagnetLimits& limits) {
+  // Lenient where BEP 53 is silent: "so=" selects nothing more, "so=1,2," is "so=1,2".
+  while (!value.empty() && value.back() == ',') value.remove_suffix(1);
+  if (value.empty()) return Status::ok();
   auto ranges = parse_file_ranges(value, limits.max_file_index,
                                   limits.max_params > m.select_only.size() ? limits.max_params - m.select_only.size() : 0);
   if (!ranges) return bad("so: " + ranges.status().message());

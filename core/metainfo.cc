@@ -44,6 +44,10 @@ std::optional<Node> find_utf8_or_plain(const Node& dict, std::string_view key,
 
 void add_tracker(Metainfo& m, std::size_t tier, std::string_view url, std::size_t& count,
                  std::unordered_set<std::string_view>& seen, const MetainfoLimits& limits) {
+  // Whitespace around a URL is a creator's slip, trimmed as libtorrent does.
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!url.empty() && space(url.front())) url.remove_prefix(1);
+  while (!url.empty() && space(url.back())) url.remove_suffix(1);
   if (url.empty() || !seen.insert(url).second) return;
   if (count >= limits.max_trackers) return;
   ++count;
@@ -257,6 +261,9 @@ Status parse_files(const Node& files, Metainfo& m, const MetainfoLimits& limits,
         if (!str) return invalid("path component is not a string", c.offset());
         components.push_back(*str);
       }
+      // BitComet's padding files predate BEP 47's attr: known by name, as
+      // libtorrent knows them (zeros, never made on disk).
+      if (!e.symlink && components.back().starts_with("_____padding_file_")) e.pad = true;
     }
     bool changed = false;
     auto joined = sanitize_path(components, changed);

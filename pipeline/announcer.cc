@@ -47,7 +47,7 @@ bool Announcer::announce_round(AnnounceEvent event) {
   req_.event = event;
   req_.downloaded = static_cast<std::int64_t>(s_.counters.payload_received.load());
   req_.uploaded = static_cast<std::int64_t>(s_.counters.uploaded.load());
-  req_.left = s_.wanted_bytes() - static_cast<std::int64_t>(s_.counters.verified_bytes.load());
+  req_.left = s_.meta.total_size - static_cast<std::int64_t>(s_.counters.verified_bytes.load());
   for (auto& tier : tiers_) {
     for (std::size_t i = 0; i < tier.size(); ++i) {
       if (s_.stop.load()) return false;
@@ -82,9 +82,11 @@ bool Announcer::announce_round(AnnounceEvent event) {
 
 void Announcer::run() {
   bool started = false;
-  bool completed_sent = s_.done();  // a seed from the start never 'completes'
+  // `completed` means a seed: a download of some files only never sends
+  // it (trackers would count it a seed), and its `left` stays above 0.
+  bool completed_sent = s_.have.all();  // a seed from the start never 'completes'
   while (!s_.stop.load()) {
-    if (started && !completed_sent && s_.done()) {
+    if (started && !completed_sent && s_.have.all()) {
       // Not sent because the download stopped meanwhile: the final
       // announce below sends it.
       completed_sent = announce_round(AnnounceEvent::completed) || !s_.stop.load();
@@ -97,11 +99,11 @@ void Announcer::run() {
   if (started && !last_good_.empty()) {
     TrackerOptions quick = options_;
     quick.timeout = kStoppedDeadline;
-    req_.left = s_.wanted_bytes() - static_cast<std::int64_t>(s_.counters.verified_bytes.load());
+    req_.left = s_.meta.total_size - static_cast<std::int64_t>(s_.counters.verified_bytes.load());
     req_.downloaded = static_cast<std::int64_t>(s_.counters.payload_received.load());
     req_.uploaded = static_cast<std::int64_t>(s_.counters.uploaded.load());
     const auto deadline = Clock::now() + kStoppedDeadline;  // both announces together
-    if (!completed_sent && s_.done()) {
+    if (!completed_sent && s_.have.all()) {
       // A download that stops as it completes still counts as completed
       // (the tracker's `downloaded` figure).
       req_.event = AnnounceEvent::completed;

@@ -74,7 +74,13 @@ class PeerConnection {
   bool stopping() const {
     if (stop_.raised()) return true;
     if (!s_.done()) return false;
-    return !s_.seeding.load(std::memory_order_relaxed) || has_.all();
+    if (!s_.seeding.load(std::memory_order_relaxed) || has_.all()) return true;
+    // Seeding some files only: a peer that lacks nothing we have is of no
+    // use to either side.
+    for (std::uint32_t w = 0; w < s_.have.word_count(); ++w) {
+      if (s_.have.word(w) & ~has_.word(w)) return false;
+    }
+    return true;
   }
 
   // Outgoing: ours first. Incoming: theirs first, and ours only if it is

@@ -115,9 +115,13 @@ bool SwarmState::add_have(PieceIndex p) {
 }
 
 bool SwarmState::lose_have(PieceIndex p) {
-  if (!have.clear(p)) return false;
-  if (wanted.size() != 0 && wanted.test(p)) wanted_missing_.fetch_add(1, std::memory_order_acq_rel);
-  return true;
+  // Counted missing before the bit goes: done() may be false a moment too
+  // long, never true while a wanted piece is missing.
+  const bool counted = wanted.size() != 0 && wanted.test(p);
+  if (counted) wanted_missing_.fetch_add(1, std::memory_order_acq_rel);
+  if (have.clear(p)) return true;
+  if (counted) wanted_missing_.fetch_sub(1, std::memory_order_acq_rel);
+  return false;
 }
 
 bool SwarmState::ban(const std::string& ip) {

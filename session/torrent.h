@@ -239,7 +239,9 @@ class Torrent {
   std::unique_ptr<FileStorage> storage_;
   std::optional<Bitfield> initial_;
   // With only some files selected: one flag per file, the pieces wanted and
-  // their bytes (empty, empty, -1 with every file).
+  // their bytes (empty, empty, -1 with every file). Set by begin_checking()
+  // before the checking thread starts; read-only after.
+  Status selection_error_;
   std::vector<bool> selected_;
   Bitfield wanted_;
   std::int64_t wanted_bytes_ = -1;

@@ -22,6 +22,18 @@ std::string pieces_text(std::uint32_t n, std::uint32_t of) {
 }  // namespace
 
 void Torrent::begin_checking() {
+  // The metadata is final here. Resolved before the checking thread starts
+  // (which reads it), on the supervisor thread (which shows the totals).
+  if (o_.download && !o_.select_files.empty()) {
+    auto selected = select_files(meta_, o_.select_files);
+    if (!selected) {
+      selection_error_ = Status(ErrorCode::parse_error, "selecting files: " + selected.status().message());
+    } else if (selects_less_than_all(meta_, *selected)) {
+      selected_ = std::move(*selected);
+      wanted_ = wanted_pieces(meta_, selected_);
+      wanted_bytes_ = bytes_of(meta_, wanted_);
+    }
+  }
   state_ = State::checking;
   last_check_event_ = Clock::now();
   checker_ = std::thread([this] { check(); });
@@ -104,17 +116,9 @@ Result<VerifyReport> Torrent::recheck(const HashOptions& hash) {
 }
 
 void Torrent::check_body() {
-  if (o_.download && !o_.select_files.empty()) {
-    auto selected = select_files(meta_, o_.select_files);
-    if (!selected) {
-      check_status_ = Status(ErrorCode::parse_error, "selecting files: " + selected.status().message());
-      return;
-    }
-    if (selects_less_than_all(meta_, *selected)) {
-      selected_ = std::move(*selected);
-      wanted_ = wanted_pieces(meta_, selected_);
-      wanted_bytes_ = bytes_of(meta_, wanted_);
-    }
+  if (!selection_error_.is_ok()) {
+    check_status_ = selection_error_;
+    return;
   }
   auto storage = FileStorage::open(meta_, o_.directory,
                                    StorageOptions{.selected = selected_,
@@ -150,7 +154,8 @@ void Torrent::check_body() {
     if (resumed) {
       initial_ = std::move(resumed->pieces);
       push({DownloadEvent::Kind::resume,
-            "resumed: " + pieces_text(initial_->count(), meta_.piece_count()) + " verified earlier"});
+            "resumed: " + pieces_text(initial_->count(), selected_.empty() ? meta_.piece_count() : wanted_.count()) +
+                " verified earlier"});
     } else {
       bool any_data = false;
       for (const auto& s : stamp_files(o_.directory, meta_)) any_data = any_data || s.size > 0;

@@ -133,13 +133,14 @@ Result<ResumeData> load_resume(const fs::path& dir, const Metainfo& meta, const 
   const std::string& bytes = *loaded;
   auto r = decode_resume(bytes, meta);
   if (!r) return Status(r.status().code(), path.string() + ": " + r.status().message());
-  const std::vector<bool> want = selects_less_than_all(meta, selected) ? selected : std::vector<bool>{};
-  const std::vector<bool> had = selects_less_than_all(meta, r->selected) ? r->selected : std::vector<bool>{};
-  if (want != had) return Status(ErrorCode::parse_error, path.string() + ": written for another selection of files");
+  if (!same_selection(meta, selected, r->selected)) {
+    return Status(ErrorCode::parse_error, path.string() + ": written for another selection of files");
+  }
+  const bool want = selects_less_than_all(meta, selected);
   if (r->files != stamp_files(dir, meta)) {
     return Status(ErrorCode::parse_error, path.string() + ": files changed since it was written");
   }
-  if (!want.empty() && r->parts != stamp_parts(dir, meta)) {
+  if (want && r->parts != stamp_parts(dir, meta)) {
     return Status(ErrorCode::parse_error, path.string() + ": partial pieces changed since it was written");
   }
   return r;

@@ -90,6 +90,24 @@ TEST(FileSelection, WantsThePiecesOfSelectedFilesAndKeepsTheirNeighboursBytesApa
   EXPECT_TRUE(partial_piece_ranges(m, all).empty());
 }
 
+TEST(FileSelection, SelectionsCompareByTheFilesThatHoldData) {
+  Value::List files{Value::Dict{{"length", 100}, {"path", Value::List{"a"}}},
+                    Value::Dict{{"length", 0}, {"path", Value::List{"empty"}}},
+                    Value::Dict{{"length", 16284}, {"path", Value::List{".pad", "16284"}}, {"attr", "p"}},
+                    Value::Dict{{"length", 100}, {"path", Value::List{"b"}}}};
+  Value::Dict info{{"name", "t"}, {"piece length", kPiece}, {"pieces", std::string(2 * 20, 'h')}, {"files", files}};
+  auto m = parse_metainfo(bencode::encode(Value(Value::Dict{{"info", info}})));
+  ASSERT_TRUE(m) << m.status().to_string();
+  ASSERT_EQ(m->files.size(), 4u);
+  // The empty file and the pad do not make two selections differ.
+  EXPECT_TRUE(same_selection(*m, {true, false, false, false}, {true, true, true, false}));
+  EXPECT_FALSE(same_selection(*m, {true, false, false, false}, {true, false, false, true}));
+  // Everything with data chosen is the same as no selection.
+  EXPECT_TRUE(same_selection(*m, {}, {true, false, false, true}));
+  EXPECT_FALSE(selects_less_than_all(*m, {true, false, false, true}));
+  EXPECT_TRUE(selects_less_than_all(*m, {false, true, true, true}));
+}
+
 TEST(FileSelection, StorageCreatesOnlySelectedFilesAndKeepsSharedBytesInThePartsArea) {
   test::TempDir dir;
   const Metainfo m = five_files();

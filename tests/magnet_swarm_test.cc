@@ -270,6 +270,31 @@ TEST_F(MagnetTest, SoSelectsTwoOfFiveFilesAndOnlyThoseExist) {
   EXPECT_NE((beyond.out + beyond.err).find("file 9"), std::string::npos) << beyond.out << beyond.err;
 }
 
+// --select on a .torrent, through opentracker: the selection is fetched and
+// only its files exist, and the tracker never hears `completed` (the run is
+// no seed: BEP 3's `left` stays above 0). The whole torrent afterwards does
+// send it, so the figure checked can tell the two apart.
+TEST_F(MagnetTest, ASelectionIsNoSeedToItsTracker) {
+  namespace fs = std::filesystem;
+  const std::string root = path("data/part");
+  for (int i = 0; i < 3; ++i) write_random_file(root + "/p" + std::to_string(i), 700'001 + 13 * i, 20 + i);
+  std::string torrent = make_torrent(root, "http://127.0.68.250:6969/announce", "16KiB");
+  test::OpenTracker tracker(path("tracker"), "127.0.68.250", 6969, {info_hash(torrent)});
+  auto seeders = lt_seeders(torrent, 2, "127.0.68.");
+  ASSERT_TRUE(wait_for_tracker("127.0.68.250", 6969, info_hash(torrent), 2));
+  auto r = download(torrent, {"--select", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_same_tree(root + "/p1", path("out/part/p1"));
+  EXPECT_FALSE(fs::exists(path("out/part/p0")));
+  EXPECT_FALSE(fs::exists(path("out/part/p2")));
+  EXPECT_GE(parse_events(r.out).count("tracker_ok"), 1);
+  EXPECT_EQ(scrape_figure("127.0.68.250", 6969, info_hash(torrent), "downloaded"), 0);
+  auto whole = download(torrent, {});
+  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+  expect_same_tree(root, path("out/part"));
+  EXPECT_EQ(scrape_figure("127.0.68.250", 6969, info_hash(torrent), "downloaded"), 1);
+}
+
 // fluxo knows only a libtorrent leecher; the seeder it fetches from is
 // known to that leecher alone. fluxo does not listen (the seeder cannot
 // reach it), so using a second peer means it learned the seeder by PEX.

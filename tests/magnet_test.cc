@@ -1,5 +1,7 @@
 #include "core/magnet.h"
 
+#include "core/file_selection.h"
+
 #include <gtest/gtest.h>
 
 namespace fluxo {
@@ -94,6 +96,12 @@ TEST(MagnetHostile, MalformedPiecesAreErrorsOrWarnings) {
   EXPECT_FALSE(parse_magnet(base + "&so=5-2"));
   EXPECT_FALSE(parse_magnet(base + "&so=a"));
   EXPECT_FALSE(parse_magnet(base + "&so=99999999999"));
+  EXPECT_FALSE(parse_magnet(base + "&so=1,,2"));
+  // Where BEP 53 is silent, lenient: an empty so= selects nothing more, a
+  // trailing comma is nothing.
+  auto lenient = parse_magnet(base + "&so=&so=1,2,");
+  ASSERT_TRUE(lenient) << lenient.status().to_string();
+  EXPECT_EQ(lenient->select_only, (FileRanges{{1, 1}, {2, 2}}));
   EXPECT_FALSE(parse_magnet(base + "&novalue"));
   auto m = parse_magnet(base + "&x.pe=nonsense&x.pe=1.2.3.4:0&x.pe=1.2.3.4:70000&&");
   ASSERT_TRUE(m);

@@ -143,6 +143,26 @@ TEST(Metainfo, PadFilesAreMarked) {
   EXPECT_FALSE(m->files[0].pad);
 }
 
+// BitComet named its padding files before BEP 47 gave them an attribute:
+// libtorrent knows them by name, and so do we (zeros, never made).
+TEST(Metainfo, BitCometPaddingFilesAreKnownByName) {
+  Value::List files{file_entry({"a"}, 100), file_entry({"_____padding_file_0_if you see this file, please update to BitComet 0.85 or above____"}, 16284),
+                    file_entry({"b"}, 10)};
+  auto m = parse_metainfo(torrent(multi_info(files, 16394)));
+  ASSERT_TRUE(m) << m.status().to_string();
+  EXPECT_TRUE(m->files[1].pad);
+  EXPECT_FALSE(m->files[0].pad);
+  EXPECT_FALSE(m->files[2].pad);
+}
+
+TEST(Metainfo, WhitespaceAroundTrackerUrlsIsTrimmed) {
+  Value::List tiers{Value::List{"\t udp://test.com/announce \r\n", "udp://test.com/announce"}, Value::List{"   "}};
+  auto m = parse_metainfo(torrent(single_info(), {{"announce-list", tiers}}));
+  ASSERT_TRUE(m) << m.status().to_string();
+  ASSERT_EQ(m->trackers.size(), 1u);
+  EXPECT_EQ(m->trackers[0], std::vector<std::string>{"udp://test.com/announce"});
+}
+
 TEST(MetainfoHostile, RejectsBadPieceLength) {
   for (std::int64_t pl : {std::int64_t{0}, std::int64_t{-16384}, std::int64_t{1} << 40, std::int64_t{3}}) {
     auto info = single_info();
