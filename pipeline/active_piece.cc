@@ -44,26 +44,6 @@ std::optional<wire::BlockRef> ActivePiece::request_block(unsigned max_requests,
   return std::nullopt;
 }
 
-ActivePiece::~ActivePiece() {
-  if (claimer_) claimer_->unjudged.fetch_sub(size_, std::memory_order_acq_rel);
-}
-
-void ActivePiece::claimed_by(std::shared_ptr<ClaimTrust> trust) {
-  claimer_ = std::move(trust);
-  if (claimer_) claimer_->unjudged.fetch_add(size_, std::memory_order_acq_rel);
-}
-
-void ActivePiece::proves_claimer() const {
-  if (claimer_) claimer_->proven.store(true, std::memory_order_release);
-}
-
-void ActivePiece::judged(bool passed) {
-  auto claimer = std::move(claimer_);
-  if (!claimer) return;
-  if (passed) claimer->proven.store(true, std::memory_order_release);
-  claimer->unjudged.fetch_sub(size_, std::memory_order_acq_rel);
-}
-
 void ActivePiece::release_buffer() {
   PieceBuffer gone;
   {

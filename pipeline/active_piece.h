@@ -28,7 +28,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,37 +47,13 @@ inline std::uint64_t block_key(const wire::BlockRef& b) {
   return (std::uint64_t{b.piece.value()} << 32) | b.begin;
 }
 
-// What a connection has at stake in the pieces it claimed: bytes of them not
-// judged yet (hashed and committed, or failed), and whether one of them ever
-// passed. Shared by the connection (PeerLink) and its pieces, which may
-// outlive it.
-struct ClaimTrust {
-  std::atomic<std::int64_t> unjudged{0};
-  std::atomic<bool> proven{false};
-};
-
 class ActivePiece {
  public:
   ActivePiece(PieceIndex index, std::uint32_t size, PieceBuffer buffer, bool single_source = false)
       : index_(index), size_(size), buffer_(std::move(buffer)), data_(buffer_.data()), single_source_(single_source),
         started_(next_started()), blocks_((size + wire::kBlockSize - 1) / wire::kBlockSize) {}
 
-  ~ActivePiece();
-  ActivePiece(const ActivePiece&) = delete;
-  ActivePiece& operator=(const ActivePiece&) = delete;
-
   PieceIndex index() const { return index_; }
-  // The connection that claimed the piece: its size counts as unjudged for
-  // that connection until judged() is called (or the piece is destroyed).
-  // Once, before the piece is shared.
-  void claimed_by(std::shared_ptr<ClaimTrust> trust);
-  // The piece passed its hash: its claimer is proven at once, not only when
-  // the writer gets to it (a batch of small pieces may wait for its run).
-  // The pipeline's hashing stage, before judged().
-  void proves_claimer() const;
-  // The piece was judged (committed or failed): its bytes no longer count
-  // for its claimer; `passed` proves it. The pipeline's committer, once.
-  void judged(bool passed);
   std::uint32_t size() const { return size_; }
   std::uint8_t* data() const { return data_; }
   // The piece was judged (committed or failed): its memory goes back to the
@@ -161,7 +136,6 @@ class ActivePiece {
   void reset_locked();
   const PieceIndex index_;
   const std::uint32_t size_;
-  std::shared_ptr<ClaimTrust> claimer_;  // set before sharing; cleared by judged() (the committer, once)
   PieceBuffer buffer_;  // guarded by mu_ for release_buffer
   std::uint8_t* const data_;
   const bool single_source_;

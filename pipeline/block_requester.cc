@@ -23,7 +23,6 @@ void BlockRequester::release() {
 }
 
 void BlockRequester::fill(const Bitfield& has, bool choked, bool fast, MessageWriter& out) {
-  capped_ = false;
   if (choked) {
     // BEP 6: allowed-fast pieces may be requested while choked.
     if (!fast || allowed_.none()) return;
@@ -76,11 +75,7 @@ std::optional<BlockRequester::Outstanding> BlockRequester::next_block(const Bitf
     if (std::find(mine_.begin(), mine_.end(), p) == mine_.end()) mine_.push_back(p);
     return Outstanding{ref, p};
   }
-  // 3. A new piece, if a buffer is free and this peer may claim one more.
-  if (!may_claim()) {
-    capped_ = true;  // until a verdict on its pieces: the connection polls for it
-    return std::nullopt;
-  }
+  // 3. A new piece, if a buffer is free.
   if (PieceBuffer buf = s_.pool.try_acquire()) {
     if (auto idx = s_.picker.pick(offer, rng_, last_pick_)) {
       last_pick_ = *idx;
@@ -88,7 +83,6 @@ std::optional<BlockRequester::Outstanding> BlockRequester::next_block(const Bitf
       auto piece = std::make_shared<ActivePiece>(*idx, static_cast<std::uint32_t>(s_.meta.piece_size(*idx)),
                                                  std::move(buf), single);
       (void)piece->adopt(id_);
-      piece->claimed_by(link_.trust);
       s_.active.add(piece);
       mine_.push_back(piece);
       if (auto b = piece->request_block(1, nullptr, skip)) return Outstanding{*b, piece};

@@ -45,13 +45,6 @@ class BlockRequester {
   // Limits on what a peer can make us track.
   static constexpr std::uint32_t kMaxUnrequestedBlocks = 64;
   static constexpr std::uint32_t kMaxAllowedFast = 64;  // BEP 6 suggests 10; more is ignored
-  // A peer none of whose pieces has passed its hash yet claims a new piece
-  // only while the pieces it claimed and not yet judged hold less than
-  // this: a liar spoils that much (one piece at least) before the first
-  // failure bans it, however far behind the hashing runs. Honest peers
-  // prove themselves with their first piece; until then this is the
-  // initial request depth's worth.
-  static constexpr std::int64_t kUnprovenBytes = 256 * 1024;
   static constexpr std::size_t kEndgameIdle = 2;        // duplicate only below this many requests
   static constexpr std::uint32_t kEndgameDepth = 16;    // and keep at most this many
   static constexpr std::uint32_t kMaxRejectsInRow = 256;
@@ -100,16 +93,7 @@ class BlockRequester {
   std::uint32_t depth() const { return depth_.depth(); }
   const Bitfield& allowed_fast() const { return allowed_; }
 
-  // The last fill() wanted a new piece and this peer may not claim one
-  // until its pieces are judged (kUnprovenBytes): the verdict comes from
-  // the pipeline, not the socket, so the connection should look again soon.
-  bool waiting_for_verdict() const { return capped_; }
-
  private:
-  bool may_claim() const {
-    const ClaimTrust& t = *link_.trust;
-    return t.proven.load(std::memory_order_acquire) || t.unjudged.load(std::memory_order_acquire) < kUnprovenBytes;
-  }
   struct Outstanding {
     wire::BlockRef ref;
     std::shared_ptr<ActivePiece> piece;
@@ -141,7 +125,6 @@ class BlockRequester {
   std::uint32_t rejects_expected_ = 0;  // answers to a choke still to come
   Clock::time_point last_block_;
   std::optional<PieceIndex> last_pick_;  // runs of adjacent pieces per peer
-  bool capped_ = false;
 };
 
 }  // namespace fluxo

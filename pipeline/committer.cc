@@ -10,7 +10,6 @@ void Committer::on_verified(const std::shared_ptr<ActivePiece>& p) {
       ban(ip, "sent blocks that differ from the verified piece");
     }
   }
-  p->judged(true);
   const bool newly = s_.add_have(p->index());
   s_.completed.append(p->index());
   s_.counters.verified_bytes.fetch_add(p->size(), std::memory_order_relaxed);
@@ -20,7 +19,6 @@ void Committer::on_verified(const std::shared_ptr<ActivePiece>& p) {
 
 void Committer::on_hash_failed(const std::shared_ptr<ActivePiece>& p) {
   s_.counters.hash_failures.fetch_add(1);
-  p->judged(false);
   // Who wrote the blocks as they are now (earlier writers' blocks may have
   // been discarded).
   auto sources = p->sources();

@@ -30,7 +30,6 @@
 #include <vector>
 
 #include "net/peer_stream.h"
-#include "pipeline/active_piece.h"
 
 namespace fluxo {
 
@@ -54,9 +53,6 @@ struct PeerLink {
   std::atomic<bool> unchoke{false};     // the choker's decision
   std::atomic<std::uint64_t> downloaded{0};  // block bytes it sent us
   std::atomic<std::uint64_t> uploaded{0};    // block bytes we sent it
-  // The pieces it claimed and their verdicts (see BlockRequester: a peer
-  // none of whose pieces has passed claims little at once).
-  const std::shared_ptr<ClaimTrust> trust = std::make_shared<ClaimTrust>();
   std::atomic<Clock::rep> useful_at;         // last block either way (connection time at first)
   void mark_useful(Clock::time_point now) { useful_at.store(now.time_since_epoch().count(), std::memory_order_relaxed); }
   Clock::time_point last_useful() const {

@@ -16,9 +16,6 @@ using wire::MsgId;
 
 constexpr std::chrono::milliseconds kPoll{200};
 constexpr std::chrono::milliseconds kShortPoll{20};
-// A new peer waiting for the verdict on its first pieces (BlockRequester::
-// kUnprovenBytes): hashing takes well under this.
-constexpr std::chrono::milliseconds kVerdictPoll{2};
 constexpr std::chrono::seconds kKeepAlive{60};
 constexpr std::uint32_t kMaxIdleKeepAlives = 1024;  // keep-alives in a row, nothing else
 
@@ -186,9 +183,7 @@ class PeerConnection {
       // choker's decision, not a whole kPoll later.
       const bool awaiting_unchoke =
           upload_ && upload_->choking() && link_->interested.load(std::memory_order_relaxed);
-      auto r = reader_.fill(*stream_, requests_.waiting_for_verdict() ? kVerdictPoll
-                                      : awaiting_unchoke              ? kShortPoll
-                                                                      : kPoll);
+      auto r = reader_.fill(*stream_, awaiting_unchoke ? kShortPoll : kPoll);
       if (!r) return r.status();
       if (*r == 0) {
         requests_.idle(Clock::now());

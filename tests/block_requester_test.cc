@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <set>
 
 #include "tests/support/tiny_torrent.h"
 
@@ -64,55 +63,6 @@ TEST_F(BlockRequesterTest, FillsUpToTheDepthWithDistinctBlocks) {
   // Full: nothing more until something comes back.
   p.requests.fill(p.has, false, true, p.out);
   EXPECT_TRUE(sent(p.out, MsgId::request).empty());
-}
-
-// A peer none of whose pieces has passed its hash yet holds at most
-// kUnprovenBytes of pieces not judged yet (a liar spoils no more before its
-// first failure bans it, however late the hashing runs); a verdict gives
-// its bytes back, a pass lifts the cap.
-TEST_F(BlockRequesterTest, APeerWhosePiecesHaveNotPassedClaimsLittleAtOnce) {
-  test::TinyTorrent many(100, 4 * 16384);  // 64 KiB pieces
-  SwarmState s2(many.meta, memory, ConnectionLimits{});
-  config.initial_depth = 64;  // would ask for 16 pieces at once
-  Peer p(s2, 1, config, t0);
-  p.requests.fill(p.has, false, true, p.out);
-  auto reqs = sent(p.out, MsgId::request);
-  std::set<std::uint32_t> pieces;
-  for (const auto& r : reqs) pieces.insert(r.piece.value());
-  EXPECT_EQ(pieces.size(), static_cast<std::size_t>(BlockRequester::kUnprovenBytes / (4 * 16384)));
-  EXPECT_EQ(reqs.size(), 4u * pieces.size());
-  EXPECT_EQ(p.link.trust->unjudged.load(), BlockRequester::kUnprovenBytes);
-  // Proven (one of its pieces passed): it asks for all it may.
-  p.link.trust->proven = true;
-  p.requests.fill(p.has, false, true, p.out);
-  EXPECT_EQ(sent(p.out, MsgId::request).size(), 64u - reqs.size());
-}
-
-TEST(ClaimTrust, AClaimedPieceCountsUntilItIsJudgedOrGone) {
-  MemoryBudget memory{64u << 20};
-  test::TinyTorrent t{8, 4 * 16384};
-  SwarmState s{t.meta, memory, ConnectionLimits{}};
-  auto trust = std::make_shared<ClaimTrust>();
-  {
-    ActivePiece failed(PieceIndex(0), 65536, s.pool.try_acquire());
-    failed.claimed_by(trust);
-    EXPECT_EQ(trust->unjudged.load(), 65536);
-    failed.judged(false);
-    EXPECT_EQ(trust->unjudged.load(), 0);
-    EXPECT_FALSE(trust->proven.load());
-  }
-  EXPECT_EQ(trust->unjudged.load(), 0);  // judged once, not again when destroyed
-  {
-    ActivePiece abandoned(PieceIndex(1), 65536, s.pool.try_acquire());
-    abandoned.claimed_by(trust);
-    EXPECT_EQ(trust->unjudged.load(), 65536);
-  }
-  EXPECT_EQ(trust->unjudged.load(), 0);  // gone unjudged: given back
-  ActivePiece passed(PieceIndex(2), 65536, s.pool.try_acquire());
-  passed.claimed_by(trust);
-  passed.judged(true);
-  EXPECT_TRUE(trust->proven.load());
-  EXPECT_EQ(trust->unjudged.load(), 0);
 }
 
 TEST_F(BlockRequesterTest, ChokedItAsksOnlyForAllowedFastPieces) {
@@ -202,7 +152,6 @@ TEST_F(BlockRequesterTest, APeerThatRejectsEverythingIsDroppedAfterABoundedNumbe
   SwarmState s2(many.meta, memory, ConnectionLimits{});
   config.initial_depth = 8;
   Peer p(s2, 1, config, t0);
-  p.link.trust->proven = true;  // one of its pieces passed: it may claim as many as it asks for
   Status st;
   std::size_t asked = 0;
   for (int i = 0; i < 1000 && st.is_ok(); ++i) {
@@ -225,7 +174,6 @@ TEST_F(BlockRequesterTest, RejectsThatAnswerAChokeDoNotCountAgainstThePeer) {
   SwarmState s2(many.meta, memory, ConnectionLimits{});
   config.initial_depth = 8;
   Peer p(s2, 1, config, t0);
-  p.link.trust->proven = true;  // one of its pieces passed: it may claim as many as it asks for
   // 248 rejects in a row, 8 short of the limit.
   std::size_t rejected = 0;
   while (rejected < 248) {

@@ -51,8 +51,7 @@ TEST_F(SwarmTest, LiarsNeverCostTheOneHonestSeeder) {
     EXPECT_EQ(who.find("127.0.40.1"), std::string::npos) << "the honest seeder was banned: " << r.out;
   }
   // A liar is banned by the first piece that proves it lied; until then it
-  // holds at most 256 KiB (4 pieces here) not yet judged, however late the
-  // hashing runs (BlockRequester::kUnprovenBytes).
+  // can spoil only the few pieces it had in flight.
   auto fin = ev.last("finished");
   ASSERT_TRUE(fin);
   EXPECT_LE(fin->getValue<int>("hash_failures"), 40) << r.out;
