@@ -12,7 +12,7 @@ cmake --build --preset fuzz
 work="$(mktemp -d "${TMPDIR:-/tmp}/fluxo-fuzz-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 for target in bencode metainfo magnet resume tracker_reply udp_tracker_reply extension_handshake metadata_message \
-    pex_message metadata_assembler file_selection wire_stream upload_requests; do
+    pex_message metadata_assembler file_selection mse wire_stream upload_requests; do
   mkdir -p "$work/$target"
   echo "fuzz_$target: ${seconds}s"
   build/fuzz/tests/fuzz/fuzz_$target -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
