@@ -102,6 +102,21 @@ void consume(std::vector<std::uint8_t>& buf, std::size_t n) {
   buf.erase(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
+// The handshake's outcome: the ciphers go with it only when RC4 carries the
+// payload (with plaintext they were for the handshake alone).
+Established finish(std::uint32_t method, const InfoHash& skey, std::vector<std::uint8_t> payload,
+                   std::unique_ptr<Rc4>& dec, std::unique_ptr<Rc4>& enc) {
+  Established e;
+  e.method = method;
+  e.skey = skey;
+  e.payload = std::move(payload);
+  if (method == kRc4) {
+    e.decrypt = std::move(dec);
+    e.encrypt = std::move(enc);
+  }
+  return e;
+}
+
 }  // namespace
 
 Random system_random() {
@@ -220,17 +235,7 @@ Result<bool> Initiator::feed(std::span<const std::uint8_t> in, std::vector<std::
   }
 }
 
-Established Initiator::take() {
-  Established e;
-  e.method = select_;
-  e.skey = skey_;
-  e.payload = std::move(buf_);
-  if (select_ == kRc4) {
-    e.decrypt = std::move(dec_);
-    e.encrypt = std::move(enc_);
-  }
-  return e;
-}
+Established Initiator::take() { return finish(select_, skey_, std::move(buf_), dec_, enc_); }
 
 // --- Responder ---
 
@@ -330,17 +335,10 @@ Result<bool> Responder::feed(std::span<const std::uint8_t> in, std::vector<std::
 }
 
 Established Responder::take() {
-  Established e;
-  e.method = select_;
-  e.skey = skey_;
-  e.payload = std::move(ia_);
-  e.payload.insert(e.payload.end(), buf_.begin(), buf_.end());
+  std::vector<std::uint8_t> payload = std::move(ia_);
+  payload.insert(payload.end(), buf_.begin(), buf_.end());
   buf_.clear();
-  if (select_ == kRc4) {
-    e.decrypt = std::move(dec_);
-    e.encrypt = std::move(enc_);
-  }
-  return e;
+  return finish(select_, skey_, std::move(payload), dec_, enc_);
 }
 
 }  // namespace fluxo::mse

@@ -52,6 +52,22 @@ std::string pattern(std::size_t n, std::size_t from = 0) {
   return s;
 }
 
+// Storage for files 1 and 3 of five_files() in `dir`, with the wanted
+// pieces (1..6) written as the pipeline writes them and synced.
+std::unique_ptr<FileStorage> selective_storage_with_data(const test::TempDir& dir, const Metainfo& m,
+                                                         const std::vector<bool>& sel, const std::string& data) {
+  StorageOptions o;
+  o.selected = sel;
+  auto st = FileStorage::open(m, dir.path(), o);
+  EXPECT_TRUE(st) << st.status().to_string();
+  if (!st) return nullptr;
+  std::string tail = data.substr(kPiece);
+  iovec iov{tail.data(), tail.size()};
+  EXPECT_TRUE((*st)->write(kPiece, {&iov, 1}));
+  EXPECT_TRUE((*st)->sync());
+  return std::move(*st);
+}
+
 TEST(FileSelection, ParsesIndicesAndRangesAndRefusesTheRest) {
   auto r = parse_file_ranges("0,2,4-6");
   ASSERT_TRUE(r);
@@ -70,6 +86,20 @@ TEST(FileSelection, AnIndexBeyondTheFilesIsAnErrorNamingIt) {
   ASSERT_FALSE(sel);
   EXPECT_THAT(sel.status().message(), ::testing::HasSubstr("file 5"));
   EXPECT_THAT(sel.status().message(), ::testing::HasSubstr("5 file(s)"));
+}
+
+// A hostile so= repeats and overlaps ranges (up to 500 of them): the same
+// flags as the union, in one pass over the files.
+TEST(FileSelection, OverlappingAndRepeatedRangesSelectTheirUnion) {
+  const Metainfo m = five_files();
+  FileRanges many(499, {0, 1});
+  many.push_back({3, 3});
+  auto sel = select_files(m, many);
+  ASSERT_TRUE(sel);
+  EXPECT_EQ(*sel, (std::vector<bool>{true, true, false, true, false}));
+  auto shuffled = select_files(m, FileRanges{{3, 4}, {0, 0}, {1, 3}});
+  ASSERT_TRUE(shuffled);
+  EXPECT_EQ(*shuffled, std::vector<bool>(5, true));
 }
 
 TEST(FileSelection, WantsThePiecesOfSelectedFilesAndKeepsTheirNeighboursBytesApart) {
@@ -112,33 +142,27 @@ TEST(FileSelection, StorageCreatesOnlySelectedFilesAndKeepsSharedBytesInTheParts
   test::TempDir dir;
   const Metainfo m = five_files();
   const auto sel = choose(m, "1,3");
-  StorageOptions o;
-  o.selected = sel;
-  auto st = FileStorage::open(m, dir.path(), o);
-  ASSERT_TRUE(st) << st.status().to_string();
-  // The wanted pieces, written as the pipeline writes them.
   const std::string data = pattern(105000);
-  std::string tail = data.substr(kPiece);
-  iovec iov{tail.data(), tail.size()};
-  ASSERT_TRUE((*st)->write(kPiece, {&iov, 1}));
-  ASSERT_TRUE((*st)->sync());
+  const std::string tail = data.substr(kPiece);
+  auto st = selective_storage_with_data(dir, m, sel, data);
+  ASSERT_TRUE(st);
   EXPECT_EQ(test::read_file(dir / "t/f1"), data.substr(20000, 30000));
   EXPECT_EQ(test::read_file(dir / "t/f3"), data.substr(60000, 40000));
   for (const char* absent : {"t/f0", "t/f2", "t/f4"}) EXPECT_FALSE(fs::exists(dir / absent)) << absent;
   const fs::path parts = dir / (".fluxo/" + m.info_hash.hex() + ".parts");
-  EXPECT_EQ((*st)->parts_path(), parts);
+  EXPECT_EQ(st->parts_path(), parts);
   EXPECT_EQ(test::read_file(parts), data.substr(16384, 3616) + data.substr(50000, 10000) + data.substr(100000, 5000));
   // Read back whole, across every boundary.
   std::string back(tail.size(), '\0');
-  ASSERT_TRUE((*st)->read(kPiece, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()}));
+  ASSERT_TRUE(st->read(kPiece, {reinterpret_cast<std::uint8_t*>(back.data()), back.size()}));
   EXPECT_EQ(back, tail);
   // Bytes of no wanted piece are neither read nor written.
   std::string head(100, '\0');
-  auto r = (*st)->read(0, {reinterpret_cast<std::uint8_t*>(head.data()), head.size()});
+  auto r = st->read(0, {reinterpret_cast<std::uint8_t*>(head.data()), head.size()});
   ASSERT_FALSE(r);
   EXPECT_THAT(r.message(), ::testing::HasSubstr("not selected"));
   iovec h{head.data(), head.size()};
-  EXPECT_FALSE((*st)->write(0, {&h, 1}));
+  EXPECT_FALSE(st->write(0, {&h, 1}));
   EXPECT_FALSE(fs::exists(dir / "t/f0"));
 }
 
@@ -146,15 +170,8 @@ TEST(FileSelection, ResumeDataHoldsOnlyForTheSelectionItWasWrittenFor) {
   test::TempDir dir;
   const Metainfo m = five_files();
   const auto sel = choose(m, "1,3");
-  StorageOptions o;
-  o.selected = sel;
-  auto st = FileStorage::open(m, dir.path(), o);
+  auto st = selective_storage_with_data(dir, m, sel, pattern(105000));
   ASSERT_TRUE(st);
-  const std::string data = pattern(105000);
-  std::string tail = data.substr(kPiece);
-  iovec iov{tail.data(), tail.size()};
-  ASSERT_TRUE((*st)->write(kPiece, {&iov, 1}));
-  ASSERT_TRUE((*st)->sync());
   ResumeData r;
   r.info_hash = m.info_hash;
   r.pieces = wanted_pieces(m, sel);
@@ -172,7 +189,7 @@ TEST(FileSelection, ResumeDataHoldsOnlyForTheSelectionItWasWrittenFor) {
   EXPECT_THAT(other.status().message(), ::testing::HasSubstr("another selection"));
   EXPECT_FALSE(load_resume(dir.path(), m));  // every file now: a recheck
   // The partial-piece area changed behind our back: not trusted.
-  test::write_file((*st)->parts_path().string(), "changed");
+  test::write_file(st->parts_path().string(), "changed");
   auto changed = load_resume(dir.path(), m, sel);
   ASSERT_FALSE(changed);
   EXPECT_THAT(changed.status().message(), ::testing::HasSubstr("partial pieces changed"));
