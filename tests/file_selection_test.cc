@@ -166,6 +166,25 @@ TEST(FileSelection, StorageCreatesOnlySelectedFilesAndKeepsSharedBytesInTheParts
   EXPECT_FALSE(fs::exists(dir / "t/f0"));
 }
 
+// The partial-piece area is opened beneath DIR like any file: a link planted
+// at its path is refused, never followed, and its target is untouched.
+TEST(FileSelection, ALinkPlantedAtThePartsFileIsNeverFollowed) {
+  test::TempDir dir;
+  const Metainfo m = five_files();
+  StorageOptions o;
+  o.selected = choose(m, "1,3");
+  auto st = FileStorage::open(m, dir.path(), o);
+  ASSERT_TRUE(st) << st.status().to_string();
+  test::write_file(dir / "victim", "keep me");
+  fs::create_symlink(dir / "victim", (*st)->parts_path());
+  std::string tail = pattern(105000).substr(kPiece);
+  iovec iov{tail.data(), tail.size()};
+  auto w = (*st)->write(kPiece, {&iov, 1});
+  ASSERT_FALSE(w);
+  EXPECT_THAT(w.message(), ::testing::HasSubstr("symbolic link"));
+  EXPECT_EQ(test::read_file(dir / "victim"), "keep me");
+}
+
 TEST(FileSelection, ResumeDataHoldsOnlyForTheSelectionItWasWrittenFor) {
   test::TempDir dir;
   const Metainfo m = five_files();
