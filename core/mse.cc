@@ -314,7 +314,7 @@ Result<bool> Responder::feed(std::span<const std::uint8_t> in, std::vector<std::
         ia_.assign(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(ia_len_));
         consume(buf_, ia_len_);
         const std::uint32_t common = provide_ & allowed_;
-        select_ = (common & kRc4) ? kRc4 : (common & kPlaintext) ? kPlaintext : 0;
+        select_ = (common & prefer_) ? prefer_ : (common & kRc4) ? kRc4 : (common & kPlaintext) ? kPlaintext : 0;
         if (select_ == 0) {
           return fail("no method in common (offered " + std::to_string(provide_) + ", we allow " +
                       std::to_string(allowed_) + ")");

@@ -110,14 +110,20 @@ class Initiator {
 class Responder {
  public:
   using Lookup = std::function<std::optional<InfoHash>(const Sha1Digest& req2)>;
-  // `allowed`: the methods we accept; RC4 is chosen when both sides allow it.
+  // `allowed`: the methods we accept; RC4 is chosen when both sides allow it,
+  // unless prefer() says otherwise.
   Responder(std::uint32_t allowed, Lookup lookup, Random random = system_random());
+  // The method to select when the initiator offers it and we allow it
+  // (kPlaintext: an obfuscated handshake, then the payload in the clear, as
+  // libtorrent does by default; the bulk of the bytes costs nothing).
+  void prefer(std::uint32_t method) { prefer_ = method; }
   Result<bool> feed(std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
   Established take();
 
  private:
   enum class Stage { key, sync, req, vc, pad, ia, done };
   std::uint32_t allowed_;
+  std::uint32_t prefer_ = kRc4;
   Lookup lookup_;
   Random random_;
   KeyPair keys_;

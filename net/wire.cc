@@ -22,8 +22,12 @@ void encode_handshake(const Handshake& h, std::span<std::uint8_t, kHandshakeSize
   std::memcpy(out.data() + 48, h.peer_id.data(), 20);
 }
 
+bool is_handshake_prefix(std::span<const std::uint8_t, kHandshakePrefixSize> in) {
+  return in[0] == 19 && std::memcmp(in.data() + 1, kProtocol.data(), kProtocol.size()) == 0;
+}
+
 Result<Handshake> decode_handshake(std::span<const std::uint8_t, kHandshakeSize> in) {
-  if (in[0] != 19 || std::memcmp(in.data() + 1, kProtocol.data(), kProtocol.size()) != 0) {
+  if (!is_handshake_prefix(in.first<kHandshakePrefixSize>())) {
     return violation("not a BitTorrent handshake");
   }
   Handshake h;

@@ -47,6 +47,10 @@ struct Handshake {
 };
 
 void encode_handshake(const Handshake& h, std::span<std::uint8_t, kHandshakeSize> out);
+// "\x13BitTorrent protocol": how a plain handshake begins (an encrypted one,
+// MSE/PE, begins with a random public key).
+inline constexpr std::size_t kHandshakePrefixSize = 20;
+bool is_handshake_prefix(std::span<const std::uint8_t, kHandshakePrefixSize> in);
 // Checks the protocol string; the caller checks the info-hash and peer id.
 Result<Handshake> decode_handshake(std::span<const std::uint8_t, kHandshakeSize> in);
 

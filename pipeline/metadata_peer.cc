@@ -23,8 +23,9 @@ std::span<const std::uint8_t> bytes_of(const std::string& s) {
 class MetadataConnection {
  public:
   MetadataConnection(PeerStream& stream, const MetadataPeerConfig& cfg, MetadataAssembler& a,
-                     MetadataAssembler::PeerId me, StopFlags stop)
-      : s_(stream), cfg_(cfg), a_(a), me_(me), stop_(stop), reader_(kMaxPiecesBeforeMetadata, cfg.poll) {}
+                     MetadataAssembler::PeerId me, StopFlags stop, bool handshake_sent)
+      : s_(stream), cfg_(cfg), a_(a), me_(me), stop_(stop), sent_(handshake_sent),
+        reader_(kMaxPiecesBeforeMetadata, cfg.poll) {}
 
   Status run() {
     if (Status st = handshake(); !st) return st;
@@ -64,14 +65,10 @@ class MetadataConnection {
   Status fail(const std::string& why) { return Status(ErrorCode::protocol_error, s_.remote() + ": " + why); }
 
   Status handshake() {
-    wire::Handshake ours;
-    ours.info_hash = cfg_.info_hash;
-    ours.peer_id = cfg_.our_id;
-    ours.set_fast();
-    ours.reserved[ExtensionProtocol::kReservedByte] |= ExtensionProtocol::kReservedBit;
-    std::array<std::uint8_t, wire::kHandshakeSize> buf{};
-    wire::encode_handshake(ours, buf);
-    if (Status st = s_.send_all(buf); !st) return st;
+    auto buf = metadata_handshake(cfg_);
+    if (!sent_) {
+      if (Status st = s_.send_all(buf); !st) return st;
+    }
     if (Status st = reader_.read_exact(s_, buf, Clock::now() + cfg_.handshake_timeout, stop_); !st) return st;
     auto theirs = wire::decode_handshake(buf);
     if (!theirs) return fail(theirs.status().message());
@@ -176,6 +173,7 @@ class MetadataConnection {
   MetadataAssembler& a_;
   const MetadataAssembler::PeerId me_;
   StopFlags stop_;
+  const bool sent_;  // our handshake went with an encrypted one
   MessageReader reader_;
   MessageWriter out_;
   std::optional<std::uint8_t> their_id_;
@@ -186,10 +184,21 @@ class MetadataConnection {
 
 }  // namespace
 
+std::array<std::uint8_t, wire::kHandshakeSize> metadata_handshake(const MetadataPeerConfig& config) {
+  wire::Handshake ours;
+  ours.info_hash = config.info_hash;
+  ours.peer_id = config.our_id;
+  ours.set_fast();
+  ours.reserved[ExtensionProtocol::kReservedByte] |= ExtensionProtocol::kReservedBit;
+  std::array<std::uint8_t, wire::kHandshakeSize> buf{};
+  wire::encode_handshake(ours, buf);
+  return buf;
+}
+
 Status fetch_metadata_over(PeerStream& stream, const MetadataPeerConfig& config, MetadataAssembler& assembler,
-                           MetadataAssembler::PeerId me, StopFlags stop) {
+                           MetadataAssembler::PeerId me, StopFlags stop, bool handshake_sent) {
   stream.watch(stop.stop, stop.drop);
-  Status st = MetadataConnection(stream, config, assembler, me, stop).run();
+  Status st = MetadataConnection(stream, config, assembler, me, stop, handshake_sent).run();
   assembler.gone(me);
   return st;
 }

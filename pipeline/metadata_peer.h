@@ -16,6 +16,7 @@
 // is dropped too.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -24,6 +25,7 @@
 #include "core/status.h"
 #include "core/types.h"
 #include "net/message_stream.h"
+#include "net/mse_stream.h"
 #include "net/peer_stream.h"
 #include "net/wire.h"
 
@@ -37,14 +39,20 @@ struct MetadataPeerConfig {
   std::chrono::milliseconds handshake_timeout{10000};  // both handshakes, the extended one included
   std::chrono::milliseconds request_timeout{15000};    // a piece asked for and not sent
   std::chrono::milliseconds poll{200};
+  Encryption encryption = Encryption::prefer;  // how to dial (net/mse_stream.h)
   static constexpr std::uint8_t kUtMetadata = 1;  // our id for it (our 'm')
   static constexpr unsigned kInFlight = 2;        // pieces asked of one peer at once
 };
 
-// Runs the connection over an open stream (ours is sent first). Ok once the
+// Our BitTorrent handshake on these connections (the extension protocol's
+// bit set).
+std::array<std::uint8_t, wire::kHandshakeSize> metadata_handshake(const MetadataPeerConfig& config);
+
+// Runs the connection over an open stream (ours is sent first, unless
+// `handshake_sent`: it went with an encrypted handshake). Ok once the
 // assembler is complete; cancelled when `stop` is raised. `me` names this
 // connection in the assembler, which hears gone(me) at the end.
 Status fetch_metadata_over(PeerStream& stream, const MetadataPeerConfig& config, MetadataAssembler& assembler,
-                           MetadataAssembler::PeerId me, StopFlags stop);
+                           MetadataAssembler::PeerId me, StopFlags stop, bool handshake_sent = false);
 
 }  // namespace fluxo

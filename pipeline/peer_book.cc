@@ -83,6 +83,18 @@ void PeerBook::disconnected(const PeerAddress& a, bool failed, Clock::time_point
   queue_.push_back(key);
 }
 
+void PeerBook::note_plain(const PeerAddress& a, bool plain) {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(a.to_string());
+  if (it != records_.end()) it->second.plain = plain;
+}
+
+bool PeerBook::plain_first(const PeerAddress& a) const {
+  std::lock_guard lock(mu_);
+  auto it = records_.find(a.to_string());
+  return it != records_.end() && it->second.plain;
+}
+
 void PeerBook::forget(const PeerAddress& a) {
   std::lock_guard lock(mu_);
   // Kept as a forgotten record, so a tracker listing it again adds nothing.

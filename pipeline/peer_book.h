@@ -50,6 +50,10 @@ class PeerBook {
                     std::chrono::seconds retry = std::chrono::seconds(2));
   // Never connect to this address (it is ourselves), even if listed later.
   void forget(const PeerAddress& a);
+  // What worked with this address last time (MSE or plain: the next dial
+  // opens with it), for addresses in the book.
+  void note_plain(const PeerAddress& a, bool plain);
+  bool plain_first(const PeerAddress& a) const;
 
   // One connection per (IP address, peer id). When two peers connect to each
   // other at once, both ends keep the connection the lower peer id
@@ -73,6 +77,7 @@ class PeerBook {
     bool connecting = false;
     unsigned failures = 0;
     bool forgotten = false;
+    bool plain = false;  // answered plain after MSE failed
     Clock::time_point next_try{};
   };
   bool banned_locked(const std::string& ip) const { return bans_.count(ip) != 0; }

@@ -52,16 +52,30 @@ class PeerConnection {
   }
 
   Status run() {
+    bool sent = false;  // our handshake
+    bool fell_back = false, plain_first = false;
     if (!stream_) {
-      auto sock = PeerSocket::connect(addr_, cfg_.connect_timeout, s_.bind_ip);
-      if (!sock) return sock.status();
-      stream_ = std::make_unique<PeerSocket>(std::move(*sock));
+      const DialOptions o{.connect_timeout = cfg_.connect_timeout,
+                          .handshake_timeout = cfg_.handshake_timeout,
+                          .bind_ip = s_.bind_ip,
+                          .encryption = cfg_.encryption,
+                          .plain_first = s_.peers.plain_first(addr_)};
+      plain_first = o.plain_first;
+      auto d = dial_peer(addr_, s_.meta.info_hash, our_handshake(), o, stop_);
+      if (!d) return d.status();
+      stream_ = std::move(d->stream);
+      sent = d->handshake_sent;
+      fell_back = d->fell_back;
+      if (d->mse) s_.counters.encrypted.fetch_add(1);
     }
     stream_->watch(&s_.stop, link_->drop.get());  // a slow reader cannot hold up the end, or a drop
     link_->attach(stream_.get());                 // a stop or a drop wakes a blocked receive
     s_.counters.connected.fetch_add(1);
     counted_ = true;
-    Status st = handshake();
+    Status st = handshake(sent);
+    // The address answered plain after MSE failed: plain first next time.
+    // One that stops answering plain is asked with MSE again.
+    if (fell_back || plain_first) s_.peers.note_plain(addr_, st.is_ok() || st.code() == ErrorCode::cancelled);
     if (st) st = loop();
     // Woken by a stop or a drop: that is why it ended, not the error the
     // interrupted call returned.
@@ -85,7 +99,7 @@ class PeerConnection {
 
   // Outgoing: ours first. Incoming: theirs first, and ours only if it is
   // for our torrent.
-  Status handshake() {
+  std::array<std::uint8_t, wire::kHandshakeSize> our_handshake() const {
     wire::Handshake ours;
     ours.info_hash = s_.meta.info_hash;
     ours.peer_id = s_.our_id;
@@ -93,7 +107,13 @@ class PeerConnection {
     if (extensions_) extensions_->reserve(ours);
     std::array<std::uint8_t, wire::kHandshakeSize> mine{};
     wire::encode_handshake(ours, mine);
-    if (!incoming_) {
+    return mine;
+  }
+
+  // `sent`: ours went out already (with an MSE handshake).
+  Status handshake(bool sent) {
+    const auto mine = our_handshake();
+    if (!incoming_ && !sent) {
       if (Status st = stream_->send_all(mine); !st) return st;
     }
     if (!theirs_) {

@@ -27,6 +27,7 @@
 #include "core/status.h"
 #include "core/tracker_response.h"
 #include "net/message_stream.h"
+#include "net/mse_stream.h"
 #include "net/peer_stream.h"
 #include "net/wire.h"
 #include "pipeline/swarm_state.h"
@@ -62,6 +63,8 @@ struct PeerConfig {
   std::chrono::milliseconds idle_timeout{120000};
   std::uint32_t max_requests = 1000;
   std::uint32_t initial_depth = 16;
+  // Outgoing connections: MSE/PE first, plain, or MSE only (net/mse_stream.h).
+  Encryption encryption = Encryption::prefer;
   // Makes the extensions of one connection to `remote` (incoming: its IP
   // and port 0); empty: none (extended messages are ignored).
   std::function<std::unique_ptr<PeerExtensions>(const PeerAddress& remote, bool incoming)> extensions;

@@ -96,6 +96,7 @@ struct SwarmCounters {
   std::atomic<std::uint64_t> uploaded{0};          // block bytes sent to peers
   std::atomic<std::uint32_t> incoming{0};          // connections accepted
   std::atomic<std::uint32_t> refused{0};           // connections closed for the budget or a ban
+  std::atomic<std::uint32_t> encrypted{0};         // connections over MSE/PE (either way)
 };
 
 struct SwarmState {

@@ -101,11 +101,15 @@ void MetadataFetch::tick(Clock::time_point now) {
 
 void MetadataFetch::connection(PeerAddress addr, MetadataAssembler::PeerId id) {
   const StopFlags flags{&stop_, nullptr};
-  auto sock = PeerSocket::connect(addr, std::chrono::milliseconds(5000), parts_.bind_ip);
-  Status st = sock.status();
-  if (sock) {
+  const DialOptions dial{.connect_timeout = std::chrono::milliseconds(5000),
+                         .handshake_timeout = o_.peer.handshake_timeout,
+                         .bind_ip = parts_.bind_ip,
+                         .encryption = o_.peer.encryption};
+  auto d = dial_peer(addr, o_.info_hash, metadata_handshake(o_.peer), dial, flags);
+  Status st = d.status();
+  if (d) {
     connected_.fetch_add(1);
-    st = fetch_metadata_over(*sock, o_.peer, assembler_, id, flags);
+    st = fetch_metadata_over(*d->stream, o_.peer, assembler_, id, flags, d->handshake_sent);
     connected_.fetch_sub(1);
   }
   if (assembler_.complete()) {

@@ -122,6 +122,7 @@ Result<Torrent*> Session::add(Metainfo meta, TorrentOptions options) {
                                      [this](const Torrent& from, const DownloadEvent& e) { emit(&from, e); });
   Torrent* raw = t.get();
   routes_.emplace(raw->meta().info_hash, raw);
+  by_req2_.emplace(mse::req2(raw->meta().info_hash), raw->meta().info_hash);
   torrents_.push_back(std::move(t));
   return raw;
 }
@@ -161,6 +162,7 @@ Result<Torrent*> Session::add_magnet(const Magnet& magnet, TorrentOptions option
                                      Torrent::FromMagnet{});
   Torrent* raw = t.get();
   routes_.emplace(magnet.info_hash, raw);
+  by_req2_.emplace(mse::req2(magnet.info_hash), magnet.info_hash);
   torrents_.push_back(std::move(t));
   return raw;
 }
@@ -336,37 +338,59 @@ void Session::accept_loop() {
     }
     // Moved out: this thread keeps no reference to the connection.
     runners_.run([this, id = *handshake, sock = std::make_shared<PeerSocket>(std::move(**conn))] {
-      route(id, std::move(*sock));
+      route(id, std::make_unique<PeerSocket>(std::move(*sock)));
     });
   }
 }
 
-// Reads the peer's handshake (68 bytes, nothing more: what follows is the
-// torrent's to read) and hands the connection to the torrent it names.
-void Session::route(std::uint64_t handshake, PeerSocket socket) {
-  watch_handshake(handshake, socket);
-  std::array<std::uint8_t, wire::kHandshakeSize> buf{};
+// Reads the peer's handshake and hands the connection to the torrent it
+// names. A plain one (68 bytes, nothing more: what follows is the torrent's
+// to read) is told from an encrypted one (MSE/PE) by its first 20 bytes;
+// an encrypted one names its torrent by HASH('req2', info-hash), and its
+// BitTorrent handshake, which follows, must name the same.
+void Session::route(std::uint64_t handshake, std::unique_ptr<PeerSocket> socket) {
+  watch_handshake(handshake, *socket);
   const auto deadline = Clock::now() + o_.handshake_timeout;
-  std::size_t got = 0;
-  bool ok = true;
-  while (got < buf.size()) {
-    if (stop_.load() || Clock::now() > deadline) {
-      ok = false;
-      break;
+  const StopFlags stop{&stop_, nullptr};
+  std::unique_ptr<PeerStream> stream = std::move(socket);
+  bool encrypted = false;
+  std::optional<wire::Handshake> theirs;
+  std::array<std::uint8_t, wire::kHandshakeSize> buf{};
+  auto read = [&](std::span<std::uint8_t> into) {
+    for (std::size_t got = 0; got < into.size();) {
+      if (stop.raised() || Clock::now() > deadline) return false;
+      auto r = stream->receive_some(into.subspan(got), kPoll);
+      if (!r) return false;
+      got += *r;
     }
-    auto r = socket.receive_some(std::span(buf).subspan(got), kPoll);
-    if (!r) {
-      ok = false;
-      break;
+    return true;
+  };
+  constexpr std::size_t kPrefix = wire::kHandshakePrefixSize;
+  if (read(std::span(buf).first(kPrefix))) {
+    if (wire::is_handshake_prefix(std::span(buf).first<kPrefix>())) {
+      if (o_.encryption != Encryption::require && read(std::span(buf).subspan(kPrefix))) {
+        if (auto h = wire::decode_handshake(buf)) theirs = *h;
+      }
+    } else if (o_.encryption != Encryption::off) {
+      auto lookup = [this](const Sha1Digest& r) -> std::optional<InfoHash> {
+        std::lock_guard lock(routes_mu_);
+        auto it = by_req2_.find(r);
+        if (it == by_req2_.end()) return std::nullopt;
+        return it->second;
+      };
+      auto m = mse_accept(stream, std::span(buf).first(kPrefix), mse_methods(o_.encryption),
+                          o_.encryption == Encryption::prefer, lookup, HandshakeLimits{.deadline = deadline, .stop = stop});
+      if (m) {
+        stream = std::move(m->stream);
+        encrypted = true;
+        if (read(buf)) {
+          auto h = wire::decode_handshake(buf);
+          if (h && h->info_hash == m->skey) theirs = *h;
+        }
+      }
     }
-    got += *r;
   }
   Torrent* target = nullptr;
-  std::optional<wire::Handshake> theirs;
-  if (ok) {
-    auto h = wire::decode_handshake(buf);
-    if (h) theirs = *h;
-  }
   if (!theirs) {
     counters_.refused.fetch_add(1);
   } else {
@@ -375,17 +399,19 @@ void Session::route(std::uint64_t handshake, PeerSocket socket) {
     if (it != routes_.end() && it->second->enter()) target = it->second;
   }
   if (theirs && !target) counters_.unknown_hash.fetch_add(1);
+  if (encrypted && theirs) counters_.encrypted.fetch_add(1);
   // A routed connection is the torrent's task now (enter() counted it), and
   // its slot the torrent's to give back. Otherwise the slot is free before
   // the handshake ends: the accept loop waiting for either finds both.
   if (!target) slots_.give_back();
-  end_handshake(handshake);
+  end_handshake(handshake);  // before the stream (and the socket in it) can go
+  if (!target) stream.reset();
   {
     std::lock_guard lock(tasks_mu_);  // notified under the lock: the session may go right after
     --tasks_;
     tasks_cv_.notify_all();
   }
-  if (target) target->serve_incoming(std::move(socket), *theirs);
+  if (target) target->serve_incoming(std::move(stream), *theirs, encrypted);
 }
 
 void Session::start_queued() {

@@ -37,6 +37,7 @@
 #include "core/metainfo.h"
 #include "core/status.h"
 #include "net/listener.h"
+#include "net/mse_stream.h"
 #include "net/udp_tracker.h"
 #include "pipeline/thread_budget.h"
 #include "session/session_parts.h"
@@ -63,6 +64,9 @@ struct SessionOptions {
                                  // in the backlog); one address may hold half of them; when all
                                  // are taken, the one silent longest (past handshake_grace) goes
   std::chrono::milliseconds handshake_grace{2000};
+  // Incoming MSE/PE (net/mse_stream.h): off refuses it, require refuses
+  // plain handshakes.
+  Encryption encryption = Encryption::prefer;
   // UDP trackers (BEP 15): an unanswered request is sent again after this,
   // doubling each time, within the announce's deadline.
   std::chrono::milliseconds udp_first_wait{15000};
@@ -72,6 +76,7 @@ struct SessionCounters {
   std::atomic<std::uint32_t> accepted{0};      // incoming connections
   std::atomic<std::uint32_t> refused{0};       // closed before routing: budget, bad handshake
   std::atomic<std::uint32_t> unknown_hash{0};  // a handshake for no torrent of ours
+  std::atomic<std::uint32_t> encrypted{0};     // incoming handshakes over MSE/PE
 };
 
 // "-FX0100-" followed by 12 random characters (BEP 20).
@@ -141,7 +146,7 @@ class Session {
   // Sets stop_ and wakes the accept loop (whether waiting for handshake
   // room or for a connection).
   void stop_accepting();
-  void route(std::uint64_t handshake, PeerSocket socket);
+  void route(std::uint64_t handshake, std::unique_ptr<PeerSocket> socket);
   void start_queued();
   void wake();
   void emit(const Torrent* t, const DownloadEvent& e);
@@ -187,6 +192,7 @@ class Session {
   std::mutex udp_mu_;
   std::unique_ptr<UdpTrackerClient> udp_;  // on the first udp:// announce; guarded by udp_mu_ (creation)
   std::map<InfoHash, Torrent*> routes_;  // guarded by routes_mu_
+  std::map<Sha1Digest, InfoHash> by_req2_;  // HASH('req2', info-hash) of each; guarded by routes_mu_
   std::vector<std::unique_ptr<Torrent>> torrents_;  // last: destroyed first
 };
 

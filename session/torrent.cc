@@ -122,6 +122,7 @@ void Torrent::start() {
   f.tracker = o_.tracker;
   f.peer.client = std::string("fluxo/") + FLUXO_VERSION;
   f.peer.handshake_timeout = o_.peer.handshake_timeout;
+  f.peer.encryption = o_.peer.encryption;
   f.peer.request_timeout = o_.peer.request_timeout;
   emit({DownloadEvent::Kind::fetching_metadata, meta_.name});
   fetch_ = std::make_unique<MetadataFetch>(parts_, std::move(f), [this](DownloadEvent e) { push(std::move(e)); });
@@ -345,16 +346,17 @@ void Torrent::task_done() {
   --tasks_;
 }
 
-void Torrent::serve_incoming(PeerSocket socket, const wire::Handshake& theirs) {
+void Torrent::serve_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs, bool encrypted) {
   SwarmState& s = *swarm_;
   s.counters.incoming.fetch_add(1);
-  const std::string ip = ip_of(socket.remote());
+  if (encrypted) s.counters.encrypted.fetch_add(1);
+  const std::string ip = ip_of(stream->remote());
   auto link = std::make_shared<PeerLink>(s.next_session.fetch_add(1), ip, /*incoming=*/true);
   // Banned addresses and connections beyond the budget are closed here.
   if (s.peers.banned(ip) || !s.roster.admit(link, Clock::now())) {
     s.counters.refused.fetch_add(1);
   } else {
-    Status st = run_incoming_session(s, *io_, std::make_unique<PeerSocket>(std::move(socket)), theirs, link, o_.peer);
+    Status st = run_incoming_session(s, *io_, std::move(stream), theirs, link, o_.peer);
     if (!st && st.code() != ErrorCode::cancelled) push({DownloadEvent::Kind::peer_error, st.message()});
   }
   parts_.slots.give_back();
@@ -589,6 +591,7 @@ DownloadEvent Torrent::summary(DownloadEvent::Kind kind) const {
   e.incoming = s.counters.incoming.load();
   e.refused = s.counters.refused.load();
   e.evicted = s.roster.evictions();
+  e.encrypted = s.counters.encrypted.load();
   return e;
 }
 

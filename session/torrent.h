@@ -117,6 +117,7 @@ struct DownloadEvent {
   std::uint32_t incoming = 0;        // connections accepted
   std::uint32_t refused = 0;         // closed for a ban, the budget or a failed probation
   std::uint32_t evicted = 0;         // useless peers dropped to make room
+  std::uint32_t encrypted = 0;       // connections over MSE/PE, both ways
   // Files with data: selected, and in all (equal unless --select or so=
   // left some out). progress, completed and finished.
   std::uint32_t files_selected = 0;
@@ -196,7 +197,7 @@ class Torrent {
   bool enter();
   // Runs the connection to its end (after enter() said yes), and gives its
   // connection slot back to the session.
-  void serve_incoming(PeerSocket socket, const wire::Handshake& theirs);
+  void serve_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs, bool encrypted);
 
  private:
   void begin_checking();

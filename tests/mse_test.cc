@@ -34,7 +34,9 @@ Random seeded(unsigned seed) {
   };
 }
 
-TEST(Rc4, MatchesPublishedVectors) {
+// Both engines (OpenSSL's where its legacy provider loads, and ours) give
+// the published key streams, and a copy goes on where its original was.
+void expect_vectors(Rc4::Engine engine) {
   struct Case {
     const char* key;
     const char* plain;
@@ -43,7 +45,7 @@ TEST(Rc4, MatchesPublishedVectors) {
                {"Wiki", "pedia", "1021bf0420"},
                {"Secret", "Attack at dawn", "45a01f645fc35b383552544b9bf5"}};
   for (const auto& c : cases) {
-    Rc4 rc4(bytes(c.key));
+    Rc4 rc4(bytes(c.key), engine);
     auto data = bytes(c.plain);
     rc4.apply(data);
     EXPECT_EQ(hex(data), c.cipher) << c.key;
@@ -51,15 +53,40 @@ TEST(Rc4, MatchesPublishedVectors) {
   // RFC 6229, 40-bit key 0x0102030405: key stream at offsets 0 and 1024
   // (1024 is where MSE starts).
   const std::uint8_t key[] = {1, 2, 3, 4, 5};
-  Rc4 a(key);
+  Rc4 a(key, engine);
   std::vector<std::uint8_t> zeros(16, 0);
   a.apply(zeros);
   EXPECT_EQ(hex(zeros), "b2396305f03dc027ccc3524a0a1118a8");
-  Rc4 b(key);
-  b.discard(1024);
-  std::vector<std::uint8_t> at1024(16, 0);
+  Rc4 b(key, engine);
+  b.discard(1000);
+  Rc4 copy = b;  // the initiator looks ahead with a copy
+  b.discard(24);
+  copy.discard(24);
+  std::vector<std::uint8_t> at1024(16, 0), again(16, 0);
   b.apply(at1024);
+  copy.apply(again);
   EXPECT_EQ(hex(at1024), "30abbcc7c20b01609f23ee2d5f6bb7df");
+  EXPECT_EQ(hex(again), "30abbcc7c20b01609f23ee2d5f6bb7df");
+}
+
+TEST(Rc4, OurEngineMatchesPublishedVectors) { expect_vectors(Rc4::Engine::own); }
+
+TEST(Rc4, TheBestEngineMatchesThemToo) {
+  expect_vectors(Rc4::Engine::best);
+  const std::uint8_t key[] = {1, 2, 3};
+  EXPECT_EQ(Rc4(key).openssl(), Rc4::openssl_available());
+  EXPECT_FALSE(Rc4(key, Rc4::Engine::own).openssl());
+}
+
+TEST(Rc4, EnginesAgreeOverALongStream) {
+  const std::uint8_t key[20] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  Rc4 best(key), own(key, Rc4::Engine::own);
+  std::vector<std::uint8_t> x(100'003), y;
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<std::uint8_t>(i * 31);
+  y = x;
+  best.apply(x);
+  own.apply(y.data(), y.data(), y.size());
+  EXPECT_EQ(x, y);
 }
 
 TEST(MseKeys, BothSidesDeriveOneSecretAndTrivialKeysAreRefused) {

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/mse_stream.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -65,6 +66,8 @@ constexpr const char* kUsage =
     "                           --torrents, a scale test (every seeder serves\n"
     "                           every torrent: --seeders x active connections)\n"
     "      --port N             the seeders' port (default 6881)\n"
+    "      --encryption MODE    prefer (default), require (RC4 both ways: its\n"
+    "                           cost) or off, for the seeders and the download\n"
     "      --keep               keep the temporary directory (printed)\n"
     "      --json               one JSON object with the results on stdout\n"
     "  -h, --help               this text\n"
@@ -265,7 +268,7 @@ int run_bench(std::span<const std::string> args) {
   static const OptionSpec kSpecs[] = {
       {"size", 0, true, false},  {"seeders", 0, true, false}, {"files", 0, true, false}, {"torrents", 0, true, false},
       {"piece-size", 0, true, false}, {"port", 0, true, false}, {"keep", 0, false, false},
-      {"max-active", 0, true, false}, {"max-peers", 0, true, false},
+      {"max-active", 0, true, false}, {"max-peers", 0, true, false}, {"encryption", 0, true, false},
       {"json", 0, false, false}, {"help", 'h', false, false},
   };
   auto parsed = parse_args(args, kSpecs);
@@ -292,6 +295,11 @@ int run_bench(std::span<const std::string> args) {
   if (static_cast<std::int64_t>(files * torrents) > size) return usage_error("--files x --torrents is larger than --size");
   std::string piece_size;
   if (auto v = parsed->value("piece-size")) piece_size = *v;
+  std::string encryption = "prefer";
+  if (auto v = parsed->value("encryption")) {
+    if (!parse_encryption(*v)) return usage_error("--encryption must be prefer, require or off");
+    encryption = *v;
+  }
   const bool json = parsed->has("json");
   const bool keep = parsed->has("keep");
   install_signal_handlers();
@@ -367,7 +375,8 @@ int run_bench(std::span<const std::string> args) {
     std::vector<std::string> argv{exe, "seed"};
     argv.insert(argv.end(), torrent_files.begin(), torrent_files.end());
     argv.insert(argv.end(), {"-d", data.string(), "--listen", ip, "--port", std::to_string(port), "--no-trackers",
-                             "--json", "--upload-slots", "8", "--max-peers", std::to_string(std::max(200ul, max_peers))});
+                             "--json", "--upload-slots", "8", "--max-peers", std::to_string(std::max(200ul, max_peers)),
+                             "--encryption", encryption});
     seeds.push_back(Child::spawn(argv, (work / ("seed-" + ip + ".log")).string()));
     peers.push_back(ip + ":" + std::to_string(port));
   }
@@ -386,7 +395,8 @@ int run_bench(std::span<const std::string> args) {
   std::vector<std::string> argv{exe, "download"};
   argv.insert(argv.end(), torrent_files.begin(), torrent_files.end());
   argv.insert(argv.end(), {"-o", (work / "out").string(), "--no-listen", "--no-trackers", "--json", "--max-active",
-                           std::to_string(max_active), "--max-peers", std::to_string(max_peers)});
+                           std::to_string(max_active), "--max-peers", std::to_string(max_peers), "--encryption",
+                           encryption});
   for (const auto& p : peers) argv.insert(argv.end(), {"--peer", p});
   const auto t0 = Clock::now();
   Child dl = Child::spawn(argv, (work / "download.log").string());
@@ -449,6 +459,7 @@ int run_bench(std::span<const std::string> args) {
         .key("files").value(static_cast<std::uint64_t>(files))
         .key("torrents").value(static_cast<std::uint64_t>(torrents))
         .key("seeders").value(static_cast<std::uint64_t>(seeders))
+        .key("encryption").value(encryption)
         .key("seconds").value(seconds)
         .key("mib_per_s").value(mibps)
         .key("cpu_s_per_gib").value(end.cpu_seconds / gib)

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3-libtorrent opentracker aria2 openssl
+  gdb  # stacks of a program a test finds hung (tests/support/subprocess.cc)
 )
 
 missing=()

@@ -67,6 +67,7 @@ std::vector<OptionSpec> swarm_option_specs() {
       {"tracker-ca", 0, true, false},   {"insecure-tracker", 0, false, false},
       {"max-peers-per-ip", 0, true, false}, {"tracker-timeout", 0, true, false},
       {"max-peers-per-torrent", 0, true, false}, {"udp-resend-ms", 0, true, false},
+      {"encryption", 0, true, false},
       {"quiet", 'q', false, false},     {"json", 0, false, false},        {"help", 'h', false, false},
   };
 }
@@ -89,6 +90,13 @@ const char* const kSwarmOptionsHelp =
     "      --listen ADDR        listen on this address only (default: all IPv4);\n"
     "                           outgoing connections come from it too\n"
     "      --no-listen          accept no incoming connections\n"
+    "      --encryption MODE    protocol encryption (MSE/PE) with peers:\n"
+    "                           prefer (default): accept both; connect with an\n"
+    "                           encrypted handshake and, if the peer hangs up,\n"
+    "                           again in plain at once; the payload goes in the\n"
+    "                           clear when both sides allow it (as libtorrent);\n"
+    "                           require: RC4 throughout, plain peers refused;\n"
+    "                           off: plain handshakes only\n"
     "      --upload-slots N     peers unchoked by upload rate or their rate to\n"
     "                           us (default 4), plus one optimistic unchoke\n"
     "      --upload-limit RATE  bytes per second to all peers together, e.g.\n"
@@ -166,6 +174,12 @@ std::optional<std::string> apply_swarm_options(const ParsedArgs& args, std::size
   }
   if (auto v = args.value("tracker-ca")) o.tracker.ca_file = *v;
   o.tracker.insecure = args.has("insecure-tracker");
+  if (auto v = args.value("encryption")) {
+    auto e = parse_encryption(*v);
+    if (!e) return "--encryption " + *v + ": expected prefer, require or off";
+    so.encryption = *e;
+    o.peer.encryption = *e;
+  }
   return std::nullopt;
 }
 
@@ -210,6 +224,7 @@ void print_event_json(const DownloadEvent& e, const Metainfo* m, const Status* s
       j.key("write_calls").value(static_cast<std::uint64_t>(e.write_calls));
       j.key("uploaded_bytes").value(e.uploaded_bytes).key("incoming").value(e.incoming);
       j.key("refused").value(e.refused).key("evicted").value(e.evicted);
+      j.key("encrypted").value(e.encrypted);
       break;
     default:
       j.key("message").value(e.text);

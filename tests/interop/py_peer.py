@@ -27,7 +27,8 @@ new port, whenever the connection ends).
 
 Prints "seeder IP:PORT" lines (or "peer IP" with --connect), then "ready";
 exits when stdin closes. Reports on stderr at exit: "connections N" (peak
-concurrent), "accepted N" (in all), "dialled N" (connections made with
+concurrent), "accepted N" (plain handshakes for our torrent received: this
+peer has no MSE, so an encrypted attempt is not counted), "dialled N" (connections made with
 --connect), "requests N"
 (requests received).
 """
@@ -86,14 +87,14 @@ class Server:
     async def handle(self, reader, writer, outgoing=False):
         self.active += 1
         self.peak = max(self.peak, self.active)
-        if not outgoing:
-            self.accepted += 1
         try:
             if outgoing:
                 writer.write(self.handshake())
             hs = await reader.readexactly(68)
             if hs[:20] != PSTR or hs[28:48] != self.p.info_hash:
-                return
+                return  # not a plain handshake (an encrypted one: this peer has no MSE)
+            if not outgoing:
+                self.accepted += 1
             fast = self.args.fast and (hs[27] & 0x04)
             if not outgoing:
                 writer.write(self.handshake())

@@ -7,6 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +20,22 @@
 extern char** environ;
 
 namespace fluxo::test {
+namespace {
+
+// Every thread's stack of process `pid`, by gdb when it is installed.
+std::string stacks_of(pid_t pid) {
+  const std::string cmd = "gdb -p " + std::to_string(pid) +
+                          " -batch -nx -ex 'thread apply all bt 30' 2>&1 </dev/null | grep -v '^\\[New LWP'";
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char line[4096];
+    while (std::fgets(line, sizeof line, p) != nullptr && out.size() < 256 * 1024) out += line;
+    ::pclose(p);
+  }
+  return out.empty() ? "(no gdb)\n" : out;
+}
+
+}  // namespace
 
 ProcessResult run_process(const std::vector<std::string>& argv) {
   int out_pipe[2], err_pipe[2];
@@ -47,8 +66,23 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
   std::string* sinks[2] = {&r.out, &r.err};
   int open_fds = 2;
   char buf[65536];
+  const auto deadline = std::chrono::steady_clock::now() + kProcessDeadline;
+  bool hung = false;
   while (open_fds > 0) {
-    if (::poll(fds, 2, -1) < 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      // A child that never ends fails its own test (with its threads' stacks
+      // for whoever reads the log), not the ones that run beside it.
+      hung = true;
+      r.err += "\n[run_process: " + argv[0] + " still running after " + std::to_string(kProcessDeadline.count()) +
+               " s; its stacks:]\n" + stacks_of(pid);
+      ::kill(pid, SIGKILL);
+      for (auto& f : fds) {
+        if (f.fd >= 0) ::close(f.fd);
+      }
+      break;
+    }
+    if (::poll(fds, 2, static_cast<int>(std::min<long long>(left.count(), 1000))) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -67,6 +101,7 @@ ProcessResult run_process(const std::vector<std::string>& argv) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (hung) r.exit_code = kHungExit;
   return r;
 }
 

@@ -1,6 +1,7 @@
 // Test support: run a program, capture its output and exit code.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,12 @@ struct ProcessResult {
   std::string out;
   std::string err;
 };
+
+// How long run_process lets a program run: beyond it the program is taken as
+// hung, its stacks are appended to `err` and it is killed (exit_code
+// kHungExit). Below ctest's per-test timeout, so a hang fails one test only.
+inline constexpr std::chrono::seconds kProcessDeadline{200};
+inline constexpr int kHungExit = 250;
 
 // Runs argv[0] (searched in PATH) with the given arguments and an empty stdin.
 ProcessResult run_process(const std::vector<std::string>& argv);
