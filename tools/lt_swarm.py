@@ -6,6 +6,7 @@ own 127.x.y.z address; uTP, DHT, LSD, UPnP, NAT-PMP and outgoing protocol
 encryption are off.
 
   lt_swarm.py seed TORRENT DATA_PARENT --count N [--ip-base 127.0.1.] [--port P] [--also T2 ...]
+        [--encryption plain|default|forced]
         Seeds TORRENT (and every --also torrent) from DATA_PARENT (the
         directory holding each torrent's top-level file or folder) with N
         sessions. Prints one line per seeder,
@@ -13,9 +14,17 @@ encryption are off.
         --lifetime seconds pass.
         A line "stats" on stdin prints "uploaded BYTES" (payload sent so far).
   lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...] [--also T2 ...] [--clients]
+        [--encryption plain|default|forced]
         Downloads TORRENT (and every --also torrent, all at once) with one
         libtorrent session; prints JSON with seconds, bytes and peak RSS when
-        every one is done.
+        every one is done (with --clients also each peer's client name, how
+        it was learned and its encryption: "rc4", "plaintext" after an
+        encrypted handshake, or "none").
+
+--encryption (MSE/PE): plain (the default here) sends plain handshakes
+and accepts both; default is libtorrent's own default (encrypted handshake
+first, plain retried after a delay; both accepted); forced accepts and
+makes only encrypted connections, RC4 throughout.
   lt_swarm.py recheck TORRENT SAVE_DIR [--threads N]
         Times libtorrent's full recheck of the data (hashing_threads = N,
         default: the cores); prints JSON with seconds and whether complete.
@@ -33,7 +42,7 @@ import libtorrent as lt
 ALERTS = lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
 
 
-def base_settings(ip, port):
+def base_settings(ip, port, encryption="plain"):
     s = lt.high_performance_seed()
     s.update({
         "listen_interfaces": "%s:%d" % (ip, port),
@@ -54,6 +63,16 @@ def base_settings(ip, port):
         # plain only after a delay. Encryption is not what is measured here.
         "out_enc_policy": int(lt.enc_policy.disabled),
     })
+    if encryption == "default":
+        for k in ("out_enc_policy", "in_enc_policy", "allowed_enc_level", "prefer_rc4"):
+            s[k] = lt.default_settings()[k]
+    elif encryption == "forced":
+        s.update({
+            "out_enc_policy": int(lt.enc_policy.forced),
+            "in_enc_policy": int(lt.enc_policy.forced),
+            "allowed_enc_level": int(lt.enc_level.rc4),
+            "prefer_rc4": True,
+        })
     return s
 
 
@@ -80,7 +99,7 @@ def seed(args):
     sessions, handles, addrs = [], [], []
     for i in range(args.count):
         ip = "%s%d" % (args.ip_base, i + 1)
-        settings = base_settings(ip, args.port)
+        settings = base_settings(ip, args.port, args.encryption)
         if args.upload_limit:
             settings["upload_rate_limit"] = args.upload_limit
         ses = lt.session(settings)
@@ -119,7 +138,7 @@ def seed(args):
 
 
 def leech(args):
-    ses = lt.session(base_settings(args.ip, 0 if args.port is None else args.port))
+    ses = lt.session(base_settings(args.ip, 0 if args.port is None else args.port, args.encryption))
     s = ses.get_settings()
     s.update({"connections_limit": 500})
     ses.apply_settings(s)
@@ -141,6 +160,7 @@ def leech(args):
     deadline = start + args.timeout
     clients = {}  # peer address -> client name (BEP 10 'v', else from the peer id)
     sources = {}  # peer address -> how libtorrent learned of it (peer_info.source bits, or-ed)
+    encryption = {}  # peer address -> "rc4", "plaintext" (encrypted handshake only) or "none"
 
     def sample_clients():
         for h in handles:
@@ -150,6 +170,12 @@ def leech(args):
                     clients["%s:%d" % p.ip] = name
                 addr = "%s:%d" % p.ip
                 sources[addr] = sources.get(addr, 0) | int(p.source)
+                if p.flags & lt.peer_info.rc4_encrypted:
+                    encryption[addr] = "rc4"
+                elif p.flags & lt.peer_info.plaintext_encrypted:
+                    encryption[addr] = "plaintext"
+                else:
+                    encryption.setdefault(addr, "none")
 
     while time.time() < deadline:
         if args.clients:
@@ -173,6 +199,7 @@ def leech(args):
     if args.clients:
         report["clients"] = clients
         report["sources"] = sources
+        report["encryption"] = encryption
     print(json.dumps(report), flush=True)
     ses.pause()
     sys.exit(0 if done else 1)
@@ -216,12 +243,14 @@ def main():
     s.add_argument("--lifetime", type=float, default=600)
     s.add_argument("--upload-limit", type=int, default=0, help="bytes per second per seeder, 0 = none")
     s.add_argument("--also", action="append", help="another torrent to seed from DATA_PARENT")
+    s.add_argument("--encryption", choices=("plain", "default", "forced"), default="plain")
     l = sub.add_parser("leech")
     l.add_argument("torrent", help="a .torrent file or a magnet link")
     l.add_argument("save_dir")
     l.add_argument("--peer", action="append")
     l.add_argument("--also", action="append", help="another torrent to download into SAVE_DIR")
     l.add_argument("--ip", default="127.0.2.1")
+    l.add_argument("--encryption", choices=("plain", "default", "forced"), default="plain")
     l.add_argument("--port", type=int)
     l.add_argument("--timeout", type=float, default=600)
     l.add_argument("--clients", action="store_true",
