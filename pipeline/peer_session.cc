@@ -303,7 +303,10 @@ class PeerConnection {
       case MsgId::interested:
       case MsgId::not_interested:
         link_->interested.store(m.id == MsgId::interested, std::memory_order_relaxed);
-        if (m.id == MsgId::interested) promote();
+        if (m.id == MsgId::interested) {
+          promote();
+          if (upload_ && upload_->choking() && io_.wake) io_.wake();  // the choker decides now
+        }
         break;
       case MsgId::have:
         if (!has_.test(m.piece)) {

@@ -169,6 +169,9 @@ struct SwarmIo {
   PieceTarget& target;
   UploadCache* upload = nullptr;        // verified pieces for peers; null: we serve nothing
   RateLimiter* upload_limit = nullptr;  // all uploads together; null: unlimited
+  // Asks the supervisor for a round now (the choker: a peer that became
+  // interested while choked gets a free slot without waiting for the tick).
+  std::function<void()> wake = {};
 };
 
 }  // namespace fluxo

@@ -214,19 +214,21 @@ Status Session::go_live(bool serve_only) {
   return serve_only ? listen_status_ : Status::ok();
 }
 
-// One address may hold half of the handshakes being read at once: a
-// silent flood from one host leaves the other half to everyone else. Only
-// handshakes being read count, not those still queued for a runner: an
-// honest client opening connections for many torrents at once is let in
-// even when its handshakes queue on a loaded machine (each is read in
-// microseconds once a runner takes it; its bytes are there). A silent
-// flood from many addresses is met by eviction (await_handshake_room).
+// One address may hold half of the silent handshakes at once: a silent
+// flood from one host leaves the other half to everyone else. Only
+// handshakes being read count, not those still queued for a runner, and
+// only until their first bytes arrive: an honest client opening
+// connections for many torrents at once is let in even when its
+// handshakes queue on a loaded machine, or take several round trips
+// (MSE/PE: a key exchange, then the BitTorrent handshake). A flood that
+// speaks and then stalls, from one address or many, is met by eviction
+// (await_handshake_room): the one read longest goes once past its grace.
 std::optional<std::uint64_t> Session::begin_handshake(const std::string& ip) {
   std::lock_guard lock(pending_mu_);
   const auto now = Clock::now();
   const auto reading = std::count_if(pending_.begin(), pending_.end(), [&](const auto& e) {
     const PendingHandshake& p = e.second;
-    return p.socket && !p.evicted && p.ip == ip;
+    return p.socket && !p.evicted && !p.spoke && p.ip == ip;
   });
   if (static_cast<unsigned>(reading) >= std::max(2u, o_.max_handshakes / 2)) return std::nullopt;
   const std::uint64_t id = next_handshake_++;
@@ -240,6 +242,12 @@ void Session::watch_handshake(std::uint64_t id, PeerSocket& socket) {
   if (it == pending_.end()) return;
   it->second.socket = &socket;
   it->second.since = Clock::now();
+}
+
+void Session::heard_from(std::uint64_t id) {
+  std::lock_guard lock(pending_mu_);
+  auto it = pending_.find(id);
+  if (it != pending_.end()) it->second.spoke = true;
 }
 
 void Session::end_handshake(std::uint64_t id) {
@@ -367,6 +375,7 @@ void Session::route(std::uint64_t handshake, std::unique_ptr<PeerSocket> socket)
   };
   constexpr std::size_t kPrefix = wire::kHandshakePrefixSize;
   if (read(std::span(buf).first(kPrefix))) {
+    heard_from(handshake);
     if (wire::is_handshake_prefix(std::span(buf).first<kPrefix>())) {
       if (o_.encryption != Encryption::require && read(std::span(buf).subspan(kPrefix))) {
         if (auto h = wire::decode_handshake(buf)) theirs = *h;

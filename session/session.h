@@ -61,8 +61,9 @@ struct SessionOptions {
   std::chrono::milliseconds progress_interval{1000};
   std::chrono::milliseconds handshake_timeout{10000};  // an incoming peer's handshake
   unsigned max_handshakes = 32;  // incoming connections reading their handshake at once (more wait
-                                 // in the backlog); one address may hold half of them; when all
-                                 // are taken, the one silent longest (past handshake_grace) goes
+                                 // in the backlog); one address may hold half of them while they
+                                 // are silent; when all are taken, the one read longest (past
+                                 // handshake_grace) goes
   std::chrono::milliseconds handshake_grace{2000};
   // Incoming MSE/PE (net/mse_stream.h): off refuses it, require refuses
   // plain handshakes.
@@ -133,6 +134,9 @@ class Session {
   // end_handshake(id); the peer's grace starts now (time spent queued for
   // a runner is ours, not the peer's).
   void watch_handshake(std::uint64_t id, PeerSocket& socket);
+  // Handshake `id` has sent its first bytes: it no longer counts against
+  // its address's share of the silent ones.
+  void heard_from(std::uint64_t id);
   void end_handshake(std::uint64_t id);
   // Room for one more handshake: waits up to kPoll, making room first by
   // interrupting the oldest handshake past its grace when all are taken.
@@ -171,6 +175,7 @@ class Session {
     std::chrono::steady_clock::time_point since;  // when reading began
     PeerSocket* socket = nullptr;                  // once watched
     bool evicted = false;
+    bool spoke = false;  // its first bytes came
   };
   std::mutex pending_mu_;
   std::condition_variable handshake_cv_;

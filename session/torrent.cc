@@ -210,7 +210,7 @@ Status Torrent::begin_running() {
         if (parts_.wake) parts_.wake();
       });
   target_ = std::make_unique<PieceTarget>(meta_, *storage_, *committer_);
-  io_ = std::make_unique<SwarmIo>(SwarmIo{parts_.pipeline, *target_, upload_.get(), parts_.upload_limit});
+  io_ = std::make_unique<SwarmIo>(SwarmIo{parts_.pipeline, *target_, upload_.get(), parts_.upload_limit, parts_.wake});
   swarm.bind_ip = parts_.bind_ip;
   // Trackers list us too: never dial our own listener.
   if (parts_.port != 0 && !parts_.bind_ip.empty()) swarm.peers.forget({parts_.bind_ip, parts_.port});

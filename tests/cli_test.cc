@@ -65,6 +65,18 @@ TEST(Cli, UsageErrorsExitTwoWithOneLine) {
   EXPECT_EQ(fluxo({"create", "/tmp", "-o", "/tmp/x.torrent", "--piece-size", "1000"}).exit_code, 2);
 }
 
+TEST(Cli, AnUnknownEncryptionPolicyIsAUsageError) {
+  TempDir dir;
+  for (const char* cmd : {"download", "seed"}) {
+    auto r = fluxo({cmd, dir / "x.torrent", "--encryption", "forced"});
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find("prefer, require or off"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(fluxo({"bench", "--encryption", "rc4"}).exit_code, 2);
+  auto help = fluxo({"download", "--help"});
+  EXPECT_NE(help.out.find("--encryption MODE"), std::string::npos);
+}
+
 TEST(Cli, AListNamingMoreTorrentsThanOneRunTakesIsRefused) {
   TempDir dir;
   std::string list;

@@ -359,5 +359,26 @@ TEST_F(SessionTest, ASilentFloodFromManyAddressesKeepsNoHonestPeerOut) {
   expect_same_tree(a, path("lt-out/flood.bin"));
 }
 
+// A flood that speaks first: 40 connections from one host each send the
+// start of an encrypted handshake (a key's worth of random bytes) and stall.
+// Having spoken, they no longer count against that host's share, so they
+// take every handshake slot; the longest-read one goes once past its grace,
+// and an honest libtorrent leecher gets in well within its own patience.
+TEST_F(SessionTest, AFloodOfStalledEncryptedHandshakesKeepsNoHonestPeerOut) {
+  std::string a = payload("flood.bin", 2'000'003);
+  std::string ta = make_torrent(a, "", "32KiB");
+  auto seeder = fluxo_seeder(ta, "127.0.65.1", 7263, {"--max-peers", "4"});
+  auto fds = silent_connections("127.0.65.9", "127.0.65.1", 7263, 40);
+  ASSERT_FALSE(fds.empty());
+  std::array<std::uint8_t, 96> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i * 37 + 11);
+  for (int fd : fds) ASSERT_EQ(::send(fd, key.data(), key.size(), MSG_NOSIGNAL), 96);
+  auto r = run_process({kPython, kSrc + "/tools/lt_swarm.py", "leech", ta, path("lt-out"), "--ip", "127.0.65.2",
+                        "--peer", "127.0.65.1:7263", "--timeout", "8"});
+  for (int fd : fds) ::close(fd);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << seeder->output();
+  expect_same_tree(a, path("lt-out/flood.bin"));
+}
+
 }  // namespace
 }  // namespace fluxo

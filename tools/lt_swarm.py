@@ -16,8 +16,8 @@ encryption are off.
   lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...] [--also T2 ...] [--clients]
         [--encryption plain|default|forced]
         Downloads TORRENT (and every --also torrent, all at once) with one
-        libtorrent session; prints JSON with seconds, bytes and peak RSS when
-        every one is done (with --clients also each peer's client name, how
+        libtorrent session; prints JSON with seconds (and first_block_seconds:
+        until the first payload byte), bytes and peak RSS when every one is done (with --clients also each peer's client name, how
         it was learned and its encryption: "rc4", "plaintext" after an
         encrypted handshake, or "none").
 
@@ -177,12 +177,16 @@ def leech(args):
                 else:
                     encryption.setdefault(addr, "none")
 
+    first_block = None  # seconds from the start until the first payload byte arrived
     while time.time() < deadline:
         if args.clients:
             sample_clients()
-        if all(h.status().is_seeding for h in handles):
+        states = [h.status() for h in handles]
+        if first_block is None and any(st.total_payload_download > 0 for st in states):
+            first_block = time.time() - start
+        if all(st.is_seeding for st in states):
             break
-        time.sleep(0.05)
+        time.sleep(0.01 if first_block is None else 0.05)
     if args.clients:
         sample_clients()
     elapsed = time.time() - start
@@ -192,6 +196,7 @@ def leech(args):
     report = {
         "ok": done,
         "seconds": elapsed,
+        "first_block_seconds": first_block,
         "bytes": sum(st.total_wanted_done for st in states),
         "peak_rss_kib": usage.ru_maxrss,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
