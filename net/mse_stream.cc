@@ -128,6 +128,7 @@ Result<std::size_t> EncryptedStream::receive_some(std::span<std::uint8_t> buf, s
     std::size_t n = 0;
     for (auto part : {buf, spill}) {
       const std::size_t k = std::min(part.size(), pending_.size() - taken_);
+      if (k == 0) continue;  // an empty span's data() may be null
       std::memcpy(part.data(), pending_.data() + taken_, k);
       taken_ += k;
       n += k;

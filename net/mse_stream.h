@@ -43,6 +43,8 @@
 namespace fluxo {
 
 enum class Encryption { off, prefer, require };
+// How one connection's bytes travel.
+enum class Wire { plain, mse_plaintext, mse_rc4 };
 std::optional<Encryption> parse_encryption(std::string_view s);
 const char* to_string(Encryption e);
 // What we offer as initiator and accept as responder under a policy.

@@ -67,6 +67,7 @@ class PeerConnection {
       sent = d->handshake_sent;
       fell_back = d->fell_back;
       if (d->mse) s_.counters.encrypted.fetch_add(1);
+      if (d->rc4) s_.counters.rc4.fetch_add(1);
     }
     stream_->watch(&s_.stop, link_->drop.get());  // a slow reader cannot hold up the end, or a drop
     link_->attach(stream_.get());                 // a stop or a drop wakes a blocked receive
@@ -301,13 +302,21 @@ class PeerConnection {
         requests_.on_unchoke(Clock::now());
         break;
       case MsgId::interested:
-      case MsgId::not_interested:
-        link_->interested.store(m.id == MsgId::interested, std::memory_order_relaxed);
+      case MsgId::not_interested: {
+        const bool was = link_->interested.exchange(m.id == MsgId::interested, std::memory_order_relaxed);
         if (m.id == MsgId::interested) {
           promote();
-          if (upload_ && upload_->choking() && io_.wake) io_.wake();  // the choker decides now
+          // Newly interested while choked: the choker decides now. Only on
+          // the change and at most once per kShortPoll, so a peer repeating
+          // itself (or flapping) cannot spin the supervisor.
+          const auto now = Clock::now();
+          if (!was && upload_ && upload_->choking() && io_.wake && now - last_wake_ >= kShortPoll) {
+            last_wake_ = now;
+            io_.wake();
+          }
         }
         break;
+      }
       case MsgId::have:
         if (!has_.test(m.piece)) {
           has_.set(m.piece);
@@ -420,6 +429,7 @@ class PeerConnection {
   StopFlags stop_;
   std::unique_ptr<PeerExtensions> extensions_;
   std::optional<UploadQueue> upload_;  // from the handshake on
+  Clock::time_point last_wake_{};      // of the supervisor, for this peer's interest
   std::uint32_t keepalives_in_row_ = 0;
   bool any_message_ = false;
   bool peer_choking_ = true;

@@ -97,6 +97,7 @@ struct SwarmCounters {
   std::atomic<std::uint32_t> incoming{0};          // connections accepted
   std::atomic<std::uint32_t> refused{0};           // connections closed for the budget or a ban
   std::atomic<std::uint32_t> encrypted{0};         // connections over MSE/PE (either way)
+  std::atomic<std::uint32_t> rc4{0};               // of those, RC4 for every byte
 };
 
 struct SwarmState {

@@ -361,7 +361,7 @@ void Session::route(std::uint64_t handshake, std::unique_ptr<PeerSocket> socket)
   const auto deadline = Clock::now() + o_.handshake_timeout;
   const StopFlags stop{&stop_, nullptr};
   std::unique_ptr<PeerStream> stream = std::move(socket);
-  bool encrypted = false;
+  Wire wire = Wire::plain;
   std::optional<wire::Handshake> theirs;
   std::array<std::uint8_t, wire::kHandshakeSize> buf{};
   auto read = [&](std::span<std::uint8_t> into) {
@@ -390,8 +390,8 @@ void Session::route(std::uint64_t handshake, std::unique_ptr<PeerSocket> socket)
       auto m = mse_accept(stream, std::span(buf).first(kPrefix), mse_methods(o_.encryption),
                           o_.encryption == Encryption::prefer, lookup, HandshakeLimits{.deadline = deadline, .stop = stop});
       if (m) {
+        wire = m->stream->rc4() ? Wire::mse_rc4 : Wire::mse_plaintext;
         stream = std::move(m->stream);
-        encrypted = true;
         if (read(buf)) {
           auto h = wire::decode_handshake(buf);
           if (h && h->info_hash == m->skey) theirs = *h;
@@ -408,7 +408,7 @@ void Session::route(std::uint64_t handshake, std::unique_ptr<PeerSocket> socket)
     if (it != routes_.end() && it->second->enter()) target = it->second;
   }
   if (theirs && !target) counters_.unknown_hash.fetch_add(1);
-  if (encrypted && theirs) counters_.encrypted.fetch_add(1);
+  if (wire != Wire::plain && theirs) counters_.encrypted.fetch_add(1);
   // A routed connection is the torrent's task now (enter() counted it), and
   // its slot the torrent's to give back. Otherwise the slot is free before
   // the handshake ends: the accept loop waiting for either finds both.
@@ -420,7 +420,7 @@ void Session::route(std::uint64_t handshake, std::unique_ptr<PeerSocket> socket)
     --tasks_;
     tasks_cv_.notify_all();
   }
-  if (target) target->serve_incoming(std::move(stream), *theirs, encrypted);
+  if (target) target->serve_incoming(std::move(stream), *theirs, wire);
 }
 
 void Session::start_queued() {

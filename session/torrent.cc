@@ -346,10 +346,11 @@ void Torrent::task_done() {
   --tasks_;
 }
 
-void Torrent::serve_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs, bool encrypted) {
+void Torrent::serve_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs, Wire how) {
   SwarmState& s = *swarm_;
   s.counters.incoming.fetch_add(1);
-  if (encrypted) s.counters.encrypted.fetch_add(1);
+  if (how != Wire::plain) s.counters.encrypted.fetch_add(1);
+  if (how == Wire::mse_rc4) s.counters.rc4.fetch_add(1);
   const std::string ip = ip_of(stream->remote());
   auto link = std::make_shared<PeerLink>(s.next_session.fetch_add(1), ip, /*incoming=*/true);
   // Banned addresses and connections beyond the budget are closed here.
@@ -592,6 +593,7 @@ DownloadEvent Torrent::summary(DownloadEvent::Kind kind) const {
   e.refused = s.counters.refused.load();
   e.evicted = s.roster.evictions();
   e.encrypted = s.counters.encrypted.load();
+  e.encrypted_rc4 = s.counters.rc4.load();
   return e;
 }
 

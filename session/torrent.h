@@ -118,6 +118,7 @@ struct DownloadEvent {
   std::uint32_t refused = 0;         // closed for a ban, the budget or a failed probation
   std::uint32_t evicted = 0;         // useless peers dropped to make room
   std::uint32_t encrypted = 0;       // connections over MSE/PE, both ways
+  std::uint32_t encrypted_rc4 = 0;   // of those, the ones with RC4 for every byte
   // Files with data: selected, and in all (equal unless --select or so=
   // left some out). progress, completed and finished.
   std::uint32_t files_selected = 0;
@@ -197,7 +198,7 @@ class Torrent {
   bool enter();
   // Runs the connection to its end (after enter() said yes), and gives its
   // connection slot back to the session.
-  void serve_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs, bool encrypted);
+  void serve_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs, Wire how);
 
  private:
   void begin_checking();

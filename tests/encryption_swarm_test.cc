@@ -32,9 +32,11 @@ class EncryptionTest : public SwarmTest {
     auto enc = report->getObject("encryption");
     return enc && enc->has(peer) ? enc->getValue<std::string>(peer) : "(not seen)";
   }
-  static int encrypted(const ProcessResult& r) {
+  // Connections over MSE ("encrypted"), or those with RC4 throughout
+  // ("encrypted_rc4"), from the JSON summary.
+  static int encrypted(const ProcessResult& r, const char* key = "encrypted") {
     auto fin = parse_events(r.out).last("finished");
-    return fin && fin->has("encrypted") ? fin->getValue<int>("encrypted") : -1;
+    return fin && fin->has(key) ? fin->getValue<int>(key) : -1;
   }
   ProcessResult mse_peer(const std::string& torrent, const std::string& peer, const std::string& bind,
                          std::vector<std::string> scenarios, const std::string& provide = "2") {
@@ -70,7 +72,7 @@ TEST_F(EncryptionTest, LibtorrentSeedersThatForceRc4ServeFluxoByDefault) {
   auto r = download(torrent, {"--peer", "127.8.1.1:6881", "--peer", "127.8.1.2:6881", "--no-trackers"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   expect_same_tree(payload, path("out/forced.bin"));
-  EXPECT_GE(encrypted(r), 1) << r.out;
+  EXPECT_GE(encrypted(r, "encrypted_rc4"), 1) << r.out;  // they allow nothing else
 }
 
 // A fluxo seeder (default policy) and libtorrent leechers: one that forces
@@ -118,7 +120,7 @@ TEST_F(EncryptionTest, Aria2RequiringRc4AsSeederAndAsLeecher) {
     auto r = download(torrent, {"--peer", "127.0.0.1:7402", "--no-trackers"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err << read_file(path("aria2-seed.log"));
     expect_same_tree(payload, path("out/aria-enc.bin"));
-    EXPECT_GE(encrypted(r), 1) << r.out;
+    EXPECT_GE(encrypted(r, "encrypted_rc4"), 1) << r.out;
   }
   OpenTracker tracker(path("tracker"), "127.8.3.250", 6969, {info_hash(torrent)});
   auto seeder = fluxo_seeder(torrent, "127.8.3.1", 7403);
@@ -150,6 +152,7 @@ TEST_F(EncryptionTest, FluxoToFluxoRequireAndPlainPeersRefused) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << seeder->output();
   expect_same_tree(payload, path("out/req.bin"));
   EXPECT_GE(encrypted(r), 1) << r.out;
+  EXPECT_EQ(encrypted(r, "encrypted_rc4"), encrypted(r)) << r.out;  // RC4 on every one
 }
 
 // The attacker's initiator against a fluxo seeder: each broken handshake is

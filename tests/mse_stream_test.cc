@@ -308,10 +308,17 @@ TEST(DialPeer, PlainFirstSkipsMseAndRequireNeverSendsPlain) {
 
 TEST(DialPeer, OffSendsNothingButPlain) {
   PlainPeer peer;
-  auto d = dial_peer(peer.address(), hash_of(0x11), pattern(68, 7), DialOptions{.encryption = Encryption::off}, {});
+  auto hs = pattern(wire::kHandshakeSize, 7);
+  hs[0] = 19;
+  std::memcpy(hs.data() + 1, "BitTorrent protocol", 19);
+  auto d = dial_peer(peer.address(), hash_of(0x11), hs, DialOptions{.encryption = Encryption::off}, {});
   ASSERT_TRUE(d) << d.status().message();
   EXPECT_FALSE(d->mse);
+  EXPECT_FALSE(d->fell_back);
   EXPECT_FALSE(d->handshake_sent);
+  ASSERT_TRUE(d->stream->send_all(hs));
+  EXPECT_EQ(read_n(*d->stream, hs.size()), hs);  // answered: the peer has counted it
+  EXPECT_EQ(peer.connections(), 1);  // no MSE attempt before it
 }
 
 TEST(EncryptionPolicy, ParsesItsThreeNames) {

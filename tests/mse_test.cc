@@ -161,6 +161,28 @@ void run(Pair& p, std::size_t chunk, Established& ea, Established& eb) {
   ASSERT_TRUE(a_done && b_done);
 }
 
+// A responder that lies: it selects plaintext although we offered RC4 alone
+// (`require`). Its crypto_select is flipped in the ciphertext (RC4 is a
+// stream XOR); the initiator must refuse rather than send in the clear.
+TEST(MseHandshake, AnInitiatorThatOfferedOnlyRc4RefusesAResponderSelectingPlaintext) {
+  Pair p(kRc4, kRc4 | kPlaintext, bytes("IA"));
+  std::vector<std::uint8_t> to_b = p.a.start(), to_a;
+  auto r0 = p.b.feed(to_b, to_a);  // Yb, PadB
+  ASSERT_TRUE(r0 && !*r0);
+  to_b.clear();
+  auto r1 = p.a.feed(to_a, to_b);  // step 3
+  ASSERT_TRUE(r1 && !*r1);
+  to_a.clear();
+  auto r2 = p.b.feed(to_b, to_a);  // step 4: VC, crypto_select, len(PadD)
+  ASSERT_TRUE(r2 && *r2);
+  ASSERT_EQ(to_a.size(), 14u);
+  to_a[11] ^= 0x03;  // 0x02 (RC4) becomes 0x01 (plaintext) under the same key stream
+  std::vector<std::uint8_t> out;
+  auto r3 = p.a.feed(to_a, out);
+  ASSERT_FALSE(r3);
+  EXPECT_NE(r3.status().message().find("did not offer"), std::string::npos) << r3.status().message();
+}
+
 TEST(MseHandshake, Rc4EndToEndByteByByteAndAtOnce) {
   const auto ia = bytes("\x13" "BitTorrent protocol and the rest of a handshake");
   for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{0}}) {

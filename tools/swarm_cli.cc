@@ -224,7 +224,7 @@ void print_event_json(const DownloadEvent& e, const Metainfo* m, const Status* s
       j.key("write_calls").value(static_cast<std::uint64_t>(e.write_calls));
       j.key("uploaded_bytes").value(e.uploaded_bytes).key("incoming").value(e.incoming);
       j.key("refused").value(e.refused).key("evicted").value(e.evicted);
-      j.key("encrypted").value(e.encrypted);
+      j.key("encrypted").value(e.encrypted).key("encrypted_rc4").value(e.encrypted_rc4);
       break;
     default:
       j.key("message").value(e.text);
