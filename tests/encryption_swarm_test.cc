@@ -48,14 +48,6 @@ class EncryptionTest : public SwarmTest {
   }
 };
 
-// "SCENARIO OUTCOME" lines: the outcome of one.
-std::string outcome(const std::string& out, const std::string& scenario) {
-  std::string text = "\n" + out;
-  auto at = text.find("\n" + scenario + " ");
-  if (at == std::string::npos) return "(none)";
-  at += scenario.size() + 2;
-  return text.substr(at, text.find('\n', at) - at);
-}
 
 // "closed 0.03": how long after our last byte the seeder hung up (-1: it did not).
 double closed_after(const std::string& o) { return o.rfind("closed ", 0) == 0 ? std::stod(o.substr(7)) : -1; }
@@ -145,8 +137,8 @@ TEST_F(EncryptionTest, FluxoToFluxoRequireAndPlainPeersRefused) {
                                 "--stall-timeout", "4"});
   EXPECT_NE(off.exit_code, 0) << off.out << off.err;
   auto probe = mse_peer(torrent, "127.8.4.1:7405", "127.8.4.3", {"no-rc4", "honest"});
-  EXPECT_GE(closed_after(outcome(probe.out, "no-rc4")), 0) << probe.out << probe.err;
-  EXPECT_EQ(outcome(probe.out, "honest"), "ok rc4") << probe.out << probe.err;
+  EXPECT_GE(closed_after(scenario_outcome(probe.out, "no-rc4")), 0) << probe.out << probe.err;
+  EXPECT_EQ(scenario_outcome(probe.out, "honest"), "ok rc4") << probe.out << probe.err;
   std::filesystem::remove_all(path("out"));
   auto r = download(torrent, {"--peer", "127.8.4.1:7405", "--no-trackers", "--encryption", "require"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err << seeder->output();
@@ -166,17 +158,17 @@ TEST_F(EncryptionTest, BrokenEncryptedHandshakesAreDroppedAndTheSeederGoesOn) {
   auto r = mse_peer(torrent, "127.8.5.1:7406", "127.8.5.2", {"bad-vc", "big-pad", "no-sync", "unknown", "stall"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (const char* sc : {"bad-vc", "big-pad", "no-sync", "unknown"}) {
-    const double t = closed_after(outcome(r.out, sc));
+    const double t = closed_after(scenario_outcome(r.out, sc));
     EXPECT_GE(t, 0) << sc << ": " << r.out;
     EXPECT_LT(t, 5) << sc << ": " << r.out;  // at once, not at a timeout
   }
-  const double stalled = closed_after(outcome(r.out, "stall"));
+  const double stalled = closed_after(scenario_outcome(r.out, "stall"));
   EXPECT_GE(stalled, 0) << r.out;
   EXPECT_LT(stalled, 14) << r.out;  // the handshake timeout (10 s) and a poll, not never
   auto honest = mse_peer(torrent, "127.8.5.1:7406", "127.8.5.3", {"honest"}, "3");
-  EXPECT_EQ(outcome(honest.out, "honest"), "ok plaintext") << honest.out << honest.err;
+  EXPECT_EQ(scenario_outcome(honest.out, "honest"), "ok plaintext") << honest.out << honest.err;
   auto rc4 = mse_peer(torrent, "127.8.5.1:7406", "127.8.5.3", {"honest"}, "2");
-  EXPECT_EQ(outcome(rc4.out, "honest"), "ok rc4") << rc4.out << rc4.err;
+  EXPECT_EQ(scenario_outcome(rc4.out, "honest"), "ok rc4") << rc4.out << rc4.err;
   auto lt = lt_leech(torrent, "lt-out", "127.8.5.4", "127.8.5.1:7406", "forced");
   ASSERT_EQ(lt.exit_code, 0) << lt.out << lt.err << seeder->output();
   expect_same_tree(payload, path("lt-out/hostile.bin"));

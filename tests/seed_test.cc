@@ -43,14 +43,6 @@ const std::vector<std::string> kHostileScenarios{"oversized",       "zero-length
                                                  "choked-flood",    "cancel-flood", "keepalive-flood",
                                                  "ext-garbage",     "ext-huge"};
 
-// The scenario's outcome as hostile_peer.py printed it ("SCENARIO OUTCOME").
-std::string outcome(const std::string& out, const std::string& scenario) {
-  std::string text = "\n" + out;
-  auto at = text.find("\n" + scenario + " ");
-  if (at == std::string::npos) return "(none)";
-  at += scenario.size() + 2;
-  return text.substr(at, text.find('\n', at) - at);
-}
 
 TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   std::string payload = multi_payload("multi");
@@ -155,7 +147,7 @@ TEST_F(SeedTest, HostileLeechersAreDroppedWhileAnHonestOneDownloads) {
   auto attack = hostile(torrent, "127.0.33.1:7204", "127.0.33.3", kHostileScenarios);
   honest_thread.join();
   EXPECT_EQ(attack.exit_code, 0) << attack.err;
-  for (const auto& sc : kHostileScenarios) EXPECT_EQ(outcome(attack.out, sc), "closed") << attack.out;
+  for (const auto& sc : kHostileScenarios) EXPECT_EQ(scenario_outcome(attack.out, sc), "closed") << attack.out;
   ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err << "seeder:\n" << seeder->output();
   expect_same_tree(payload, path("lt-out/hostile.bin"));
 }
@@ -169,7 +161,7 @@ TEST_F(SeedTest, AMetadataRequestFloodIsAnsweredWithinItsBudget) {
   auto seeder = fluxo_seeder(torrent, "127.0.76.1", 7293);
   auto attack = hostile(torrent, "127.0.76.1:7293", "127.0.76.3", {"metadata-flood"});
   EXPECT_EQ(attack.exit_code, 0) << attack.err;
-  EXPECT_EQ(outcome(attack.out, "metadata-flood"), "data=4 rejects=4996") << attack.out;
+  EXPECT_EQ(scenario_outcome(attack.out, "metadata-flood"), "data=4 rejects=4996") << attack.out;
   auto honest = lt_leech(torrent, "127.0.76.2", {"127.0.76.1:7293"});
   ASSERT_EQ(honest.exit_code, 0) << honest.out << honest.err;
   expect_same_tree(payload, path("lt-out/mflood.bin"));
@@ -182,7 +174,7 @@ TEST_F(SeedTest, HostilePeerCountsOnlyADropAfterTheAttackAsClosed) {
   auto nobody = hostile(torrent, "127.0.41.1:7298", "127.0.41.2", kHostileScenarios);
   EXPECT_EQ(nobody.exit_code, 0) << nobody.err;
   for (const auto& sc : kHostileScenarios) {
-    EXPECT_EQ(outcome(nobody.out, sc).rfind("unreachable", 0), 0u) << nobody.out;
+    EXPECT_EQ(scenario_outcome(nobody.out, sc).rfind("unreachable", 0), 0u) << nobody.out;
   }
   // A listener that hangs up on every connection at once.
   Poco::Net::ServerSocket listener(Poco::Net::SocketAddress("127.0.41.1", 7298));
@@ -198,7 +190,7 @@ TEST_F(SeedTest, HostilePeerCountsOnlyADropAfterTheAttackAsClosed) {
   done.store(true);
   hang_up.join();
   EXPECT_EQ(dropped.exit_code, 0) << dropped.err;
-  for (const auto& sc : kHostileScenarios) EXPECT_EQ(outcome(dropped.out, sc), "handshake-failed") << dropped.out;
+  for (const auto& sc : kHostileScenarios) EXPECT_EQ(scenario_outcome(dropped.out, sc), "handshake-failed") << dropped.out;
 }
 
 TEST_F(SeedTest, SeedRefusesDataThatDoesNotVerify) {

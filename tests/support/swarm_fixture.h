@@ -65,6 +65,16 @@ inline JsonEvents parse_events(const std::string& out) {
   return ev;
 }
 
+// The outcome a test peer script (interop/hostile_peer.py, mse_peer.py)
+// printed for one scenario, from its "SCENARIO OUTCOME" lines; "(none)".
+inline std::string scenario_outcome(const std::string& out, const std::string& scenario) {
+  std::string text = "\n" + out;
+  auto at = text.find("\n" + scenario + " ");
+  if (at == std::string::npos) return "(none)";
+  at += scenario.size() + 2;
+  return text.substr(at, text.find('\n', at) - at);
+}
+
 // Waits until something accepts TCP connections on ip:port (a peer that
 // prints nothing when it is ready).
 inline bool wait_for_port(const std::string& ip, int port, std::chrono::milliseconds timeout = 30s) {
