@@ -3,8 +3,9 @@
 //   Session --owns--> Torrent (session/torrent.h), many
 //      |                 '--> SwarmState, storage, announcer, choker, resume
 //      |--> the thread budget (decided in the constructor, before oneTBB is used)
-//      |--> the peer arena: one blocking task per connection, any torrent,
-//      |    run by TaskRunners (session/task_runners.h)
+//      |--> the peer tasks: one blocking task per connection, any torrent,
+//      |    run by TaskRunners (session/task_runners.h) on small oneTBB
+//      |    arenas made as connections need them
 //      |--> the listener: reads each incoming handshake and routes the
 //      |    connection by info-hash to its torrent (unknown: closed)
 //      |--> the PiecePipeline: hashing and ordered writes for every torrent
@@ -18,8 +19,6 @@
 // returns when every torrent has finished, or, after an interrupt, once each
 // has stopped and saved its resume data.
 #pragma once
-
-#include <oneapi/tbb/task_arena.h>
 
 #include <atomic>
 #include <chrono>
@@ -163,9 +162,8 @@ class Session {
   std::optional<RateLimiter> limiter_;
   SessionParts parts_;
   SessionCounters counters_;
-  oneapi::tbb::task_arena arena_;
-  TaskRunners runners_;           // connections (and the accept loop) on arena_
-  TaskRunners prefetch_runners_;  // upload caches' piece loads, every torrent's, on arena_
+  TaskRunners runners_;           // connections and the accept loop
+  TaskRunners prefetch_runners_;  // upload caches' piece loads, every torrent's
   std::optional<Listener> listener_;
   bool listener_tried_ = false;
   Status listen_status_;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <latch>
 #include <mutex>
 #include <set>
@@ -38,8 +39,7 @@ struct Budget {
 
 TEST(TaskRunners, TasksThatWaitForEachOtherAllRunAtOnce) {
   Budget budget;
-  oneapi::tbb::task_arena arena(8, 0);
-  TaskRunners runners(arena, 8);
+  TaskRunners runners(8);
   std::latch all(6);
   std::atomic<int> done{0};
   for (int i = 0; i < 6; ++i) {
@@ -52,10 +52,65 @@ TEST(TaskRunners, TasksThatWaitForEachOtherAllRunAtOnce) {
   EXPECT_EQ(runners.runners(), 6u);
 }
 
+// More runners than one arena has slots: they spread over new arenas, and
+// every one runs.
+TEST(TaskRunners, RunnersBeyondOneArenaGoToNewArenas) {
+  Budget budget;
+  TaskRunners runners(20, 4);
+  std::latch all(20);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 20; ++i) {
+    runners.run([&] {
+      all.arrive_and_wait();
+      done.fetch_add(1);
+    });
+  }
+  EXPECT_TRUE(eventually([&] { return done.load() == 20; }));
+  EXPECT_EQ(runners.runners(), 20u);
+  EXPECT_EQ(runners.arenas(), 5u);
+}
+
+std::size_t process_threads() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
+// Room for 200 runners, one task: oneTBB launches threads for the slots of
+// the arenas in use, not for all 200 (it did, and kept them).
+TEST(TaskRunners, ThreadsFollowTheRunnersNotTheLimit) {
+  oneapi::tbb::global_control control{oneapi::tbb::global_control::max_allowed_parallelism, 512};
+  const std::size_t before = process_threads();
+  TaskRunners runners(200, 8);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> started{false};
+  runners.run([&] {
+    started.store(true);
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+  });
+  ASSERT_TRUE(eventually([&] { return started.load(); }));
+  // A negative needs a window: oneTBB launches the threads for an arena's
+  // demand within milliseconds of the enqueue, so half a second shows it.
+  bool many = false;
+  for (auto end = std::chrono::steady_clock::now() + 500ms; !many && std::chrono::steady_clock::now() < end;) {
+    many = process_threads() > before + 16;
+    std::this_thread::sleep_for(5ms);
+  }
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_FALSE(many) << process_threads() - before << " threads for one task";
+  EXPECT_EQ(runners.arenas(), 1u);
+}
+
 TEST(TaskRunners, ATaskBeyondTheLimitWaitsForAFreeRunner) {
   Budget budget;
-  oneapi::tbb::task_arena arena(2, 0);
-  TaskRunners runners(arena, 2);
+  TaskRunners runners(2);
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
@@ -82,8 +137,7 @@ TEST(TaskRunners, ATaskBeyondTheLimitWaitsForAFreeRunner) {
 
 TEST(TaskRunners, IdleRunnersTakeTheNextTasks) {
   Budget budget;
-  oneapi::tbb::task_arena arena(16, 0);
-  TaskRunners runners(arena, 16, 60s);
+  TaskRunners runners(16, 8, 60s);
   std::mutex mu;
   std::set<std::thread::id> threads;
   for (int i = 0; i < 200; ++i) {
@@ -104,8 +158,7 @@ TEST(TaskRunners, IdleRunnersTakeTheNextTasks) {
 
 TEST(TaskRunners, AnIdleRunnerLeavesAfterItsLinger) {
   Budget budget;
-  oneapi::tbb::task_arena arena(4, 0);
-  TaskRunners runners(arena, 4, 20ms);
+  TaskRunners runners(4, 8, 20ms);
   std::atomic<bool> ran{false};
   runners.run([&] { ran.store(true); });
   ASSERT_TRUE(eventually([&] { return ran.load(); }));
@@ -117,10 +170,9 @@ TEST(TaskRunners, AnIdleRunnerLeavesAfterItsLinger) {
 
 TEST(TaskRunners, TheDestructorReturnsWithRunnersIdle) {
   Budget budget;
-  oneapi::tbb::task_arena arena(4, 0);
   std::atomic<int> done{0};
   {
-    TaskRunners runners(arena, 4, 3600s);  // they would linger for an hour
+    TaskRunners runners(4, 8, 3600s);  // they would linger for an hour
     for (int i = 0; i < 4; ++i) runners.run([&] { done.fetch_add(1); });
     ASSERT_TRUE(eventually([&] { return done.load() == 4; }));
   }
