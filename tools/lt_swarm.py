@@ -13,6 +13,10 @@ encryption are off.
         "seeder IP:PORT", then "ready", and runs until stdin closes or
         --lifetime seconds pass.
         A line "stats" on stdin prints "uploaded BYTES" (payload sent so far).
+        Seeders start in libtorrent's seed mode, which hashes each piece the
+        first time a peer asks for it; with --checked they check all data
+        first instead (slower to be ready, and then no hashing while serving,
+        so the first downloader does not pay for it).
   lt_swarm.py leech TORRENT SAVE_DIR [--peer IP:PORT ...] [--also T2 ...] [--clients]
         [--encryption plain|default|forced]
         Downloads TORRENT (and every --also torrent, all at once) with one
@@ -113,7 +117,8 @@ def seed(args):
             p = unmanaged(lt.add_torrent_params())
             p.ti = lt.torrent_info(info)
             p.save_path = args.data_parent
-            p.flags |= lt.torrent_flags.seed_mode
+            if not args.checked:
+                p.flags |= lt.torrent_flags.seed_mode
             handles.append(ses.add_torrent(p))
         sessions.append(ses)
         addrs.append("%s:%d" % (ip, args.port))
@@ -249,6 +254,7 @@ def main():
     s.add_argument("--upload-limit", type=int, default=0, help="bytes per second per seeder, 0 = none")
     s.add_argument("--also", action="append", help="another torrent to seed from DATA_PARENT")
     s.add_argument("--encryption", choices=("plain", "default", "forced"), default="plain")
+    s.add_argument("--checked", action="store_true", help="check the data at start instead of seed mode")
     l = sub.add_parser("leech")
     l.add_argument("torrent", help="a .torrent file or a magnet link")
     l.add_argument("save_dir")
