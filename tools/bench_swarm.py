@@ -31,7 +31,9 @@ Bulk fetching: --torrents N makes N payloads of --size each, the seeders seed
 them all, and each client fetches them all in one process (fluxo: all on the
 command line; libtorrent: one session, all added, its queue off; aria2c: -i
 LIST -j N). With --rounds R the clients run R times, the order rotated each
-round so no client always meets cold seeders first.
+round so no client always goes first; one untimed fetch comes before the
+rounds (--warmup 0: none), so no measured client meets seeders that have
+served nobody yet.
 
 With --upload it measures the other direction instead: one fluxo seeder, then
 one libtorrent seeder (high_performance_seed, seed mode), each serving one
@@ -203,6 +205,13 @@ def run(args):
                         for h in hashes:
                             if not tracker_lists(tip, tport, h, n):
                                 raise SystemExit("the tracker never listed every seeder")
+                    if args.warmup:
+                        # Untimed: the first fetch of a run meets seeders (and
+                        # delay proxies) that have served nobody yet, whichever
+                        # client it is; the rotation below starts with fluxo.
+                        print("# warm-up fetch (%s, not reported)" % args.clients[0], file=sys.stderr)
+                        one_client(args, args.clients[0], n, -1, torrents, listing, names, data, total,
+                                   seeders, work, peers)
                     for rnd in range(args.rounds):
                         # Rotating order: no client always meets cold seeders first.
                         k = rnd % len(args.clients)
@@ -345,6 +354,9 @@ def main():
                          "peers given directly, no tracker; fluxo and libtorrent only")
     ap.add_argument("--delay-ms", type=float, default=100, help="WAN round-trip time")
     ap.add_argument("--seed-rate", default="4MiB", help="WAN upload limit per seeder")
+    ap.add_argument("--warmup", type=int, default=1, choices=[0, 1],
+                    help="one untimed fetch before the rounds (default 1), so that no measured client meets "
+                         "seeders that have served nobody yet")
     ap.add_argument("--encryption", choices=["plain", "default"], default="plain",
                     help="the downloaders' outgoing handshakes: plain for fluxo and libtorrent both "
                          "(fluxo --encryption off), or each client's default (fluxo prefer, libtorrent enabled: "
