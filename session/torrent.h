@@ -74,6 +74,7 @@ struct TorrentOptions {
   // created. Empty: every file.
   FileRanges select_files;
   bool direct_io = true;                   // O_DIRECT for aligned writes (see storage/file_storage.h)
+  bool preallocate = true;                 // reserve new files' blocks at the start (the same)
   std::chrono::seconds stall_timeout{60};  // no block from any peer for this long: give up
   TrackerOptions tracker;
   PeerConfig peer;

@@ -123,6 +123,7 @@ void Torrent::check_body() {
   auto storage = FileStorage::open(meta_, o_.directory,
                                    StorageOptions{.selected = selected_,
                                                   .direct_io = o_.direct_io && o_.download,
+                                                  .preallocate = o_.preallocate && o_.download,
                                                   .read_only = !o_.download});
   if (!storage) {
     check_status_ = storage.status();

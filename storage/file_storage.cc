@@ -1,6 +1,8 @@
 #include "storage/file_storage.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -105,6 +107,36 @@ Status make_symlink(int root_fd, const fs::path& root, const std::string& path, 
   return errno_status(root / path, "cannot create symlink");
 }
 
+// Reserves `size` bytes of blocks for the file at `fd` if it is empty, its
+// size unchanged. Only running out of room is an error, found before any
+// block is taken when the filesystem's free space is short (fallocate would
+// fill the disk up to the last block before failing, and every other writer
+// on it would see it full meanwhile); a reservation that fails anyway (a
+// quota, a race) is given back. A filesystem that cannot do it leaves the
+// file sparse.
+Status preallocate(int fd, const fs::path& p, std::int64_t size) {
+  struct stat st {};
+  if (size <= 0 || ::fstat(fd, &st) != 0 || st.st_size != 0) return Status::ok();
+  auto no_room = [&](int e) {
+    return Status(ErrorCode::io_error, p.string() + ": not enough free space for its " + std::to_string(size) +
+                                           " bytes (" + std::strerror(e) + ")");
+  };
+  struct statvfs vs {};
+  if (::fstatvfs(fd, &vs) == 0 && vs.f_frsize > 0 &&
+      static_cast<std::uint64_t>(vs.f_bavail) < (static_cast<std::uint64_t>(size) + vs.f_frsize - 1) / vs.f_frsize) {
+    return no_room(ENOSPC);
+  }
+  int r;
+  do {
+    r = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size);
+  } while (r != 0 && errno == EINTR);
+  if (r == 0 || (errno != ENOSPC && errno != EDQUOT)) return Status::ok();
+  const int e = errno;
+  // Blocks past the end go with a truncate to the size the file has.
+  (void)::ftruncate(fd, 0);
+  return no_room(e);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const fs::path& root,
@@ -149,6 +181,9 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
     const std::string name = slash == std::string::npos ? f.path : f.path.substr(slash + 1);
     auto fd = open_regular_at(parent_fd.get(), root / f.path, name.c_str(), O_WRONLY | O_CREAT);
     if (!fd) return Status(ErrorCode::io_error, fd.status().message());
+    if (options.preallocate) {
+      if (Status st = preallocate(fd->get(), root / f.path, f.size); !st) return st;
+    }
   }
   for (std::size_t i = 0; i < m.files.size(); ++i) {
     const FileEntry& f = m.files[i];

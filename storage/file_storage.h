@@ -8,8 +8,18 @@
 // reopened, the O_DIRECT one included. A link, or anything that is not a
 // directory where one is needed, is an io_error naming the path ("out/t/sub:
 // is a symbolic link; refusing to follow it"); a FIFO, device or directory
-// where a file belongs is refused before any byte is read or written. Files
-// are sparse (never preallocated); pad files (BEP 47) are skipped.
+// where a file belongs is refused before any byte is read or written. Pad
+// files (BEP 47) are skipped.
+//
+// Preallocation (StorageOptions::preallocate): a file created empty gets its
+// blocks reserved at once (fallocate with FALLOC_FL_KEEP_SIZE: its size still
+// grows only as data lands, so nothing mistakes it for written data). Writes
+// then fill allocated blocks instead of each page being reserved on its way
+// into the page cache and allocated at writeback, which took ~6 % of the time
+// and CPU of a bulk download (50 x 8 MiB). A disk without the room is an
+// io_error at open ("not enough free space"), with the reservation given
+// back, not a failed write halfway; a filesystem without fallocate leaves
+// the file sparse.
 // Descriptors are opened lazily and a bounded number stay open.
 //
 // Writers lock: open() for writing takes DIR/.fluxo/lock's ranges for the
@@ -78,6 +88,7 @@ struct StorageOptions {
   std::size_t max_open_files = 64;
   bool direct_io = false;
   std::size_t direct_min = 256 * 1024;  // smaller writes go through the page cache
+  bool preallocate = false;  // reserve new files' blocks (see above); writers only
   bool read_only = false;
 };
 

@@ -4,6 +4,7 @@
 // Every result is compared byte for byte with the original. Each test uses
 // its own 127.x.y.z addresses, so tests can run in parallel.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <thread>
@@ -235,6 +236,32 @@ TEST_F(SwarmTest, NoReachablePeerIsExitFiveAfterTheStallTimeout) {
                         "--stall-timeout", "3", "-q"});
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_NE(r.err.find("no peers"), std::string::npos) << r.err;
+}
+
+// A new file's space is reserved at the start (its size still 0, nothing in
+// it reads as data); --sparse leaves it unreserved.
+TEST_F(SwarmTest, ANewFilesSpaceIsReservedUnlessSparse) {
+  std::string payload = single_payload("kept.bin", 300'000);
+  std::string torrent = make_torrent(payload, "", "16KiB");
+  auto blocks = [](const std::filesystem::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return static_cast<std::int64_t>(st.st_blocks) * 512;
+  };
+  for (bool sparse : {false, true}) {
+    const std::string out = path(sparse ? "sparse" : "reserved");
+    std::vector<std::string> argv{FLUXO_BINARY, "download", torrent, "-o", out, "--no-listen",
+                                  "--peer", "127.0.19.1:9", "--stall-timeout", "2", "-q"};
+    if (sparse) argv.push_back("--sparse");
+    auto r = run_process(argv);
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_EQ(std::filesystem::file_size(out + "/kept.bin"), 0u);
+    if (sparse) {
+      EXPECT_EQ(blocks(out + "/kept.bin"), 0);
+    } else {
+      EXPECT_GE(blocks(out + "/kept.bin"), 300'000);
+    }
+  }
 }
 
 // A tracker's failure reason is printed, with its control bytes escaped: no

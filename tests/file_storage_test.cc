@@ -108,6 +108,54 @@ TEST(FileStorage, WritesAtOffsetsLeaveSparseHoles) {
   EXPECT_EQ(test::read_file(dir / "t/a").substr(16384 * 3), data);
 }
 
+std::int64_t allocated_bytes(const std::filesystem::path& p) {
+  struct stat st {};
+  EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+  return static_cast<std::int64_t>(st.st_blocks) * 512;
+}
+
+// Preallocation reserves a new file's blocks and leaves its size at zero
+// (nothing reads as written data); a file that already holds data, and an
+// empty one of the torrent, are left alone. Without it files stay sparse.
+TEST(FileStorage, PreallocationReservesNewFilesAndLeavesTheirSize) {
+  test::TempDir dir;
+  Metainfo m = three_files(1 << 20, 0, 300000);
+  std::filesystem::create_directories(dir / "t");
+  test::write_file(dir / "t/c", "mine");
+  auto st = FileStorage::open(m, dir.path(), {.preallocate = true});
+  ASSERT_TRUE(st) << st.status().to_string();
+  EXPECT_EQ(std::filesystem::file_size(dir / "t/a"), 0u);
+  EXPECT_GE(allocated_bytes(dir / "t/a"), 1 << 20);
+  EXPECT_EQ(allocated_bytes(dir / "t/sub/b"), 0);
+  EXPECT_EQ(test::read_file(dir / "t/c"), "mine");
+  EXPECT_LT(allocated_bytes(dir / "t/c"), 300000);
+  // Writes land in the reserved blocks as usual.
+  std::string data = pattern(16384);
+  iovec iov{data.data(), data.size()};
+  ASSERT_TRUE((*st)->write(16384, {&iov, 1}));
+  EXPECT_EQ(std::filesystem::file_size(dir / "t/a"), 32768u);
+  EXPECT_EQ(test::read_file(dir / "t/a").substr(16384), data);
+
+  test::TempDir sparse;
+  auto st2 = FileStorage::open(m, sparse.path());
+  ASSERT_TRUE(st2) << st2.status().to_string();
+  EXPECT_EQ(allocated_bytes(sparse / "t/a"), 0);
+}
+
+// A file larger than the free space (8 TiB, under ext4's largest file) is an
+// error at open that says so, and the blocks reserved on the way are given
+// back: the empty file holds none.
+TEST(FileStorage, NoRoomForANewFileIsAnErrorAtOpenThatGivesTheSpaceBack) {
+  test::TempDir dir;
+  Metainfo m = three_files(std::int64_t{8} << 40, 0, 10, std::int64_t{256} << 20);
+  auto st = FileStorage::open(m, dir.path(), {.preallocate = true});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.status().code(), ErrorCode::io_error);
+  EXPECT_THAT(st.status().message(), ::testing::HasSubstr("not enough free space")) << st.status().to_string();
+  EXPECT_EQ(allocated_bytes(dir / "t/a"), 0);
+  EXPECT_EQ(std::filesystem::file_size(dir / "t/a"), 0u);
+}
+
 TEST(FileStorage, WritingPastTheEndFails) {
   test::TempDir dir;
   Metainfo m = three_files(10, 10, 10);

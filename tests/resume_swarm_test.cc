@@ -219,6 +219,10 @@ struct SmallFilesystem {
   }
 };
 
+// A disk without room for the file: by default the reservation at the start
+// finds it at once, before a byte is fetched; with --sparse the disk fills
+// mid-download. Either way one clear line and exit 4; and once space is
+// freed, a later run continues from what the first one wrote.
 TEST_F(ResumeTest, DiskFullIsOneClearErrorAndALaterRunContinues) {
   const std::size_t size = 10'000'000;
   std::string payload = single_payload("full.bin", size);
@@ -228,6 +232,12 @@ TEST_F(ResumeTest, DiskFullIsOneClearErrorAndALaterRunContinues) {
   ASSERT_TRUE(fs.mounted) << "mounting a tmpfs needs root";
   std::vector<std::string> argv{FLUXO_BINARY, "download", torrent, "-o", fs.dir, "--json", "--no-listen", "--peer",
                                 "127.0.39.1:7210", "--max-memory", "4MiB", "--stall-timeout", "30"};
+  auto early = run_process(argv);
+  EXPECT_EQ(early.exit_code, 4) << early.out << early.err;
+  EXPECT_NE(early.err.find("not enough free space"), std::string::npos) << early.err;
+  EXPECT_EQ(std::count(early.err.begin(), early.err.end(), '\n'), 1) << early.err;
+  EXPECT_EQ(uploaded(*seeder), 0u) << seeder->output();  // nothing fetched for nothing
+  argv.push_back("--sparse");
   auto full = run_process(argv);
   EXPECT_EQ(full.exit_code, 4) << full.out << full.err;
   EXPECT_NE(full.err.find("No space left on device"), std::string::npos) << full.err;
