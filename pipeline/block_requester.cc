@@ -22,7 +22,7 @@ void BlockRequester::release() {
   mine_.clear();
 }
 
-void BlockRequester::fill(const Bitfield& has, bool choked, bool fast, MessageWriter& out) {
+void BlockRequester::fill(const Bitfield& has, bool choked, bool fast, MessageWriter& out, Clock::time_point now) {
   if (choked) {
     // BEP 6: allowed-fast pieces may be requested while choked.
     if (!fast || allowed_.none()) return;
@@ -38,6 +38,7 @@ void BlockRequester::fill(const Bitfield& has, bool choked, bool fast, MessageWr
     auto next = next_block(choked ? allowed_offer_ : has, has, choked);
     if (!next) break;
     out.block_ref(MsgId::request, next->ref);
+    next->asked = now;
     outstanding_.push_back(std::move(*next));
   }
 }
@@ -116,9 +117,11 @@ void BlockRequester::cancel_arrived(MessageWriter& out) {
   }
 }
 
-Result<std::shared_ptr<ActivePiece>> BlockRequester::on_block_header(const BlockRef& ref, const std::string& who) {
+Result<std::shared_ptr<ActivePiece>> BlockRequester::on_block_header(const BlockRef& ref, const std::string& who,
+                                                                     Clock::time_point now) {
   for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
     if (it->ref == ref) {
+      depth_.on_wait(std::chrono::duration<double>(now - it->asked).count());
       auto piece = std::move(it->piece);
       outstanding_.erase(it);
       return piece;

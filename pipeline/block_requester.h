@@ -61,14 +61,16 @@ class BlockRequester {
 
   // Appends requests up to the depth, from what the peer has (`has`); while
   // `choked`, only its allowed-fast pieces (fast extension).
-  void fill(const Bitfield& has, bool choked, bool fast, MessageWriter& out);
+  void fill(const Bitfield& has, bool choked, bool fast, MessageWriter& out, Clock::time_point now = Clock::now());
   // End-game: cancels our requests for blocks another peer delivered first.
   void cancel_arrived(MessageWriter& out);
 
   // A PIECE header for `ref` came: the piece it goes to, or null when the
   // block is not wanted (we withdrew the request: waste). An error when the
   // peer keeps sending blocks nobody asked for.
-  Result<std::shared_ptr<ActivePiece>> on_block_header(const wire::BlockRef& ref, const std::string& who);
+  // `now` times the wait for the depth (RequestDepth::on_wait).
+  Result<std::shared_ptr<ActivePiece>> on_block_header(const wire::BlockRef& ref, const std::string& who,
+                                                       Clock::time_point now = Clock::now());
   // The block was received (wanted or not): the peer is alive.
   void on_block(std::uint32_t bytes, Clock::time_point now);
   // A piece this connection completed went to the pipeline.
@@ -97,6 +99,7 @@ class BlockRequester {
   struct Outstanding {
     wire::BlockRef ref;
     std::shared_ptr<ActivePiece> piece;
+    Clock::time_point asked{};
   };
   std::optional<Outstanding> next_block(const Bitfield& offer, const Bitfield& has, bool choked);
   void return_outstanding();

@@ -181,7 +181,7 @@ class PeerConnection {
       send_haves();
       update_interest();
       if (requests_.endgame()) requests_.cancel_arrived(out_);
-      if (am_interested_) requests_.fill(has_, peer_choking_, fast_, out_);
+      if (am_interested_) requests_.fill(has_, peer_choking_, fast_, out_, now);
       if (upload_) upload_->sync_choke(out_.buffer());
       if (extensions_) extensions_->tick(out_);
       if (out_.empty() && now - last_send_ > kKeepAlive) out_.keep_alive();

@@ -330,6 +330,30 @@ TEST(RequestDepth, SlowStartGrowsThenFollowsTheRate) {
   EXPECT_TRUE(d.slow_start());
 }
 
+// The queue covers half a second of the rate, or three of the shortest
+// waits seen for a block when the path is longer than that.
+TEST(RequestDepth, CoversHalfASecondOrThreeRoundTripsOfALongPath) {
+  using namespace std::chrono;
+  auto settle = [](RequestDepth& d) {
+    auto t = RequestDepth::Clock::time_point{} + seconds(100);
+    d.update(t);
+    for (int s = 1; s <= 8; ++s) {  // 100 blocks per second
+      for (int i = 0; i < 100; ++i) d.on_block(16384, t + milliseconds(s * 1000 - 10 * (100 - i)));
+      d.update(t + seconds(s));
+    }
+    return d.depth();
+  };
+  RequestDepth lan(16, 1000);
+  lan.on_wait(0.002);
+  EXPECT_NEAR(settle(lan), 50, 8);  // 0.5 s of 100 blocks per second
+  RequestDepth far(16, 1000);
+  far.on_wait(0.9);
+  far.on_wait(0.6);  // the shortest counts: the path, not our own queue
+  far.on_wait(2.0);
+  EXPECT_DOUBLE_EQ(far.target_seconds(), 1.8);
+  EXPECT_NEAR(settle(far), 180, 25);
+}
+
 TEST(RequestDepth, IsCapped) {
   RequestDepth d(16, 200);
   auto t = RequestDepth::Clock::now();
