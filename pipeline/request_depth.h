@@ -8,9 +8,11 @@
 // that is longer, so a long path still gets a full pipe. A deeper queue is
 // no faster and makes the end longer: every request queued at a peer when
 // nothing is left to claim waits its turn there (a WAN-like swarm of 8
-// seeders limited to 4 MiB/s at 100 ms: 1.5 s of queue took 5.0-5.4 s and
-// sent 1.006-1.017x, 0.5 s 4.5-4.8 s and 1.003-1.010x). Pure logic, one
-// instance per peer task.
+// seeders limited to 4 MiB/s at 100 ms: 1.5 s of queue took 5.0-5.6 s and
+// sent 1.005-1.022x, 0.5 s 4.5-5.0 s and 1.003-1.011x). The price: a path
+// whose round trip grows far past its base (a link bloated by our own
+// uploads) gets a shallower pipe than 1.5 s gave. Pure logic, one instance
+// per peer task.
 #pragma once
 
 #include <algorithm>

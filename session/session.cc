@@ -44,10 +44,12 @@ Session::Session(SessionOptions options)
       slots_(std::max(1u, o_.max_peers), kSpareSlots),
       parts_{.memory = memory_, .pipeline = pipeline_, .slots = slots_, .upload_limit = nullptr,
              .peer_id = make_peer_id()},
-      // A runner per connection (spares included), the accept loop, and a
-      // few for tasks that gave their slot back and have not returned yet.
-      runners_(slots_.capacity() + 8),
-      prefetch_runners_(kPrefetchRunners, kPrefetchRunners) {
+      // A slot per connection (spares included), the accept loop, and a few
+      // for tasks that gave their slot back and have not returned yet; and
+      // the prefetch runners.
+      arena_(static_cast<int>(slots_.capacity() + 8 + kPrefetchRunners), 0),
+      runners_(arena_, slots_.capacity() + 8),
+      prefetch_runners_(arena_, kPrefetchRunners) {
   if (o_.upload_limit > 0) {
     limiter_.emplace(o_.upload_limit);
     parts_.upload_limit = &*limiter_;

@@ -4,8 +4,8 @@
 
 namespace fluxo {
 
-TaskRunners::TaskRunners(unsigned max_runners, unsigned per_arena, std::chrono::milliseconds linger)
-    : max_runners_(max_runners ? max_runners : 1), per_arena_(per_arena ? per_arena : 1), linger_(linger) {}
+TaskRunners::TaskRunners(oneapi::tbb::task_arena& arena, unsigned max_runners, std::chrono::milliseconds linger)
+    : arena_(arena), max_runners_(max_runners ? max_runners : 1), linger_(linger) {}
 
 TaskRunners::~TaskRunners() {
   std::unique_lock lock(mu_);
@@ -22,25 +22,12 @@ void TaskRunners::run(std::function<void()> task) {
   if (queue_.size() <= idle_) {
     work_cv_.notify_one();
   } else if (runners_ < max_runners_) {
-    start_runner();
+    ++runners_;
+    arena_.enqueue([this] { runner(); });
   }
 }
 
-void TaskRunners::start_runner() {
-  // The first arena with a free slot, or a new one. A runner holds its
-  // slot until it returns, so an arena never has more runners than slots
-  // and each gets a worker of its own.
-  std::size_t i = 0;
-  while (i < arenas_.size() && arenas_[i].runners >= per_arena_) ++i;
-  if (i == arenas_.size()) {
-    arenas_.push_back({std::make_unique<oneapi::tbb::task_arena>(static_cast<int>(per_arena_), 0)});
-  }
-  ++arenas_[i].runners;
-  ++runners_;
-  arenas_[i].arena->enqueue([this, i] { runner(i); });
-}
-
-void TaskRunners::runner(std::size_t arena) {
+void TaskRunners::runner() {
   std::unique_lock lock(mu_);
   while (true) {
     if (queue_.empty()) {
@@ -63,7 +50,6 @@ void TaskRunners::runner(std::size_t arena) {
     task = nullptr;  // whatever it captured goes before the runner may be counted out
     lock.lock();
   }
-  --arenas_[arena].runners;
   --runners_;
   done_cv_.notify_all();  // under the lock: the owner may go right after
 }
@@ -76,11 +62,6 @@ unsigned TaskRunners::runners() const {
 unsigned TaskRunners::idle() const {
   std::lock_guard lock(mu_);
   return idle_;
-}
-
-unsigned TaskRunners::arenas() const {
-  std::lock_guard lock(mu_);
-  return static_cast<unsigned>(arenas_.size());
 }
 
 }  // namespace fluxo

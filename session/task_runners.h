@@ -1,6 +1,5 @@
-// Blocking tasks (peer connections, the accept loop) on oneTBB arenas,
-// without waking oneTBB's idle workers for each one, and with threads that
-// follow the number of tasks.
+// Blocking tasks (peer connections, the accept loop) on the peer arena,
+// without waking oneTBB's idle workers for each one.
 //
 // Enqueueing a task in an arena asks oneTBB for workers; every worker that
 // comes and finds nothing to take spins and calls sched_yield before it
@@ -12,14 +11,6 @@
 // with nothing queued, sleeps on a condition variable. A new runner is
 // enqueued only when no runner is idle, at most `max_runners`; one idle for
 // `linger` returns its thread to oneTBB.
-//
-// The runners live in small arenas of `per_arena` slots, made as runners
-// need them. oneTBB asks for a worker for every slot of an arena the first
-// time work is enqueued in it, and keeps the threads it launched: one arena
-// sized for every connection (200 peers and spares) made a process with one
-// peer, or none, run 230 threads, and under ThreadSanitizer their idle spin
-// slowed everything else to a crawl. With small arenas the threads number
-// about the runners, rounded up to `per_arena`.
 //
 // Thread-safety: run() from any thread, a task included. The destructor
 // waits for every runner to return: every task must have ended or be about
@@ -33,16 +24,14 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <memory>
 #include <mutex>
-#include <vector>
 
 namespace fluxo {
 
 class TaskRunners {
  public:
-  explicit TaskRunners(unsigned max_runners, unsigned per_arena = 8,
-                       std::chrono::milliseconds linger = std::chrono::seconds(5));
+  TaskRunners(oneapi::tbb::task_arena& arena, unsigned max_runners,
+              std::chrono::milliseconds linger = std::chrono::seconds(5));
   ~TaskRunners();
   TaskRunners(const TaskRunners&) = delete;
   TaskRunners& operator=(const TaskRunners&) = delete;
@@ -53,24 +42,17 @@ class TaskRunners {
 
   unsigned runners() const;  // alive
   unsigned idle() const;     // waiting for a task
-  unsigned arenas() const;   // made so far
 
  private:
-  struct Arena {
-    std::unique_ptr<oneapi::tbb::task_arena> arena;
-    unsigned runners = 0;  // guarded by mu_
-  };
-  void start_runner();  // mu_ held
-  void runner(std::size_t arena);
+  void runner();
 
+  oneapi::tbb::task_arena& arena_;
   const unsigned max_runners_;
-  const unsigned per_arena_;
   const std::chrono::milliseconds linger_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
-  std::vector<Arena> arenas_;                // guarded by mu_; only grows
   unsigned runners_ = 0;                     // guarded by mu_
   unsigned idle_ = 0;                        // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_

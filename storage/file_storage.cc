@@ -107,34 +107,72 @@ Status make_symlink(int root_fd, const fs::path& root, const std::string& path, 
   return errno_status(root / path, "cannot create symlink");
 }
 
-// Reserves `size` bytes of blocks for the file at `fd` if it is empty, its
-// size unchanged. Only running out of room is an error, found before any
-// block is taken when the filesystem's free space is short (fallocate would
-// fill the disk up to the last block before failing, and every other writer
-// on it would see it full meanwhile); a reservation that fails anyway (a
-// quota, a race) is given back. A filesystem that cannot do it leaves the
-// file sparse.
-Status preallocate(int fd, const fs::path& p, std::int64_t size) {
+// Bytes a file still needs reserved: none unless it is empty (a file with
+// data is a previous run's, left as it is), less what a previous run
+// reserved already.
+std::int64_t unreserved(int fd, std::int64_t size) {
   struct stat st {};
-  if (size <= 0 || ::fstat(fd, &st) != 0 || st.st_size != 0) return Status::ok();
-  auto no_room = [&](int e) {
-    return Status(ErrorCode::io_error, p.string() + ": not enough free space for its " + std::to_string(size) +
-                                           " bytes (" + std::strerror(e) + ")");
-  };
+  if (size <= 0 || ::fstat(fd, &st) != 0 || st.st_size != 0) return 0;
+  return std::max<std::int64_t>(0, size - static_cast<std::int64_t>(st.st_blocks) * 512);
+}
+
+// Free bytes for this process (root may use the blocks kept for it), or -1
+// when the filesystem does not say.
+std::int64_t free_bytes(int fd) {
   struct statvfs vs {};
-  if (::fstatvfs(fd, &vs) == 0 && vs.f_frsize > 0 &&
-      static_cast<std::uint64_t>(vs.f_bavail) < (static_cast<std::uint64_t>(size) + vs.f_frsize - 1) / vs.f_frsize) {
-    return no_room(ENOSPC);
+  if (::fstatvfs(fd, &vs) != 0 || vs.f_frsize == 0) return -1;
+  const auto blocks = static_cast<std::uint64_t>(::geteuid() == 0 ? vs.f_bfree : vs.f_bavail);
+  const std::uint64_t bytes = blocks > UINT64_MAX / vs.f_frsize ? UINT64_MAX : blocks * vs.f_frsize;
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(bytes, INT64_MAX));
+}
+
+Status no_room(const fs::path& p, std::int64_t need, int e) {
+  return Status(ErrorCode::io_error, p.string() + ": not enough free space for the " + std::to_string(need) +
+                                         " bytes its files need (" + std::strerror(e) + ")");
+}
+
+}  // namespace
+
+namespace {
+
+// Preallocation (see the header): the files' missing bytes together are
+// compared with the free space before any block is taken (fallocate would
+// take every free block before it failed, and every other writer on the
+// disk would see it full meanwhile); a reservation that fails anyway (a
+// quota, a race) gives back what this call reserved. A filesystem without
+// fallocate leaves the files sparse.
+Status reserve_space(int root_fd, const fs::path& root, const Metainfo& m, const std::vector<std::size_t>& files,
+                     std::int64_t need) {
+  if (files.empty()) return Status::ok();
+  const std::int64_t avail = free_bytes(root_fd);
+  if (avail >= 0 && need > avail) return no_room(root / m.files[files.front()].path, need, ENOSPC);
+  auto undo = [&](std::size_t upto) {
+    for (std::size_t k = 0; k < upto; ++k) {
+      auto fd = open_file_beneath(root_fd, root, m.files[files[k]].path, O_WRONLY);
+      struct stat st {};
+      // Blocks past the end go with a truncate to the size it still has.
+      if (fd && ::fstat(fd->get(), &st) == 0 && st.st_size == 0) (void)::ftruncate(fd->get(), 0);
+    }
+  };
+  for (std::size_t k = 0; k < files.size(); ++k) {
+    const FileEntry& f = m.files[files[k]];
+    auto fd = open_file_beneath(root_fd, root, f.path, O_WRONLY);
+    if (!fd) {
+      undo(k);
+      return Status(ErrorCode::io_error, fd.status().message());
+    }
+    int r;
+    do {
+      r = ::fallocate(fd->get(), FALLOC_FL_KEEP_SIZE, 0, f.size);
+    } while (r != 0 && errno == EINTR);
+    if (r == 0) continue;
+    const int e = errno;
+    if (e != ENOSPC && e != EDQUOT) return Status::ok();  // no fallocate here: sparse, as before
+    (void)::ftruncate(fd->get(), 0);
+    undo(k);
+    return no_room(root / f.path, need, e);
   }
-  int r;
-  do {
-    r = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size);
-  } while (r != 0 && errno == EINTR);
-  if (r == 0 || (errno != ENOSPC && errno != EDQUOT)) return Status::ok();
-  const int e = errno;
-  // Blocks past the end go with a truncate to the size the file has.
-  (void)::ftruncate(fd, 0);
-  return no_room(e);
+  return Status::ok();
 }
 
 }  // namespace
@@ -167,6 +205,8 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
   // Files usually come grouped by directory: reuse the last one's descriptor.
   std::string_view last_parent;
   UniqueFd parent_fd;
+  std::vector<std::size_t> reserve;  // files to preallocate
+  std::int64_t need = 0;             // and the bytes they still need
   for (std::size_t i = 0; i < m.files.size(); ++i) {
     const FileEntry& f = m.files[i];
     if (!f.regular() || !files[i].selected) continue;
@@ -182,9 +222,13 @@ Result<std::unique_ptr<FileStorage>> FileStorage::open(const Metainfo& m, const 
     auto fd = open_regular_at(parent_fd.get(), root / f.path, name.c_str(), O_WRONLY | O_CREAT);
     if (!fd) return Status(ErrorCode::io_error, fd.status().message());
     if (options.preallocate) {
-      if (Status st = preallocate(fd->get(), root / f.path, f.size); !st) return st;
+      if (std::int64_t n = unreserved(fd->get(), f.size); n > 0) {
+        reserve.push_back(i);
+        need += n;
+      }
     }
   }
+  if (Status st = reserve_space(dir->get(), root, m, reserve, need); !st) return st;
   for (std::size_t i = 0; i < m.files.size(); ++i) {
     const FileEntry& f = m.files[i];
     if (f.symlink && !f.symlink_target.empty() && files[i].selected) {

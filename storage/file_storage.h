@@ -11,15 +11,18 @@
 // where a file belongs is refused before any byte is read or written. Pad
 // files (BEP 47) are skipped.
 //
-// Preallocation (StorageOptions::preallocate): a file created empty gets its
-// blocks reserved at once (fallocate with FALLOC_FL_KEEP_SIZE: its size still
-// grows only as data lands, so nothing mistakes it for written data). Writes
-// then fill allocated blocks instead of each page being reserved on its way
-// into the page cache and allocated at writeback, which took ~6 % of the time
-// and CPU of a bulk download (50 x 8 MiB). A disk without the room is an
-// io_error at open ("not enough free space"), with the reservation given
-// back, not a failed write halfway; a filesystem without fallocate leaves
-// the file sparse.
+// Preallocation (StorageOptions::preallocate): the empty files get their
+// blocks reserved at open (fallocate with FALLOC_FL_KEEP_SIZE: a file's size
+// still grows only as data lands, so nothing mistakes it for written data;
+// blocks a previous run reserved are not asked for again). Writes then fill
+// allocated blocks instead of each page being reserved on its way into the
+// page cache and allocated at writeback, which took ~6 % of the time and
+// CPU of a bulk download (50 x 8 MiB). The files' missing bytes together are
+// compared with the free space first: a disk without the room is an io_error
+// at open ("not enough free space") before any block is taken, not a failed
+// write halfway; a reservation that fails anyway (a quota, a race) gives back
+// what it took. A filesystem without fallocate leaves the files sparse.
+//
 // Descriptors are opened lazily and a bounded number stay open.
 //
 // Writers lock: open() for writing takes DIR/.fluxo/lock's ranges for the

@@ -143,9 +143,9 @@ TEST(FileStorage, PreallocationReservesNewFilesAndLeavesTheirSize) {
 }
 
 // A file larger than the free space (8 TiB, under ext4's largest file) is an
-// error at open that says so, and the blocks reserved on the way are given
-// back: the empty file holds none.
-TEST(FileStorage, NoRoomForANewFileIsAnErrorAtOpenThatGivesTheSpaceBack) {
+// error at open that says so, found before any block is taken (fallocate
+// would have filled the disk first): the empty file holds none.
+TEST(FileStorage, NoRoomForANewFileIsAnErrorAtOpenBeforeAnyBlockIsTaken) {
   test::TempDir dir;
   Metainfo m = three_files(std::int64_t{8} << 40, 0, 10, std::int64_t{256} << 20);
   auto st = FileStorage::open(m, dir.path(), {.preallocate = true});

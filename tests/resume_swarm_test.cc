@@ -2,6 +2,7 @@
 // (SIGINT) and its resume data, kill -9 at random moments, damaged resume
 // data and files changed between runs. Each test has its own 127.x address.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <map>
@@ -254,6 +255,39 @@ TEST_F(ResumeTest, DiskFullIsOneClearErrorAndALaterRunContinues) {
   // for them.
   std::uint64_t sent = uploaded(*seeder);
   EXPECT_LE(sent, size + 2 * (4u << 20)) << seeder->output();
+}
+
+// The space a run reserved is not asked for again by the next run (the
+// disk now holds it), and a torrent's files are reserved together: when
+// they do not all fit, none keeps a block.
+TEST_F(ResumeTest, SpaceIsReservedOnceAndForEveryFileOrNone) {
+  std::string one = make_torrent(single_payload("one.bin", 3'000'000), "", "64KiB");
+  SmallFilesystem fs(path("small"), "4m");
+  ASSERT_TRUE(fs.mounted) << "mounting a tmpfs needs root";
+  auto blocks = [](const std::string& p) {
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return static_cast<std::int64_t>(st.st_blocks) * 512;
+  };
+  std::vector<std::string> argv{FLUXO_BINARY, "download", one, "-o", fs.dir, "--no-listen", "--peer", "127.0.19.1:9",
+                                "--stall-timeout", "2", "-q"};
+  for (int run = 0; run < 2; ++run) {
+    auto r = run_process(argv);
+    EXPECT_EQ(r.exit_code, 5) << "run " << run << ": " << r.err;  // no peer, but room
+    EXPECT_GE(blocks(fs.dir + "/one.bin"), 3'000'000) << "run " << run;
+  }
+  std::string root = path("data/two");
+  write_random_file(root + "/x.bin", 1'500'000, 5);
+  write_random_file(root + "/y.bin", 1'500'000, 6);
+  std::string two = make_torrent(root, "", "64KiB");
+  SmallFilesystem small(path("smaller"), "2m");
+  ASSERT_TRUE(small.mounted);
+  auto r = run_process({FLUXO_BINARY, "download", two, "-o", small.dir, "--no-listen", "--peer", "127.0.19.1:9",
+                        "--stall-timeout", "2", "-q"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("not enough free space"), std::string::npos) << r.err;
+  EXPECT_EQ(blocks(small.dir + "/two/x.bin"), 0);
+  EXPECT_EQ(blocks(small.dir + "/two/y.bin"), 0);
 }
 
 TEST_F(ResumeTest, VerifyReportsCorruptAndMissingPiecesAndTheirFiles) {

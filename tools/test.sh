@@ -12,4 +12,22 @@ bash tools/setup.sh
 if [ "$preset" = tsan ]; then bash tools/build-tbb-tsan.sh; fi
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset"
-ctest --preset "$preset" -j"$(nproc)"
+if ctest --preset "$preset" -j"$(nproc)"; then exit 0; fi
+# Under TSan only: a fluxo process sometimes crawls instead of exiting. Its
+# stacks (tests/support/subprocess.cc dumps them at the 200 s deadline) show
+# some 150 idle oneTBB workers each spinning on one atomic, which TSan
+# serialises at a cost that grows with the number of threads; release and
+# ASan runs of the same tests end in seconds. Such tests, and only when no
+# data race was reported anywhere in the run, are run once more; any other
+# failure fails at once.
+if [ "$preset" = tsan ]; then
+  log=build/tsan/Testing/Temporary/LastTest.log
+  failed=$(grep -c . build/tsan/Testing/Temporary/LastTestsFailed.log || true)
+  hung=$(grep -c "still running after" "$log" || true)
+  if ! grep -q "WARNING: ThreadSanitizer" "$log" && [ "$failed" -gt 0 ] && [ "$hung" -ge "$failed" ]; then
+    echo "test.sh: $failed test(s) hung under TSan with no race reported; running them once more" >&2
+    ctest --preset "$preset" --rerun-failed
+    exit $?
+  fi
+fi
+exit 1
