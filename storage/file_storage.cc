@@ -126,9 +126,10 @@ std::int64_t free_bytes(int fd) {
   return static_cast<std::int64_t>(std::min<std::uint64_t>(bytes, INT64_MAX));
 }
 
+// `p`: the torrent's file, or its directory when it has several.
 Status no_room(const fs::path& p, std::int64_t need, int e) {
   return Status(ErrorCode::io_error, p.string() + ": not enough free space for the " + std::to_string(need) +
-                                         " bytes its files need (" + std::strerror(e) + ")");
+                                         " bytes still to reserve (" + std::strerror(e) + ")");
 }
 
 }  // namespace
@@ -145,7 +146,7 @@ Status reserve_space(int root_fd, const fs::path& root, const Metainfo& m, const
                      std::int64_t need) {
   if (files.empty()) return Status::ok();
   const std::int64_t avail = free_bytes(root_fd);
-  if (avail >= 0 && need > avail) return no_room(root / m.files[files.front()].path, need, ENOSPC);
+  if (avail >= 0 && need > avail) return no_room(root / m.name, need, ENOSPC);
   auto undo = [&](std::size_t upto) {
     for (std::size_t k = 0; k < upto; ++k) {
       auto fd = open_file_beneath(root_fd, root, m.files[files[k]].path, O_WRONLY);
@@ -170,7 +171,7 @@ Status reserve_space(int root_fd, const fs::path& root, const Metainfo& m, const
     if (e != ENOSPC && e != EDQUOT) return Status::ok();  // no fallocate here: sparse, as before
     (void)::ftruncate(fd->get(), 0);
     undo(k);
-    return no_room(root / f.path, need, e);
+    return no_room(root / m.name, need, e);
   }
   return Status::ok();
 }
