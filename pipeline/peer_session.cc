@@ -247,7 +247,8 @@ class PeerConnection {
   // the piece's buffer, or are discarded if we did not ask for them (or
   // withdrew the request) or another peer's copy won.
   Status receive_block(const BlockRef& ref) {
-    auto wanted = requests_.on_block_header(ref, who_);
+    const auto arrived = Clock::now();  // one clock read: the wait's end and the read's deadline
+    auto wanted = requests_.on_block_header(ref, who_, arrived);
     if (!wanted) return wanted.status();
     std::shared_ptr<ActivePiece> piece = std::move(*wanted);
     ActivePiece::Claim claim;
@@ -256,7 +257,7 @@ class PeerConnection {
       claim = piece->begin_block(ref.begin, ref.length, link_->ip);
       if (claim.arrival == ActivePiece::Arrival::write) dest = piece->data() + ref.begin;
     }
-    const auto deadline = Clock::now() + cfg_.request_timeout;
+    const auto deadline = arrived + cfg_.request_timeout;
     Status st = dest ? reader_.read_block(*stream_, std::span(dest, ref.length), deadline, stop_)
                      : reader_.skip_block(*stream_, ref.length, deadline, stop_);
     if (!st) {

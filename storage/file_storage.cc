@@ -132,10 +132,6 @@ Status no_room(const fs::path& p, std::int64_t need, int e) {
                                          " bytes still to reserve (" + std::strerror(e) + ")");
 }
 
-}  // namespace
-
-namespace {
-
 // Preallocation (see the header): the files' missing bytes together are
 // compared with the free space before any block is taken (fallocate would
 // take every free block before it failed, and every other writer on the
