@@ -133,7 +133,8 @@ Result<std::string> hash_pieces(PieceSource& source, std::int64_t total, std::in
   Status error;
   BufferPool pool(static_cast<std::size_t>(piece_length), in_flight + 1);
 
-  oneapi::tbb::task_arena arena(static_cast<int>(threads));
+  // High priority, before the peer arena's demand (thread_budget.h).
+  oneapi::tbb::task_arena arena(static_cast<int>(threads), 1, oneapi::tbb::task_arena::priority::high);
   arena.execute([&] {
     flow::graph g;
     flow::input_node<PieceJob> reader(g, PieceReader(source, pool, total, piece_length, options.cancel, error));

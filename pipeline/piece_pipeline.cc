@@ -42,7 +42,10 @@ class HashPiece {
 // and writes it with one call when the run breaks, reaches the byte cap, or
 // nothing more is in flight (so a lone piece is never held back).
 struct PiecePipeline::Impl {
-  Impl(unsigned threads, std::size_t batch) : arena(static_cast<int>(threads), 1), max_batch(batch) {}
+  // High priority: oneTBB serves this arena's demand before the peer arena's
+  // (thread_budget.h).
+  Impl(unsigned threads, std::size_t batch)
+      : arena(static_cast<int>(threads), 1, oneapi::tbb::task_arena::priority::high), max_batch(batch) {}
 
   flow::continue_msg write_stage(const PieceJob& job) {
     ++processed;

@@ -38,18 +38,18 @@ wire::PeerId make_peer_id() {
 
 Session::Session(SessionOptions options)
     : o_(std::move(options)),
-      budget_(std::max(1u, o_.max_peers) + kSpareSlots + 1, o_.hash_threads),
+      // Blocking tasks: a slot per connection (spares included), the accept
+      // loop, and a few for tasks that gave their slot back and have not
+      // returned yet; and the prefetch runners.
+      budget_(std::max(1u, o_.max_peers) + kSpareSlots + 1, o_.hash_threads,
+              std::max(1u, o_.max_peers) + kSpareSlots + 8 + kPrefetchRunners),
       memory_(o_.max_memory),
       pipeline_(o_.hash_threads ? o_.hash_threads : std::max(1u, std::thread::hardware_concurrency())),
       slots_(std::max(1u, o_.max_peers), kSpareSlots),
       parts_{.memory = memory_, .pipeline = pipeline_, .slots = slots_, .upload_limit = nullptr,
              .peer_id = make_peer_id()},
-      // A slot per connection (spares included), the accept loop, and a few
-      // for tasks that gave their slot back and have not returned yet; and
-      // the prefetch runners.
-      arena_(static_cast<int>(slots_.capacity() + 8 + kPrefetchRunners), 0),
-      runners_(arena_, slots_.capacity() + 8),
-      prefetch_runners_(arena_, kPrefetchRunners) {
+      runners_(budget_, slots_.capacity() + 8),
+      prefetch_runners_(budget_, kPrefetchRunners) {
   if (o_.upload_limit > 0) {
     limiter_.emplace(o_.upload_limit);
     parts_.upload_limit = &*limiter_;

@@ -2,9 +2,9 @@
 //
 //   Session --owns--> Torrent (session/torrent.h), many
 //      |                 '--> SwarmState, storage, announcer, choker, resume
-//      |--> the thread budget (decided in the constructor, before oneTBB is used)
-//      |--> the peer arena: one blocking task per connection, any torrent,
-//      |    run by TaskRunners (session/task_runners.h)
+//      |--> the thread budget (decided in the constructor, before oneTBB is
+//      |    used) and its arena for blocking tasks: one per connection, any
+//      |    torrent, run by TaskRunners (session/task_runners.h)
 //      |--> the listener: reads each incoming handshake and routes the
 //      |    connection by info-hash to its torrent (unknown: closed)
 //      |--> the PiecePipeline: hashing and ordered writes for every torrent
@@ -18,8 +18,6 @@
 // returns when every torrent has finished, or, after an interrupt, once each
 // has stopped and saved its resume data.
 #pragma once
-
-#include <oneapi/tbb/task_arena.h>
 
 #include <atomic>
 #include <chrono>
@@ -163,9 +161,8 @@ class Session {
   std::optional<RateLimiter> limiter_;
   SessionParts parts_;
   SessionCounters counters_;
-  oneapi::tbb::task_arena arena_;
-  TaskRunners runners_;           // connections (and the accept loop) on arena_
-  TaskRunners prefetch_runners_;  // upload caches' piece loads, every torrent's, on arena_
+  TaskRunners runners_;           // connections (and the accept loop) on the budget's arena
+  TaskRunners prefetch_runners_;  // upload caches' piece loads, every torrent's, there too
   std::optional<Listener> listener_;
   bool listener_tried_ = false;
   Status listen_status_;

@@ -4,8 +4,8 @@
 
 namespace fluxo {
 
-TaskRunners::TaskRunners(oneapi::tbb::task_arena& arena, unsigned max_runners, std::chrono::milliseconds linger)
-    : arena_(arena), max_runners_(max_runners ? max_runners : 1), linger_(linger) {}
+TaskRunners::TaskRunners(ThreadBudget& budget, unsigned max_runners, std::chrono::milliseconds linger)
+    : budget_(budget), max_runners_(max_runners ? max_runners : 1), linger_(linger) {}
 
 TaskRunners::~TaskRunners() {
   std::unique_lock lock(mu_);
@@ -23,7 +23,8 @@ void TaskRunners::run(std::function<void()> task) {
     work_cv_.notify_one();
   } else if (runners_ < max_runners_) {
     ++runners_;
-    arena_.enqueue([this] { runner(); });
+    budget_.add_blocking();  // before the enqueue asks oneTBB for a worker
+    budget_.blocking_arena().enqueue([this] { runner(); });
   }
 }
 
@@ -51,6 +52,7 @@ void TaskRunners::runner() {
     lock.lock();
   }
   --runners_;
+  budget_.remove_blocking();
   done_cv_.notify_all();  // under the lock: the owner may go right after
 }
 

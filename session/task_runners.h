@@ -10,7 +10,10 @@
 // runner instead: a long-lived arena task that takes tasks from a queue and,
 // with nothing queued, sleeps on a condition variable. A new runner is
 // enqueued only when no runner is idle, at most `max_runners`; one idle for
-// `linger` returns its thread to oneTBB.
+// `linger` returns its thread to oneTBB. Each runner alive counts in the
+// process's ThreadBudget: the limit oneTBB keeps in force grows by one
+// before a runner is enqueued and shrinks when it returns, so the process
+// has about as many worker threads as runners (thread_budget.h).
 //
 // Thread-safety: run() from any thread, a task included. The destructor
 // waits for every runner to return: every task must have ended or be about
@@ -18,7 +21,7 @@
 // task.
 #pragma once
 
-#include <oneapi/tbb/task_arena.h>
+#include "pipeline/thread_budget.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -30,7 +33,8 @@ namespace fluxo {
 
 class TaskRunners {
  public:
-  TaskRunners(oneapi::tbb::task_arena& arena, unsigned max_runners,
+  // Runners go to the budget's blocking arena.
+  TaskRunners(ThreadBudget& budget, unsigned max_runners,
               std::chrono::milliseconds linger = std::chrono::seconds(5));
   ~TaskRunners();
   TaskRunners(const TaskRunners&) = delete;
@@ -46,7 +50,7 @@ class TaskRunners {
  private:
   void runner();
 
-  oneapi::tbb::task_arena& arena_;
+  ThreadBudget& budget_;
   const unsigned max_runners_;
   const std::chrono::milliseconds linger_;
   mutable std::mutex mu_;

@@ -8,6 +8,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "tests/support/swarm_fixture.h"
@@ -59,6 +60,16 @@ TEST_F(SeedTest, LibtorrentLeechesFromAFluxoSeederByAddress) {
   auto clients = report->getObject("clients");
   ASSERT_TRUE(clients && clients->has("127.0.30.1:7201")) << r.out;
   EXPECT_EQ(clients->getValue<std::string>("127.0.30.1:7201"), std::string("fluxo/") + FLUXO_VERSION) << r.out;
+  // The README's thread budget: about one thread per connection, not one
+  // per slot of the 200-peer limit (oneTBB starts a worker per arena slot
+  // under a limit that high: ~230 threads here before the limit in force
+  // followed the connections).
+  unsigned threads = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(seeder->pid()) + "/task")) {
+    ++threads;
+  }
+  EXPECT_LE(threads, 40u) << "a seeder that served one peer runs " << threads << " threads";
 }
 
 // BEP 9: a libtorrent leecher given only a magnet link and fluxo's address

@@ -4,12 +4,11 @@
 // runner leaves after its linger; the destructor returns with runners idle.
 #include "session/task_runners.h"
 
-#include <oneapi/tbb/global_control.h>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <latch>
 #include <mutex>
 #include <set>
@@ -31,15 +30,22 @@ bool eventually(P pred) {
 }
 
 // oneTBB's workers default to the cores less one: blocking tasks need the
-// process's thread budget raised, as the Session's ThreadBudget does.
-struct Budget {
-  oneapi::tbb::global_control control{oneapi::tbb::global_control::max_allowed_parallelism, 64};
+// process's thread budget, as the Session's: up to 64 peers, 2 hashing
+// threads, an arena of `slots` for the runners.
+struct Budget : ThreadBudget {
+  explicit Budget(unsigned slots) : ThreadBudget(64, 2, slots) {}
 };
 
+// This process's threads, as the kernel counts them.
+unsigned threads_now() {
+  unsigned n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/task")) ++n;
+  return n;
+}
+
 TEST(TaskRunners, TasksThatWaitForEachOtherAllRunAtOnce) {
-  Budget budget;
-  oneapi::tbb::task_arena arena(8, 0);
-  TaskRunners runners(arena, 8);
+  Budget budget(8);
+  TaskRunners runners(budget, 8);
   std::latch all(6);
   std::atomic<int> done{0};
   for (int i = 0; i < 6; ++i) {
@@ -61,9 +67,8 @@ TEST(TaskRunners, TasksThatWaitForEachOtherAllRunAtOnce) {
 // the 17th connection's task waited here for a thread until another ended.
 // One arena sized for every runner is asked for more than are ever busy.
 TEST(TaskRunners, ANewTaskRunsWhileManyRunnersStayBusy) {
-  Budget budget;
-  oneapi::tbb::task_arena arena(64, 0);
-  TaskRunners runners(arena, 64, 20ms);
+  Budget budget(64);
+  TaskRunners runners(budget, 64, 20ms);
   std::mutex mu;
   std::condition_variable cv;
   std::set<int> released;
@@ -104,10 +109,54 @@ TEST(TaskRunners, ANewTaskRunsWhileManyRunnersStayBusy) {
   cv.notify_all();
 }
 
+// The limit oneTBB keeps in force follows the blocking tasks, within the
+// ceiling decided at the start.
+TEST(ThreadBudget, TheLimitFollowsTheBlockingTasksUpToTheCeiling) {
+  ThreadBudget budget(1, 2, 4);
+  const unsigned base = 2 + ThreadBudget::kSpare;
+  EXPECT_EQ(budget.threads(), ThreadBudget::threads_for(1, 2));
+  EXPECT_EQ(budget.limit(), base);
+  budget.add_blocking();
+  budget.add_blocking();
+  EXPECT_EQ(budget.limit(), base + 2);
+  budget.remove_blocking();
+  EXPECT_EQ(budget.limit(), base + 1);
+  for (unsigned i = 0; i < 2 * budget.threads(); ++i) budget.add_blocking();
+  EXPECT_EQ(budget.limit(), budget.threads());
+}
+
+// An arena sized for 64 connections with three of them running: about three
+// worker threads, not 64. oneTBB asks for every slot of an arena when a task
+// is enqueued; with the ceiling in force this process had ~64 threads here,
+// and a fluxo seed with one peer ~230.
+TEST(TaskRunners, AProcessHasAboutAsManyThreadsAsBlockingTasks) {
+  Budget budget(64);
+  TaskRunners runners(budget, 64, 60s);
+  const unsigned before = threads_now();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> started{0};
+  for (int i = 0; i < 3; ++i) {
+    runners.run([&] {
+      started.fetch_add(1);
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return release; });
+    });
+    ASSERT_TRUE(eventually([&] { return started.load() == i + 1; }));
+  }
+  // The three runners, the hashing threads and the spare ones at most.
+  EXPECT_LE(threads_now(), before + 3 + 2 + ThreadBudget::kSpare);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+}
+
 TEST(TaskRunners, ATaskBeyondTheLimitWaitsForAFreeRunner) {
-  Budget budget;
-  oneapi::tbb::task_arena arena(2, 0);
-  TaskRunners runners(arena, 2);
+  Budget budget(2);
+  TaskRunners runners(budget, 2);
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
@@ -133,9 +182,8 @@ TEST(TaskRunners, ATaskBeyondTheLimitWaitsForAFreeRunner) {
 }
 
 TEST(TaskRunners, IdleRunnersTakeTheNextTasks) {
-  Budget budget;
-  oneapi::tbb::task_arena arena(16, 0);
-  TaskRunners runners(arena, 16, 60s);
+  Budget budget(16);
+  TaskRunners runners(budget, 16, 60s);
   std::mutex mu;
   std::set<std::thread::id> threads;
   for (int i = 0; i < 200; ++i) {
@@ -155,9 +203,8 @@ TEST(TaskRunners, IdleRunnersTakeTheNextTasks) {
 }
 
 TEST(TaskRunners, AnIdleRunnerLeavesAfterItsLinger) {
-  Budget budget;
-  oneapi::tbb::task_arena arena(4, 0);
-  TaskRunners runners(arena, 4, 20ms);
+  Budget budget(4);
+  TaskRunners runners(budget, 4, 20ms);
   std::atomic<bool> ran{false};
   runners.run([&] { ran.store(true); });
   ASSERT_TRUE(eventually([&] { return ran.load(); }));
@@ -168,11 +215,10 @@ TEST(TaskRunners, AnIdleRunnerLeavesAfterItsLinger) {
 }
 
 TEST(TaskRunners, TheDestructorReturnsWithRunnersIdle) {
-  Budget budget;
-  oneapi::tbb::task_arena arena(4, 0);
+  Budget budget(4);
   std::atomic<int> done{0};
   {
-    TaskRunners runners(arena, 4, 3600s);  // they would linger for an hour
+    TaskRunners runners(budget, 4, 3600s);  // they would linger for an hour
     for (int i = 0; i < 4; ++i) runners.run([&] { done.fetch_add(1); });
     ASSERT_TRUE(eventually([&] { return done.load() == 4; }));
   }
