@@ -4,7 +4,7 @@ namespace fluxo {
 
 ThreadBudget::ThreadBudget(unsigned max_peers, unsigned hash_threads, unsigned blocking_slots)
     : threads_(threads_for(max_peers, hash_threads)),
-      base_(hashing(hash_threads) + kSpare),
+      base_(2 * hashing(hash_threads) + kSpare),
       ceiling_(oneapi::tbb::global_control::max_allowed_parallelism, threads_),
       arena_(static_cast<int>(std::max(1u, blocking_slots)), 0) {
   arena_.initialize();  // the pool's cap is taken from the ceiling, here

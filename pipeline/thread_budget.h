@@ -9,16 +9,19 @@
 // twice (2 x max_peers), plus the hashing threads, plus a few for the
 // listener, the upload prefetcher and oneTBB's own needs.
 //
-// The limit in force follows the threads that block: the hashing threads and
-// a few spare, plus one per blocking task alive (add_blocking / remove_blocking,
+// The limit in force follows the threads that block: twice the hashing
+// threads (the download's hashing arena and one recheck may both run) and a
+// few spare, plus one per blocking task alive (add_blocking / remove_blocking,
 // called by TaskRunners around each runner's life). oneTBB asks for every
 // slot of an arena whenever a task is enqueued in it, so with the ceiling in
 // force a peer arena sized for 200 connections got ~230 worker threads in a
 // process with one peer, and each new runner woke the idle ones to spin and
 // sched_yield before they slept again. Under ThreadSanitizer, whose runtime
 // has a fixed number of thread slots (256), such processes crawled. With the
-// limit following the runners, a process has about as many threads as it
-// has blocking tasks, and a new runner wakes a few spare workers at most.
+// limit following the runners, a process has about as many oneTBB workers
+// as it has blocking tasks plus the hashing threads, and a new runner wakes
+// at most the spare and hashing workers' worth (4 + 2 x hashing threads)
+// rather than every idle one.
 //
 // The budget owns the arena for blocking tasks, sized for them (`blocking_
 // slots`) and set up in the constructor, while the ceiling is the limit in
@@ -28,7 +31,9 @@
 // The hashing arenas (piece_pipeline.h, piece_hasher.h) run at high
 // priority: oneTBB shares a limit below the arenas' total demand in
 // proportion to it, and the peer arena's demand (its slots) would otherwise
-// leave the hashing none.
+// leave the hashing none. High priority is served first, so the base counts
+// both hashing arenas: with one, a new runner would wait for a worker while
+// a recheck and a download hashed at once on more than 5 hashing threads.
 //
 // Create one ThreadBudget per process, first thing in a command, and keep it
 // alive while the engine runs. Thread-safe; not copyable.
@@ -80,14 +85,17 @@ class ThreadBudget {
 
   const unsigned threads_;
   const unsigned base_;
+  mutable std::mutex mu_;
+  unsigned blocking_ = 0;  // guarded by mu_
+  // oneTBB keeps the address of every global_control alive: never moved.
+  // Declared before the ceiling, so destroyed after it: the limit never
+  // rises to the ceiling on the way out (which would wake a worker per
+  // slot of the arena, were it still asking).
+  std::unique_ptr<oneapi::tbb::global_control> in_force_;  // guarded by mu_
   oneapi::tbb::global_control ceiling_;
   // Set up in the constructor: oneTBB's scheduler then lives from there
   // on, its pool sized while the ceiling is the only limit in force.
   oneapi::tbb::task_arena arena_;
-  mutable std::mutex mu_;
-  unsigned blocking_ = 0;                                 // guarded by mu_
-  // oneTBB keeps the address of every global_control alive: never moved.
-  std::unique_ptr<oneapi::tbb::global_control> in_force_;  // guarded by mu_
 };
 
 }  // namespace fluxo

@@ -4,11 +4,14 @@
 // runner leaves after its linger; the destructor returns with runners idle.
 #include "session/task_runners.h"
 
+#include <oneapi/tbb/global_control.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <latch>
 #include <mutex>
 #include <set>
@@ -113,16 +116,24 @@ TEST(TaskRunners, ANewTaskRunsWhileManyRunnersStayBusy) {
 // ceiling decided at the start.
 TEST(ThreadBudget, TheLimitFollowsTheBlockingTasksUpToTheCeiling) {
   ThreadBudget budget(1, 2, 4);
-  const unsigned base = 2 + ThreadBudget::kSpare;
+  // What oneTBB applies, not only what the budget computed.
+  auto in_force = [] {
+    return oneapi::tbb::global_control::active_value(oneapi::tbb::global_control::max_allowed_parallelism);
+  };
+  const unsigned base = 2 * 2 + ThreadBudget::kSpare;
   EXPECT_EQ(budget.threads(), ThreadBudget::threads_for(1, 2));
   EXPECT_EQ(budget.limit(), base);
+  EXPECT_EQ(in_force(), base);
   budget.add_blocking();
   budget.add_blocking();
   EXPECT_EQ(budget.limit(), base + 2);
+  EXPECT_EQ(in_force(), base + 2);
   budget.remove_blocking();
   EXPECT_EQ(budget.limit(), base + 1);
+  EXPECT_EQ(in_force(), base + 1);
   for (unsigned i = 0; i < 2 * budget.threads(); ++i) budget.add_blocking();
   EXPECT_EQ(budget.limit(), budget.threads());
+  EXPECT_EQ(in_force(), budget.threads());
 }
 
 // An arena sized for 64 connections with three of them running: about three
@@ -146,12 +157,65 @@ TEST(TaskRunners, AProcessHasAboutAsManyThreadsAsBlockingTasks) {
     ASSERT_TRUE(eventually([&] { return started.load() == i + 1; }));
   }
   // The three runners, the hashing threads and the spare ones at most.
-  EXPECT_LE(threads_now(), before + 3 + 2 + ThreadBudget::kSpare);
+  EXPECT_LE(threads_now(), before + 3 + 2 * 2 + ThreadBudget::kSpare);
   {
     std::lock_guard lock(mu);
     release = true;
   }
   cv.notify_all();
+}
+
+// oneTBB serves the high-priority hashing arenas first. With a download
+// hashing and a recheck at once, on 6 hashing threads, both keep asking for
+// 5 workers each (pieces queued beyond them); a budget that counted the
+// hashing threads once left the peer arena fewer workers than runners, and a
+// new connection's task waited for one until a hashing arena ran out of work.
+TEST(TaskRunners, ANewTaskRunsWhileTwoHashingArenasAreBusy) {
+  ThreadBudget budget(64, 6, 64);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> hashing{0}, hashed{0}, held{0};
+  auto hold = [&] {
+    held.fetch_add(1);
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return release; });
+    held.fetch_sub(1);
+  };
+  oneapi::tbb::task_arena download(6, 1, oneapi::tbb::task_arena::priority::high);
+  oneapi::tbb::task_arena recheck(6, 1, oneapi::tbb::task_arena::priority::high);
+  TaskRunners runners(budget, 64, 60s);
+  // Destroyed first, on every way out: lets every holder go and waits until
+  // none is left touching this frame.
+  struct Release {
+    std::function<void()> f;
+    ~Release() { f(); }
+  } let_go{[&] {
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+    eventually([&] { return held.load() == 0 && hashed.load() == 16; });
+  }};
+  for (auto* arena : {&download, &recheck}) {
+    for (int i = 0; i < 8; ++i) {  // 5 run, 3 wait: the arena keeps asking
+      arena->enqueue([&] {
+        hashing.fetch_add(1);
+        hold();
+        hashed.fetch_add(1);
+      });
+    }
+  }
+  ASSERT_TRUE(eventually([&] { return hashing.load() >= 8; }));
+  std::atomic<int> started{0};
+  for (int i = 0; i < 8; ++i) {
+    runners.run([&] {
+      started.fetch_add(1);
+      hold();
+    });
+    ASSERT_TRUE(eventually([&] { return started.load() == i + 1; })) << "runner " << i << " never started";
+  }
 }
 
 TEST(TaskRunners, ATaskBeyondTheLimitWaitsForAFreeRunner) {
