@@ -6,8 +6,9 @@
 // past that pool's cap (256 workers here), so with more peers than that some
 // sessions would never run. Every connection blocks a worker in a receive,
 // and a worker blocked in one arena cannot be lent to another, so peers count
-// twice (2 x max_peers), plus the hashing threads, plus a few for the
-// listener, the upload prefetcher and oneTBB's own needs.
+// twice (2 x max_peers), plus the hashing threads of two arenas (below),
+// plus a few for the listener, the upload prefetcher and oneTBB's own needs:
+// never below the limit in force at its highest.
 //
 // The limit in force follows the threads that block: twice the hashing
 // threads (the download's hashing arena and one recheck may both run) and a
@@ -61,7 +62,7 @@ class ThreadBudget {
   // hash_threads 0: one per core. (std::thread's count: asking oneTBB
   // would be using it.)
   static unsigned threads_for(unsigned max_peers, unsigned hash_threads) {
-    return 2 * max_peers + hashing(hash_threads) + 16;
+    return 2 * max_peers + 2 * hashing(hash_threads) + 16;
   }
   unsigned threads() const { return threads_; }  // the ceiling
 
